@@ -1,0 +1,109 @@
+"""Admin for the kernel's records: hospitals, system parameters, notifications."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from guardian.admin import GuardedModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+
+from ehr.core import parameters
+from ehr.core.models import Hospital, Notification, SystemParameter
+
+
+class TrackedAdmin(SimpleHistoryAdmin):
+    """Admin base for tracked records: history pages, and every save attributed to the
+    administrator who made it."""
+
+    tracked_readonly = ("created_at", "created_by", "updated_at", "updated_by")
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), *self.tracked_readonly)
+
+    def save_model(self, request, obj, form, change):
+        obj.stamp(request.user)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for inline in formset.save(commit=False):
+            if hasattr(inline, "stamp"):
+                inline.stamp(request.user)
+            inline.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+
+class MasterDataAdmin(GuardedModelAdmin, TrackedAdmin):
+    """Admin base for master data: history plus per-object permissions."""
+
+
+@admin.register(Hospital)
+class HospitalAdmin(MasterDataAdmin):
+    list_display = ("name", "phone", "email")
+    search_fields = ("name",)
+
+
+class SystemParameterForm(forms.ModelForm):
+    value = forms.CharField(label=_("value"))
+
+    class Meta:
+        model = SystemParameter
+        fields = ["value"]
+
+    def clean_value(self):
+        definition = self.instance.definition
+        if definition is None:
+            raise forms.ValidationError(_("This parameter is no longer used."))
+        return definition.to_json(definition.clean(self.cleaned_data["value"]))
+
+
+@admin.register(SystemParameter)
+class SystemParameterAdmin(TrackedAdmin):
+    form = SystemParameterForm
+    list_display = ("label", "key", "value", "unit", "updated_at", "updated_by")
+    readonly_fields = ("key", "label", "help", "unit", "type")
+    fields = ("key", "label", "help", "type", "unit", "value")
+
+    @admin.display(description=_("parameter"))
+    def label(self, obj):
+        return obj.definition.label if obj.definition else obj.key
+
+    @admin.display(description=_("unit"))
+    def unit(self, obj):
+        return obj.definition.unit if obj.definition else ""
+
+    @admin.display(description=_("type"))
+    def type(self, obj):
+        return obj.definition.type_label if obj.definition else ""
+
+    @admin.display(description=_("what it does"))
+    def help(self, obj):
+        return obj.definition.help_text if obj.definition else ""
+
+    def has_add_permission(self, request):
+        return False  # rows are created from the definitions in code
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        parameters.invalidate()
+
+
+@admin.register(Notification)
+class NotificationAdmin(TrackedAdmin):
+    list_display = ("title", "recipient", "level", "category", "created_at", "read_at")
+    list_filter = ("level", "category")
+    search_fields = ("title", "recipient__email")
+    list_select_related = ("recipient",)
+    readonly_fields = [f.name for f in Notification._meta.fields if f.name != "id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,180 @@
+"""The shared kernel's records: the tracked base every model inherits, the hospital,
+system parameters and in-app notifications."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ehr.core import parameters
+
+
+def history_user(instance, request, **kwargs):
+    """Return the user a history row is attributed to: the service's actor, else the
+    signed-in user of the current request (None for system jobs)."""
+    if getattr(instance, "_history_user", None) is not None:
+        return instance._history_user
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return None
+
+
+class TrackedFields(models.Model):
+    """The audit columns every record carries: a UUID key, who created and last changed
+    it and when, and a JSON bag for site-specific extra data.
+
+    Inherit `TrackedModel`, which adds history; only a model that must shape its own
+    history (the user, whose password hash must not be copied) inherits this directly
+    and declares `history` itself.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    additional_data = models.JSONField(_("additional data"), default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def stamp(self, actor):
+        """Record `actor` (a user, or None for a system job) as the author of the next
+        save: the audit columns and the history row both name them."""
+        if actor is not None and not actor.is_authenticated:
+            actor = None
+        if self._state.adding and self.created_by_id is None:
+            self.created_by = actor
+        self.updated_by = actor
+        self._history_user = actor
+        return self
+
+
+class TrackedModel(TrackedFields):
+    """Abstract base of every project model: audit columns plus a full version history
+    (django-simple-history), attributed to the acting user."""
+
+    history = HistoricalRecords(inherit=True, get_user=history_user)
+
+    class Meta:
+        abstract = True
+
+
+class Hospital(TrackedModel):
+    """A hospital (site) run by this installation."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("hospital")
+        verbose_name_plural = _("hospitals")
+
+    def __str__(self):
+        return self.name
+
+
+class SystemParameter(TrackedModel):
+    """The stored value of one typed system parameter.
+
+    The definitions (type, bounds, default, help) live in code (`ehr.core.parameters`);
+    a row per definition is created on migrate so administrators can edit the value.
+    """
+
+    key = models.CharField(_("key"), max_length=100, unique=True, editable=False)
+    value = models.JSONField(_("value"))
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("system parameter")
+        verbose_name_plural = _("system parameters")
+
+    def __str__(self):
+        return self.definition.label if self.definition else self.key
+
+    @property
+    def definition(self):
+        """Return the code definition of this parameter, or None if it was retired."""
+        return parameters.REGISTRY.get(self.key)
+
+    def clean(self):
+        """Validate and normalise the value against the parameter's definition."""
+        if self.definition:
+            self.value = self.definition.clean(self.value)
+
+
+class Notification(TrackedModel):
+    """A message to one user, shown under the bell and, if the user opted in, emailed."""
+
+    class Level(models.TextChoices):
+        INFO = "info", _("Information")
+        WARNING = "warning", _("Warning")
+        CRITICAL = "critical", _("Critical")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level, default=Level.INFO)
+    category = models.CharField(
+        _("category"), max_length=50, blank=True, help_text=_("Which module sent it.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    url = models.CharField(
+        _("link"), max_length=500, blank=True, help_text=_("A path inside this site.")
+    )
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            # The bell counts unread notifications of one user on every page.
+            models.Index(
+                fields=["recipient", "created_at"],
+                name="notification_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            ),
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("core:notification_open", kwargs={"pk": self.pk})
+
+    @property
+    def is_read(self):
+        """Return True once the recipient has read this notification."""
+        return self.read_at is not None

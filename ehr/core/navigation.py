@@ -1,0 +1,48 @@
+"""The staff navigation bar. Apps add their entries from AppConfig.ready(); the bar shows
+those the user's roles may use."""
+
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the navigation bar."""
+
+    key: str
+    label: str
+    url_name: str
+    icon: str = "circle"
+    roles: frozenset = field(default_factory=frozenset)  # empty: every staff user
+    order: int = 100
+
+    def visible_to(self, user):
+        """Return True if `user` should see this entry."""
+        return not self.roles or user.is_superuser or user.has_role(*self.roles)
+
+    @property
+    def url(self):
+        """Return the entry's path."""
+        return reverse(self.url_name)
+
+
+ITEMS: dict[str, NavItem] = {}
+
+
+def register(item):
+    """Add `item` to the navigation bar (a key registered twice is replaced)."""
+    ITEMS[item.key] = item
+    return item
+
+
+def items_for(user):
+    """Return the entries `user` may see, in order, each as (item, url)."""
+    result = []
+    for item in sorted(ITEMS.values(), key=lambda i: (i.order, i.key)):
+        if item.visible_to(user):
+            try:
+                result.append((item, item.url))
+            except NoReverseMatch:
+                continue
+    return result

@@ -1,0 +1,28 @@
+"""Template helpers shared by every app's templates."""
+
+from django import template
+from django.utils.html import format_html
+
+register = template.Library()
+
+_LEVEL_CLASSES = {"info": "info", "warning": "warning", "critical": "danger"}
+
+
+@register.simple_tag
+def icon(name, label=""):
+    """Render a Bootstrap icon; decorative unless `label` is given for screen readers."""
+    if label:
+        return format_html('<i class="bi bi-{}" role="img" aria-label="{}"></i>', name, label)
+    return format_html('<i class="bi bi-{}" aria-hidden="true"></i>', name)
+
+
+@register.filter
+def level_class(level):
+    """Return the Bootstrap colour name for a notification or alert level."""
+    return _LEVEL_CLASSES.get(level, "secondary")
+
+
+@register.filter
+def message_class(tags):
+    """Return the Bootstrap alert colour for a Django message's tags."""
+    return {"error": "danger", "debug": "secondary"}.get(tags, tags or "info")

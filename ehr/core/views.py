@@ -1,0 +1,161 @@
+"""Kernel pages: the staff home, notifications, health, and the error pages."""
+
+import logging
+
+from django.core.cache import caches
+from django.db import connection
+from django.http import HttpResponseRedirect, HttpResponseServerError, JsonResponse
+from django.template import loader
+from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.generic import ListView, TemplateView
+from django.contrib.auth.decorators import login_not_required
+
+from ehr.core import dashboard
+from ehr.core.selectors import notification_list_for_user
+from ehr.core.services import notification_mark_all_read, notification_mark_read
+
+logger = logging.getLogger(__name__)
+
+
+class StaffViewMixin:
+    """Base of every staff page: portal accounts are sent to the portal."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_portal_user:
+            return redirect("portal:home")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class HomeView(StaffViewMixin, TemplateView):
+    """The staff home page: the panels the user's roles may see."""
+
+    template_name = "core/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["panels"] = dashboard.panels_for(self.request, "staff")
+        context["role_names"] = sorted(self.request.user.role_names)
+        return context
+
+
+class NotificationListView(ListView):
+    """The signed-in user's notifications, newest first, with an unread filter."""
+
+    template_name = "core/notification_list.html"
+    context_object_name = "notifications"
+    paginate_by = 25
+
+    def get_queryset(self):
+        queryset = notification_list_for_user(self.request.user)
+        if self.request.GET.get("show") == "unread":
+            queryset = queryset.filter(read_at__isnull=True)
+        return queryset
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["layout"] = (
+            "layouts/portal.html" if self.request.user.is_portal_user else "layouts/staff.html"
+        )
+        context["show_unread"] = self.request.GET.get("show") == "unread"
+        return context
+
+
+class NotificationOpenView(View):
+    """Mark a notification read and follow its link."""
+
+    def get(self, request, pk):
+        notification = get_object_or_404(notification_list_for_user(request.user), pk=pk)
+        notification_mark_read(notification=notification, actor=request.user)
+        target = notification.url
+        if not target or not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = "core:notification_list"
+        return redirect(target)
+
+
+class NotificationMarkReadView(View):
+    """Mark one notification read (POST; htmx swaps the row)."""
+
+    def post(self, request, pk):
+        notification = get_object_or_404(notification_list_for_user(request.user), pk=pk)
+        notification_mark_read(notification=notification, actor=request.user)
+        if request.htmx:
+            return render(request, "core/partials/notification_row.html",
+                          {"notification": notification})
+        return redirect("core:notification_list")
+
+
+class NotificationMarkAllReadView(View):
+    """Mark all of the user's notifications read (POST)."""
+
+    def post(self, request):
+        notification_mark_all_read(user=request.user)
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("core:notification_list")
+        return HttpResponseRedirect(target)
+
+
+@method_decorator([login_not_required, never_cache], name="dispatch")
+class HealthView(View):
+    """Report database and cache health as JSON, for load balancers and monitoring.
+
+    200 "ok" when everything answers; 200 "degraded" when a cache does not (the site
+    still works); 503 "unavailable" when the database does not.
+    """
+
+    def get(self, request):
+        checks = {"database": self._check_database()}
+        for alias in ("default", "bulk"):
+            checks[f"cache:{alias}"] = self._check_cache(alias)
+        if checks["database"] != "ok":
+            status, code = "unavailable", 503
+        elif any(v != "ok" for v in checks.values()):
+            status, code = "degraded", 200
+        else:
+            status, code = "ok", 200
+        return JsonResponse({"status": status, "checks": checks}, status=code)
+
+    def _check_database(self):
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
+            return "ok"
+        except Exception:
+            logger.exception("Health check: database unavailable")
+            return "unavailable"
+
+    def _check_cache(self, alias):
+        cache = caches[alias]
+        key = "health-check-probe"
+        try:
+            if alias == "bulk" and hasattr(cache, "client"):
+                # django-redis ignores errors on this cache; ask the server directly.
+                cache.client.get_client(write=True).ping()
+            cache.set(key, "1", 10)
+            if cache.get(key) != "1":
+                return "unavailable"
+            return "ok"
+        except Exception:
+            logger.warning("Health check: cache %s unavailable", alias, exc_info=True)
+            return "unavailable"
+
+
+def error_403(request, exception=None):
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request):
+    # No request context: the failure may be the database the context processors use.
+    return HttpResponseServerError(loader.get_template("errors/500.html").render())

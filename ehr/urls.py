@@ -1,0 +1,22 @@
+"""The site's URLs: staff pages, the portal, the admin, the API and health."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts.views import StaffLoginView
+from ehr.core.views import HealthView
+
+handler403 = "ehr.core.views.error_403"
+handler404 = "ehr.core.views.error_404"
+handler500 = "ehr.core.views.error_500"
+
+urlpatterns = [
+    path("health/", HealthView.as_view(), name="health"),
+    path("accounts/login/", StaffLoginView.as_view(), name="account_login"),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(("ehr.api", "api"))),
+    path("portal/", include("portal.urls")),
+    path("", include("ehr.core.urls")),
+]
