@@ -48,16 +48,20 @@ class UserAdmin(TrackedAdmin, DjangoUserAdmin):
         ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
-    superuser_fieldsets = (
-        (_("Operator only"), {"fields": ("is_superuser", "user_permissions")}),
-    )
+    superuser_fieldsets = ((_("Operator only"), {"fields": ("is_superuser", "user_permissions")}),)
     add_fieldsets = (
         (
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "first_name", "last_name", "usable_password",
-                           "password1", "password2"),
+                "fields": (
+                    "email",
+                    "first_name",
+                    "last_name",
+                    "usable_password",
+                    "password1",
+                    "password2",
+                ),
             },
         ),
     )
@@ -106,9 +110,9 @@ class DoctorProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "user" in self.fields:
-            self.fields["user"].queryset = User.objects.filter(
-                groups__name="Doctor"
-            ).order_by("last_name")
+            self.fields["user"].queryset = User.objects.filter(groups__name="Doctor").order_by(
+                "last_name"
+            )
 
 
 @admin.register(DoctorProfile)

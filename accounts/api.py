@@ -23,7 +23,8 @@ class LoginSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
     otp = serializers.CharField(
-        required=False, allow_blank=True,
+        required=False,
+        allow_blank=True,
         help_text="Authenticator or recovery code; required when the account uses MFA.",
     )
 
@@ -71,8 +72,11 @@ class LoginView(APIView):
         if not totp:
             if user.requires_mfa:
                 return Response(
-                    {"detail": "Your role requires two-factor authentication; set it up "
-                               "at the sign-in page first.", "code": "mfa_enrollment_required"},
+                    {
+                        "detail": "Your role requires two-factor authentication; set it up "
+                        "at the sign-in page first.",
+                        "code": "mfa_enrollment_required",
+                    },
                     status=status.HTTP_403_FORBIDDEN,
                 )
             return None
@@ -86,8 +90,10 @@ class LoginView(APIView):
                 ).validate_code(code):
                     return None
         return Response(
-            {"detail": "A valid one-time code (`otp`) is required for this account.",
-             "code": "mfa_required"},
+            {
+                "detail": "A valid one-time code (`otp`) is required for this account.",
+                "code": "mfa_required",
+            },
             status=status.HTTP_401_UNAUTHORIZED,
         )
 

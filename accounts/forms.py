@@ -10,9 +10,7 @@ from accounts.models import User
 class StaffLoginForm(LoginForm):
     """Staff sign-in: refuses patient accounts and points them to the portal."""
 
-    wrong_surface_message = _(
-        "This is the staff sign-in. Patients sign in at the patient portal."
-    )
+    wrong_surface_message = _("This is the staff sign-in. Patients sign in at the patient portal.")
 
     def clean(self):
         cleaned_data = super().clean()

@@ -187,12 +187,8 @@ class DoctorProfile(TrackedModel):
 class DoctorSpecialty(TrackedModel):
     """A doctor practising a specialty (a tracked link, so changes keep history)."""
 
-    doctor = models.ForeignKey(
-        DoctorProfile, verbose_name=_("doctor"), on_delete=models.CASCADE
-    )
-    specialty = models.ForeignKey(
-        Specialty, verbose_name=_("specialty"), on_delete=models.PROTECT
-    )
+    doctor = models.ForeignKey(DoctorProfile, verbose_name=_("doctor"), on_delete=models.CASCADE)
+    specialty = models.ForeignKey(Specialty, verbose_name=_("specialty"), on_delete=models.PROTECT)
 
     class Meta:
         verbose_name = _("doctor specialty")
@@ -204,4 +200,4 @@ class DoctorSpecialty(TrackedModel):
         ]
 
     def __str__(self):
-        return f"{self.doctor} – {self.specialty}"
+        return f"{self.doctor}: {self.specialty}"

@@ -10,8 +10,12 @@ from accounts.models import User
 @transaction.atomic
 def user_create(*, email, password, first_name, last_name, role_names=(), actor=None, **fields):
     """Create an active, email-verified user with the given roles and return it."""
-    user = User(email=User.objects.normalize_email(email).lower(), first_name=first_name,
-                last_name=last_name, **fields)
+    user = User(
+        email=User.objects.normalize_email(email).lower(),
+        first_name=first_name,
+        last_name=last_name,
+        **fields,
+    )
     user.set_password(password)
     user.stamp(actor)
     user.full_clean(exclude=["password"])
@@ -46,8 +50,16 @@ def user_update_profile(*, user, actor, first_name, last_name, phone, email_noti
     user.email_notifications = email_notifications
     user.stamp(actor)
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["first_name", "last_name", "phone", "email_notifications",
-                             "updated_by", "updated_at"])
+    user.save(
+        update_fields=[
+            "first_name",
+            "last_name",
+            "phone",
+            "email_notifications",
+            "updated_by",
+            "updated_at",
+        ]
+    )
     return user
 
 

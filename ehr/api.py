@@ -26,13 +26,15 @@ def _exempt_from_login_redirect(patterns):
     return patterns
 
 
-urlpatterns = _exempt_from_login_redirect([
-    path("auth/login", accounts_api.LoginView.as_view(), name="auth_login"),
-    path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth_refresh"),
-    path("auth/logout", accounts_api.LogoutView.as_view(), name="auth_logout"),
-    path("auth/me", accounts_api.MeView.as_view(), name="auth_me"),
-    path("", include(router.urls)),
-])
+urlpatterns = _exempt_from_login_redirect(
+    [
+        path("auth/login", accounts_api.LoginView.as_view(), name="auth_login"),
+        path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth_refresh"),
+        path("auth/logout", accounts_api.LogoutView.as_view(), name="auth_logout"),
+        path("auth/me", accounts_api.MeView.as_view(), name="auth_me"),
+        path("", include(router.urls)),
+    ]
+)
 
 # The schema and its browsable docs are for signed-in staff (session) only.
 urlpatterns += [

@@ -10,15 +10,25 @@ class PortalConfig(AppConfig):
 
         from ehr.core import dashboard
 
-        dashboard.register(dashboard.Panel(
-            "portal_account", _("Your account"), "portal/panels/account.html",
-            surface="portal", order=900,
-        ))
-        dashboard.register(dashboard.Panel(
-            "portal_notifications", _("Messages from the hospital"),
-            "core/panels/notifications.html", surface="portal", order=10,
-            context=_notifications,
-        ))
+        dashboard.register(
+            dashboard.Panel(
+                "portal_account",
+                _("Your account"),
+                "portal/panels/account.html",
+                surface="portal",
+                order=900,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "portal_notifications",
+                _("Messages from the hospital"),
+                "core/panels/notifications.html",
+                surface="portal",
+                order=10,
+                context=_notifications,
+            )
+        )
 
 
 def _notifications(request):

@@ -12,17 +12,37 @@ class CoreConfig(AppConfig):
         from ehr.core import dashboard, navigation, parameters
 
         post_migrate.connect(_ensure_parameters, sender=self)
-        navigation.register(navigation.NavItem(
-            "home", _("Home"), "core:home", icon="house", order=0))
-        dashboard.register(dashboard.Panel(
-            "account", _("Your account"), "core/panels/account.html", order=900,
-            context=_account_panel))
-        dashboard.register(dashboard.Panel(
-            "notifications", _("Notifications"), "core/panels/notifications.html", order=10,
-            context=_notifications_panel))
-        dashboard.register(dashboard.Panel(
-            "administration", _("Administration"), "core/panels/administration.html",
-            roles=frozenset({"Administrator"}), order=5, context=_administration_panel))
+        navigation.register(
+            navigation.NavItem("home", _("Home"), "core:home", icon="house", order=0)
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "account",
+                _("Your account"),
+                "core/panels/account.html",
+                order=900,
+                context=_account_panel,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "notifications",
+                _("Notifications"),
+                "core/panels/notifications.html",
+                order=10,
+                context=_notifications_panel,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "administration",
+                _("Administration"),
+                "core/panels/administration.html",
+                roles=frozenset({"Administrator"}),
+                order=5,
+                context=_administration_panel,
+            )
+        )
         del parameters  # imported for its definitions
 
 

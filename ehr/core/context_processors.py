@@ -15,8 +15,10 @@ def site(request):
         context["unread_notifications"] = notification_unread_count(user)
         if not user.is_portal_user:
             match = getattr(request, "resolver_match", None) or _resolve(request.path_info)
-            current = f"{match.namespace}:{match.url_name}" if match and match.namespace else (
-                match.url_name if match else ""
+            current = (
+                f"{match.namespace}:{match.url_name}"
+                if match and match.namespace
+                else (match.url_name if match else "")
             )
             context["nav_items"] = [
                 {"item": item, "url": url, "active": item.url_name == current}

@@ -81,8 +81,13 @@ class RequireMFAMiddleware:
     """Send users whose role requires MFA (administrators) to set up an authenticator
     before they can use anything but the MFA pages and sign-out."""
 
-    ALLOWED_PREFIXES = ("/accounts/2fa/", "/accounts/logout/", "/accounts/reauthenticate/",
-                        "/static/", "/health/")
+    ALLOWED_PREFIXES = (
+        "/accounts/2fa/",
+        "/accounts/logout/",
+        "/accounts/reauthenticate/",
+        "/static/",
+        "/health/",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -98,8 +103,10 @@ class RequireMFAMiddleware:
             if request.user.requires_mfa and not is_mfa_enabled(request.user):
                 messages.warning(
                     request,
-                    _("Your role requires two-factor authentication. Set up an "
-                      "authenticator app to continue."),
+                    _(
+                        "Your role requires two-factor authentication. Set up an "
+                        "authenticator app to continue."
+                    ),
                 )
                 if request.path.startswith("/api/"):
                     return HttpResponse(status=403)

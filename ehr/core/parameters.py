@@ -38,7 +38,8 @@ class Parameter:
         """Return `raw` converted to this parameter's type, or raise ValidationError."""
         try:
             if self.type == "bool":
-                value = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+                truthy = ("1", "true", "yes", "on")
+                value = raw if isinstance(raw, bool) else str(raw).lower() in truthy
             elif self.type == "int":
                 if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
                     raise ValueError

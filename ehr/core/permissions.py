@@ -47,7 +47,9 @@ class ObjectPermissionRequiredMixin:
             )
         obj = super().get_object(queryset)
         if not user_has_object_permission(
-            self.request.user, self.object_permission, obj,
+            self.request.user,
+            self.object_permission,
+            obj,
             accept_global_perms=self.accept_global_perms,
         ):
             raise Http404

@@ -10,8 +10,9 @@ from ehr.core import parameters
 from ehr.core.models import Notification, SystemParameter
 
 
-def notification_send(*, recipients, title, body="", url="", level=Notification.Level.INFO,
-                      category="", actor=None):
+def notification_send(
+    *, recipients, title, body="", url="", level=Notification.Level.INFO, category="", actor=None
+):
     """Notify each of `recipients` in the app, and by email those who opted in.
 
     Emails leave after the surrounding transaction commits, so a rolled-back workflow
@@ -22,7 +23,11 @@ def notification_send(*, recipients, title, body="", url="", level=Notification.
         if not recipient.is_active:
             continue
         notification = Notification(
-            recipient=recipient, title=title, body=body, url=url, level=level,
+            recipient=recipient,
+            title=title,
+            body=body,
+            url=url,
+            level=level,
             category=category,
         )
         notification.stamp(actor)

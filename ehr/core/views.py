@@ -2,18 +2,18 @@
 
 import logging
 
+from django.contrib.auth.decorators import login_not_required
 from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponseRedirect, HttpResponseServerError, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse
-from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import ListView, TemplateView
-from django.contrib.auth.decorators import login_not_required
 
 from ehr.core import dashboard
 from ehr.core.selectors import notification_list_for_user
@@ -86,8 +86,9 @@ class NotificationMarkReadView(View):
         notification = get_object_or_404(notification_list_for_user(request.user), pk=pk)
         notification_mark_read(notification=notification, actor=request.user)
         if request.htmx:
-            return render(request, "core/partials/notification_row.html",
-                          {"notification": notification})
+            return render(
+                request, "core/partials/notification_row.html", {"notification": notification}
+            )
         return redirect("core:notification_list")
 
 

@@ -5,9 +5,7 @@ import os
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("SECRET_KEY", "insecure-local-development-key-change-me-0123456789abcdef")
 
-from .base import *  # noqa: E402, F403
+from .base import *
 
-STORAGES["staticfiles"] = {  # noqa: F405
-    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-}
-INSTALLED_APPS = ["whitenoise.runserver_nostatic", *INSTALLED_APPS]  # noqa: F405
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+INSTALLED_APPS = ["whitenoise.runserver_nostatic", *INSTALLED_APPS]

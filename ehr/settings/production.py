@@ -1,6 +1,6 @@
 """Production settings: HTTPS only, behind Nginx (see deploy/ and README)."""
 
-from .base import *  # noqa: F403
+from .base import *
 from .base import env
 
 DEBUG = False

@@ -14,17 +14,22 @@ def exception_handler(exc, context):
     if isinstance(exc, ValidationError):
         status_code = exc.status_code if isinstance(exc, DomainError) else 400
         if hasattr(exc, "error_dict"):
-            detail = {field: [str(m) for e in errors for m in e.messages]
-                      for field, errors in exc.error_dict.items()}
+            detail = {
+                field: [str(m) for e in errors for m in e.messages]
+                for field, errors in exc.error_dict.items()
+            }
             if "__all__" in detail:
                 detail["non_field_errors"] = detail.pop("__all__")
         else:
-            detail = {"detail": " ".join(exc.messages),
-                      "code": getattr(exc, "code", None) or "invalid"}
+            detail = {
+                "detail": " ".join(exc.messages),
+                "code": getattr(exc, "code", None) or "invalid",
+            }
         return Response(detail, status=status_code)
     if isinstance(exc, DomainPermissionDenied):
-        return Response({"detail": str(exc) or "Permission denied."},
-                        status=status.HTTP_403_FORBIDDEN)
+        return Response(
+            {"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN
+        )
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     return drf_exception_handler(exc, context)

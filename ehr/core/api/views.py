@@ -18,8 +18,9 @@ class NotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                          viewsets.GenericViewSet):
+class NotificationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """The signed-in user's notifications (`?unread=true` for unread only)."""
 
     serializer_class = NotificationSerializer
@@ -35,6 +36,5 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"])
     def read(self, request, pk=None):
         """Mark the notification read."""
-        notification = notification_mark_read(notification=self.get_object(),
-                                              actor=request.user)
+        notification = notification_mark_read(notification=self.get_object(), actor=request.user)
         return Response(self.get_serializer(notification).data)
