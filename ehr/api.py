@@ -1,12 +1,12 @@
 """API v1: collects each app's endpoints under /api/v1/.
 
 Every API view authenticates and authorises the request itself (JWT or session, then the
-DRF permission classes, `RolePermission` by default: deny unless the role allows), so
-these routes are exempt from the site's sign-in redirect.
+DRF permission classes, `RolePermission` by default: deny unless the role allows). DRF
+marks its views exempt from the site's sign-in redirect, so an API client gets 401/403,
+never a redirect to an HTML page.
 """
 
-from django.contrib.auth.decorators import login_not_required
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
@@ -16,28 +16,13 @@ from ehr.core.api.views import NotificationViewSet
 router = SimpleRouter(trailing_slash=False)
 router.register("notifications", NotificationViewSet, basename="notification")
 
-
-def _exempt_from_login_redirect(patterns):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            _exempt_from_login_redirect(pattern.url_patterns)
-        elif isinstance(pattern, URLPattern):
-            login_not_required(pattern.callback)
-    return patterns
-
-
-urlpatterns = _exempt_from_login_redirect(
-    [
-        path("auth/login", accounts_api.LoginView.as_view(), name="auth_login"),
-        path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth_refresh"),
-        path("auth/logout", accounts_api.LogoutView.as_view(), name="auth_logout"),
-        path("auth/me", accounts_api.MeView.as_view(), name="auth_me"),
-        path("", include(router.urls)),
-    ]
-)
-
-# The schema and its browsable docs are for signed-in staff (session) only.
-urlpatterns += [
+urlpatterns = [
+    path("auth/login", accounts_api.LoginView.as_view(), name="auth_login"),
+    path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth_refresh"),
+    path("auth/logout", accounts_api.LogoutView.as_view(), name="auth_logout"),
+    path("auth/me", accounts_api.MeView.as_view(), name="auth_me"),
+    path("", include(router.urls)),
+    # The schema and its browsable docs are for signed-in users only.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -9,7 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Hospital and system")
 
     def ready(self):
-        from ehr.core import dashboard, navigation, parameters
+        from ehr.core import dashboard, demo, navigation, parameters
 
         post_migrate.connect(_ensure_parameters, sender=self)
         navigation.register(
@@ -43,6 +43,7 @@ class CoreConfig(AppConfig):
                 context=_administration_panel,
             )
         )
+        demo.register(demo.Seeder("hospital", "Hospital", demo.seed_hospital, order=10))
         del parameters  # imported for its definitions
 
 

@@ -115,7 +115,7 @@ class SystemParameter(TrackedModel):
         verbose_name_plural = _("system parameters")
 
     def __str__(self):
-        return self.definition.label if self.definition else self.key
+        return str(self.definition.label) if self.definition else self.key
 
     @property
     def definition(self):

@@ -1,0 +1,104 @@
+"""Shared fixtures: one persona per role, signed-in clients, clean caches."""
+
+import os
+
+import pytest
+from django.core.cache import caches
+from faker import Faker
+
+from accounts import roles
+from ehr.core import parameters
+from tests.factories.accounts import PASSWORD, UserFactory, enrol_totp
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls of
+# live-server tests must still be allowed there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+Faker.seed(20261122)
+
+
+@pytest.fixture(autouse=True)
+def _clean_state():
+    """Start each test with an empty fast cache and fresh parameters. (The `default`
+    cache, with the rate-limit counters, lives in the database each test rolls back.)"""
+    caches["bulk"].clear()
+    parameters.invalidate()
+    yield
+    parameters.invalidate()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(db):
+    """Create a user with the given roles: make_user("Doctor")."""
+
+    def make(*role_names, **fields):
+        return UserFactory(roles=list(role_names), **fields)
+
+    return make
+
+
+@pytest.fixture
+def doctor(make_user):
+    return make_user(roles.DOCTOR, first_name="Gregory", last_name="House")
+
+
+@pytest.fixture
+def nurse(make_user):
+    return make_user(roles.NURSE)
+
+
+@pytest.fixture
+def receptionist(make_user):
+    return make_user(roles.RECEPTIONIST)
+
+
+@pytest.fixture
+def lab_tech(make_user):
+    return make_user(roles.LAB_TECHNICIAN)
+
+
+@pytest.fixture
+def pharmacist(make_user):
+    return make_user(roles.PHARMACIST)
+
+
+@pytest.fixture
+def administrator(make_user):
+    """An administrator with a TOTP authenticator enrolled (their role requires one);
+    `administrator.totp.now()` gives a valid code."""
+    user = make_user(roles.ADMINISTRATOR)
+    user.totp = enrol_totp(user)
+    return user
+
+
+@pytest.fixture
+def portal_patient(make_user):
+    return make_user(roles.PATIENT, first_name="John", last_name="Smith")
+
+
+@pytest.fixture
+def staff_personas(doctor, nurse, receptionist, lab_tech, pharmacist, administrator):
+    return {
+        "doctor": doctor,
+        "nurse": nurse,
+        "receptionist": receptionist,
+        "lab_tech": lab_tech,
+        "pharmacist": pharmacist,
+        "administrator": administrator,
+    }
+
+
+@pytest.fixture
+def signed_in(client):
+    """Return a function that signs `user` in on the test client and returns the client."""
+
+    def sign_in(user):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return sign_in
