@@ -7,10 +7,17 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self):
+        from django.contrib.auth import models as auth_models
+        from django.contrib.auth.signals import user_logged_in
+
         from accounts.demo import seed_accounts
         from ehr.core import demo
 
         post_migrate.connect(_sync_roles_after_migrate)
+        # A sign-in updates last_login, which history excludes: skip the empty history
+        # row it would write on every sign-in.
+        user_logged_in.disconnect(auth_models.update_last_login, dispatch_uid="update_last_login")
+        user_logged_in.connect(_update_last_login, dispatch_uid="ehr_update_last_login")
         demo.register(demo.Seeder("accounts", "Staff and portal accounts", seed_accounts, 20))
 
 
@@ -22,3 +29,13 @@ def _sync_roles_after_migrate(sender, using="default", **kwargs):
         from accounts.services import roles_sync
 
         roles_sync()
+
+
+def _update_last_login(sender, user, **kwargs):
+    from django.contrib.auth.models import update_last_login
+
+    user.skip_history_when_saving = True
+    try:
+        update_last_login(sender, user, **kwargs)
+    finally:
+        del user.skip_history_when_saving

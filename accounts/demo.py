@@ -38,7 +38,7 @@ DOCTORS = {
 }
 
 
-def seed_accounts(*, password, stdout=None):
+def seed_accounts(*, password, stdout=None, options=None):
     """Create (or refresh) the demo accounts, specialties and doctor profiles."""
     for name, code in SPECIALTIES:
         Specialty.objects.get_or_create(code=code, defaults={"name": name})

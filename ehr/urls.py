@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts.views import StaffLoginView
-from ehr.core.views import HealthView
+from ehr.core.views import HealthView, favicon
 
 handler403 = "ehr.core.views.error_403"
 handler404 = "ehr.core.views.error_404"
@@ -12,6 +12,7 @@ handler500 = "ehr.core.views.error_500"
 
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
+    path("favicon.ico", favicon),
     path("accounts/login/", StaffLoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -15,6 +16,7 @@ class TrackedAdmin(SimpleHistoryAdmin):
     administrator who made it."""
 
     tracked_readonly = ("created_at", "created_by", "updated_at", "updated_by")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), *self.tracked_readonly)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Seeder:
-    """One step of the demo data: `run(password=..., stdout=...)` returns a summary."""
+    """One step of the demo data: `run(password=..., stdout=..., options=...)` returns a
+    summary line; `options` are the command's options (e.g. `patients`)."""
 
     key: str
     label: str
@@ -30,7 +31,7 @@ def ordered():
     return sorted(SEEDERS.values(), key=lambda s: (s.order, s.key))
 
 
-def seed_hospital(*, password, stdout=None):
+def seed_hospital(*, password, stdout=None, options=None):
     """Create the demo hospital."""
     from ehr.core.models import Hospital
 

@@ -1,5 +1,8 @@
 """Kernel writes: notifications and system parameters."""
 
+import logging
+import smtplib
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -8,6 +11,8 @@ from django.utils import timezone
 
 from ehr.core import parameters
 from ehr.core.models import Notification, SystemParameter
+
+logger = logging.getLogger(__name__)
 
 
 def notification_send(
@@ -44,12 +49,18 @@ def _notification_email(notification_pk):
     if notification.emailed_at:
         return
     context = {"notification": notification, "site_url": settings.SITE_URL}
-    send_mail(
-        subject=f"[EHR] {notification.title}",
-        message=render_to_string("core/email/notification.txt", context),
-        from_email=None,
-        recipient_list=[notification.recipient.email],
-    )
+    try:
+        send_mail(
+            subject=f"[EHR] {notification.title}",
+            message=render_to_string("core/email/notification.txt", context),
+            from_email=None,
+            recipient_list=[notification.recipient.email],
+        )
+    except (OSError, smtplib.SMTPException):
+        # The notification is in the app already; a mail outage must not fail the
+        # request that caused it. emailed_at stays empty, so the failure is visible.
+        logger.exception("Could not email notification %s", notification_pk)
+        return
     notification.emailed_at = timezone.now()
     notification.save(update_fields=["emailed_at"])
 

@@ -5,9 +5,15 @@ import logging
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import caches
 from django.db import connection
-from django.http import HttpResponseRedirect, HttpResponseServerError, JsonResponse
+from django.http import (
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -147,6 +153,12 @@ class HealthView(View):
         except Exception:
             logger.warning("Health check: cache %s unavailable", alias, exc_info=True)
             return "unavailable"
+
+
+@login_not_required
+def favicon(request):
+    """Answer browsers' automatic /favicon.ico request with the site's icon."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def error_403(request, exception=None):

@@ -253,6 +253,7 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="EHR <no-reply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server must not hang pages
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security headers ---------------------------------------------------------------------
@@ -317,8 +318,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    # The schema and docs are for signed-in users (staff session or a token).
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # The schema and docs are for signed-in staff (session or a token).
+    "SERVE_PERMISSIONS": ["ehr.core.api.permissions.IsHospitalStaff"],
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
@@ -335,6 +336,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django_redis": {"level": "WARNING"},
+        # Scanners probing with foreign Host headers are not errors of ours.
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
     },
 }
 

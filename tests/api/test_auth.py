@@ -121,3 +121,21 @@ def test_schema_and_docs_are_served_to_signed_in_staff(signed_in, doctor, client
     assert schema.status_code == 200
     assert b"/api/v1/auth/login" in schema.content
     assert staff.get("/api/v1/docs/").status_code == 200
+
+
+def test_portal_patients_get_no_api_schema_or_docs(signed_in, portal_patient):
+    client = signed_in(portal_patient)
+    assert client.get("/api/v1/schema/").status_code == 403
+    assert client.get("/api/v1/docs/").status_code == 403
+
+
+def test_email_notifications_carry_no_clinical_detail(
+    doctor, mailoutbox, django_capture_on_commit_callbacks
+):
+    from ehr.core.services import notification_send
+
+    doctor.email_notifications = True
+    doctor.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_send(recipients=[doctor], title="New result", body="Potassium 6.9 mmol/L")
+    assert "Potassium" not in mailoutbox[0].body

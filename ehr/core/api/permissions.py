@@ -35,3 +35,10 @@ class IsSignedIn(IsAuthenticated):
 
     def has_permission(self, request, view):
         return super().has_permission(request, view) and request.user.is_active
+
+
+class IsHospitalStaff(IsSignedIn):
+    """Allow signed-in staff accounts only (not portal patients)."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.is_hospital_staff

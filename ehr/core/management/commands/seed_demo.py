@@ -34,6 +34,6 @@ class Command(BaseCommand):
             self.stdout.flush()
             started = time.monotonic()
             with transaction.atomic():
-                summary = seeder.run(password=password, stdout=self.stdout)
+                summary = seeder.run(password=password, stdout=self.stdout, options=options)
             self.stdout.write(f"{summary} ({time.monotonic() - started:.1f} s)")
         self.stdout.write(self.style.SUCCESS("The demo hospital is ready."))

@@ -1,0 +1,99 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PatientsConfig(AppConfig):
+    name = "patients"
+    verbose_name = _("Patients")
+
+    def ready(self):
+        from ehr.core import chart, dashboard, demo, navigation
+        from patients import panels
+        from patients.demo import seed_patients
+
+        navigation.register(
+            navigation.NavItem(
+                "patients",
+                _("Patients"),
+                "patients:patient_list",
+                icon="people",
+                roles=frozenset({"Doctor", "Nurse", "Receptionist", "Administrator"}),
+                order=10,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "break_glass_review",
+                _("Break-glass review"),
+                "patients:breakglass_review_list",
+                icon="shield-exclamation",
+                roles=frozenset({"Administrator"}),
+                order=80,
+            )
+        )
+        chart.register_tab(
+            chart.ChartTab(
+                "demographics",
+                _("Demographics"),
+                "patients/chart/demographics.html",
+                order=0,
+                clinical=False,
+                permission="patients.view_patient",
+                icon="person-vcard",
+                context=panels.demographics_tab,
+            )
+        )
+        chart.register_tab(
+            chart.ChartTab(
+                "history",
+                _("History"),
+                "patients/chart/history.html",
+                order=1000,
+                clinical=False,
+                permission="patients.view_patient",
+                icon="clock-history",
+                context=panels.history_tab,
+            )
+        )
+        chart.register_tab(
+            chart.ChartTab(
+                "care-team",
+                _("Care team"),
+                "patients/chart/care_team.html",
+                order=900,
+                clinical=False,
+                permission="patients.view_patient",
+                icon="people",
+                context=panels.care_team_tab,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "patient_search",
+                _("Find a patient"),
+                "patients/panels/search.html",
+                roles=frozenset({"Doctor", "Nurse", "Receptionist"}),
+                order=1,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "my_patients",
+                _("My patients"),
+                "patients/panels/my_patients.html",
+                roles=frozenset({"Doctor", "Nurse"}),
+                order=2,
+                context=panels.my_patients,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "break_glass_queue",
+                _("Break-glass accesses to review"),
+                "patients/panels/break_glass_queue.html",
+                roles=frozenset({"Administrator"}),
+                order=6,
+                context=panels.break_glass_queue,
+            )
+        )
+        demo.register(demo.Seeder("patients", "Patients", seed_patients, order=30))

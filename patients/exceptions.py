@@ -1,0 +1,67 @@
+"""Domain errors of the patient record."""
+
+from django.utils.translation import gettext_lazy as _
+
+from ehr.core.exceptions import Conflict, DomainError, DomainPermissionDenied
+
+
+class PossibleDuplicatePatient(Conflict):
+    """The new record looks like one that exists; registering it needs confirmation."""
+
+    default_message = _(
+        "This patient may already be registered. Check the candidates, then confirm."
+    )
+    default_code = "possible_duplicate"
+
+    def __init__(self, candidates, message=None):
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class IdentifierInUse(Conflict):
+    """An identifier value already belongs to another patient."""
+
+    default_message = _("This identifier already belongs to another patient.")
+    default_code = "identifier_in_use"
+
+
+class PatientInactive(Conflict):
+    """The action needs an active patient record."""
+
+    default_message = _("This patient record is inactive.")
+    default_code = "patient_inactive"
+
+
+class ChartAccessDenied(DomainPermissionDenied):
+    """A clinician outside the care team asked for clinical content."""
+
+    def __init__(self, message=None):
+        super().__init__(
+            message
+            or _(
+                "You are not on this patient's care team. In an emergency you can break "
+                "the glass: state a reason to get time-limited access, which is logged and "
+                "reviewed."
+            )
+        )
+
+
+class BreakGlassNotNeeded(Conflict):
+    """The user already has access to the chart."""
+
+    default_message = _("You already have access to this chart.")
+    default_code = "break_glass_not_needed"
+
+
+class MergeNotAllowed(DomainError):
+    """The two records cannot be merged (same record, inactive survivor…)."""
+
+    default_message = _("These records cannot be merged.")
+    default_code = "merge_not_allowed"
+
+
+class BreakGlassReasonRequired(DomainError):
+    """Breaking the glass needs a stated reason."""
+
+    default_message = _("State why you need emergency access to this chart.")
+    default_code = "reason_required"

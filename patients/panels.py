@@ -1,0 +1,74 @@
+"""Context for the patients app's chart tabs and home-page panels."""
+
+from patients.models import BreakGlassAccess
+from patients.selectors import care_team_for, patients_on_care_team_of
+
+HISTORY_PAGE = 50
+
+
+def demographics_tab(request, patient):
+    """Identifiers, emergency contacts and the demographic fields."""
+    return {
+        "identifiers": list(patient.identifiers.all()),
+        "contacts": list(patient.emergency_contacts.all()),
+        "can_edit": request.user.has_perm("patients.change_patient"),
+    }
+
+
+def history_tab(request, patient):
+    """Field-level changes of the patient record: who, when, old → new."""
+    records = list(
+        patient.history.select_related("history_user").order_by("-history_date", "-history_id")[
+            : HISTORY_PAGE + 1
+        ]
+    )
+    changes = []
+    ignored = {"updated_at", "updated_by", "first_name_phonetic", "last_name_phonetic"}
+    for newer, older in zip(records, [*records[1:], None], strict=False):
+        if len(changes) == HISTORY_PAGE:
+            break
+        if older is None:
+            diffs = []
+        else:
+            delta = newer.diff_against(older, excluded_fields=ignored)
+            diffs = [
+                {
+                    "field": patient._meta.get_field(c.field).verbose_name,
+                    "old": _display(patient, c.field, c.old),
+                    "new": _display(patient, c.field, c.new),
+                }
+                for c in delta.changes
+            ]
+        changes.append({"record": newer, "changes": diffs, "created": older is None})
+    return {"changes": changes, "truncated": len(records) > HISTORY_PAGE}
+
+
+def _display(patient, field_name, value):
+    field = patient._meta.get_field(field_name)
+    if field.choices and value not in (None, ""):
+        return dict(field.flatchoices).get(value, value)
+    if value in (None, ""):
+        return "—"
+    return value
+
+
+def care_team_tab(request, patient):
+    """The care team, with who may change it."""
+    return {
+        "members": list(care_team_for(patient)),
+        "can_manage": request.user.has_perm("patients.manage_care_team"),
+    }
+
+
+def my_patients(request):
+    """The patients whose charts the user may open (care team)."""
+    queryset = patients_on_care_team_of(request.user).order_by("last_name", "first_name")
+    return {"patients": list(queryset[:10]), "count": queryset.count()}
+
+
+def break_glass_queue(request):
+    """Break-the-glass accesses waiting for a privacy review."""
+    pending = BreakGlassAccess.objects.filter(reviewed_at__isnull=True).select_related(
+        "user", "patient"
+    )
+    return {"pending": list(pending[:5]), "count": pending.count()}

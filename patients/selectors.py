@@ -1,0 +1,298 @@
+"""Reads of the patient record: what a user may see, search, duplicates, statistics and
+who may open a chart."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import jellyfish
+from django.db.models import Count, Q
+from django.db.models.functions import Upper
+from django.http import Http404
+from django.utils import timezone
+
+from ehr.core import parameters
+from patients.models import (
+    AccessReason,
+    BreakGlassAccess,
+    Patient,
+    PatientUserObjectPermission,
+    Sex,
+)
+
+VIEW_CHART = "view_chart"
+MIN_NAME_TERM = 2  # shorter name fragments would scan the whole table
+
+AGE_GROUPS = [("0-17", 0, 17), ("18-39", 18, 39), ("40-64", 40, 64), ("65+", 65, None)]
+
+
+def phonetic(name: str) -> str:
+    """Return the search key of a name (metaphone of its letters, upper case)."""
+    letters = re.sub(r"[^A-Za-z]", "", name or "")
+    return jellyfish.metaphone(letters)[:50] if letters else ""
+
+
+# --- Scope ----------------------------------------------------------------------------------
+
+
+def patient_list_for_user(user):
+    """Return the patients whose demographics `user` may see: everyone for staff with the
+    role permission, nobody otherwise (portal accounts see their record in the portal)."""
+    if not user.is_authenticated or not user.has_perm("patients.view_patient"):
+        return Patient.objects.none()
+    return Patient.objects.all()
+
+
+def patient_get(user, pk):
+    """Return the patient `pk` if `user` may see it, else raise Http404."""
+    try:
+        return patient_list_for_user(user).get(pk=pk)
+    except (Patient.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- Chart access ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartAccessDecision:
+    """Whether a user may open a patient's clinical content, and why."""
+
+    allowed: bool
+    reason: str = ""  # an AccessReason value, or "" when refused
+    break_glass: BreakGlassAccess | None = None
+
+    @property
+    def via_break_glass(self):
+        return self.break_glass is not None
+
+
+def chart_access_for(user, patient, now=None):
+    """Decide whether `user` may open the clinical content of `patient`.
+
+    Care-team permissions and break-the-glass grants count only until they expire (the
+    expiry is checked here, not left to a clean-up job).
+    """
+    if not user.is_authenticated or not user.is_active or not user.is_hospital_staff:
+        return ChartAccessDecision(False)
+    now = now or timezone.now()
+    grants = PatientUserObjectPermission.objects.filter(
+        user=user,
+        content_object=patient,
+        permission__codename=VIEW_CHART,
+        permission__content_type__app_label="patients",
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+    grant = grants.order_by("expires_at").first()
+    if grant is None:
+        if user.is_superuser:
+            return ChartAccessDecision(True, AccessReason.EXPLICIT)
+        return ChartAccessDecision(False)
+    if grant.reason == AccessReason.BREAK_GLASS:
+        access = (
+            BreakGlassAccess.objects.filter(user=user, patient=patient, expires_at__gt=now)
+            .order_by("-expires_at")
+            .first()
+        )
+        return ChartAccessDecision(True, grant.reason, access)
+    return ChartAccessDecision(True, grant.reason)
+
+
+def care_team_for(patient, now=None):
+    """Return the current care-team permission rows of `patient`, with their users."""
+    now = now or timezone.now()
+    return (
+        PatientUserObjectPermission.objects.filter(
+            content_object=patient, permission__codename=VIEW_CHART
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("user", "created_by")
+        .prefetch_related("user__groups")
+        .order_by("reason", "user__last_name")
+    )
+
+
+def patients_on_care_team_of(user, now=None):
+    """Return the patients whose chart `user` may currently open."""
+    now = now or timezone.now()
+    return (
+        Patient.objects.filter(
+            patientuserobjectpermission__user=user,
+            patientuserobjectpermission__permission__codename=VIEW_CHART,
+        )
+        .filter(
+            Q(patientuserobjectpermission__expires_at__isnull=True)
+            | Q(patientuserobjectpermission__expires_at__gt=now)
+        )
+        .distinct()
+    )
+
+
+# --- Search ---------------------------------------------------------------------------------
+
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def _parse_date(token):
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(token, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _mrn_digits(token):
+    prefix = parameters.get("mrn_prefix").upper()
+    upper = token.upper()
+    if prefix and upper.startswith(prefix):
+        upper = upper[len(prefix) :]
+    return upper if upper.isdigit() else None
+
+
+def patient_search(queryset, query):
+    """Filter `queryset` by one search box: MRN (exact, with or without prefix), names
+    (prefix or sound-alike: `Smyth` finds Smith, `Jon` finds Jonathan), phone, date of
+    birth, and combinations (`smith 1980-02-03`). Every term must match."""
+    terms = [t for t in re.split(r"\s+", (query or "").strip()) if t]
+    if not terms:
+        return queryset
+    condition = Q()
+    for term in terms:
+        birth_date = _parse_date(term)
+        if birth_date:
+            condition &= Q(date_of_birth=birth_date)
+            continue
+        digits = _mrn_digits(term)
+        if digits is not None:
+            phone_digits = re.sub(r"\D", "", term)
+            term_q = Q(mrn=digits)
+            if len(phone_digits) >= 4:
+                term_q |= Q(phone__endswith=phone_digits)
+            condition &= term_q
+            continue
+        if term.startswith("+") and term[1:].isdigit():
+            condition &= Q(phone__startswith=term)
+            continue
+        if "@" in term:
+            condition &= Q(email__iexact=term)
+            continue
+        name = term.strip(",.")
+        if len(name) < MIN_NAME_TERM:
+            continue
+        upper = name.upper()
+        term_q = (
+            Q(last_name_upper__startswith=upper)
+            | Q(first_name_upper__startswith=upper)
+            | Q(middle_name__istartswith=name)
+        )
+        code = phonetic(name)
+        if len(code) >= 2:
+            term_q |= Q(last_name_phonetic=code) | Q(first_name_phonetic=code)
+        condition &= term_q
+    return queryset.annotate(
+        last_name_upper=Upper("last_name"), first_name_upper=Upper("first_name")
+    ).filter(condition)
+
+
+# --- Duplicates -------------------------------------------------------------------------------
+
+DUPLICATE_THRESHOLD = 6
+DUPLICATE_WEIGHTS = {
+    "last_name": 3,
+    "first_name": 2,
+    "date_of_birth": 3,
+    "sex": 1,
+    "phone": 3,
+    "email": 3,
+}
+
+
+@dataclass(frozen=True)
+class DuplicateCandidate:
+    """An existing patient that may be the same person, with the score and what matched."""
+
+    patient: Patient
+    score: int
+    matched: tuple
+
+
+def duplicate_candidates(
+    *, first_name, last_name, date_of_birth, sex="", phone="", email="", exclude_pk=None, limit=5
+):
+    """Return existing patients that may be the person described, best first: scored on
+    sound-alike names, date of birth, sex, phone and email."""
+    last_code, first_code = phonetic(last_name), phonetic(first_name)
+    query = Q(last_name_phonetic=last_code, date_of_birth=date_of_birth)
+    if first_code:
+        query |= Q(first_name_phonetic=first_code, date_of_birth=date_of_birth)
+        query |= Q(first_name_phonetic=first_code, last_name_phonetic=last_code)
+    if phone:
+        query |= Q(phone=phone)
+    if email:
+        query |= Q(email__iexact=email)
+    candidates = Patient.objects.filter(query, merged_into__isnull=True)
+    if exclude_pk:
+        candidates = candidates.exclude(pk=exclude_pk)
+    scored = []
+    for patient in candidates[:200]:
+        matched = []
+        if last_code and patient.last_name_phonetic == last_code:
+            matched.append("last_name")
+        if first_code and patient.first_name_phonetic == first_code:
+            matched.append("first_name")
+        if patient.date_of_birth == date_of_birth:
+            matched.append("date_of_birth")
+        if sex and sex != Sex.UNKNOWN and patient.sex == sex:
+            matched.append("sex")
+        if phone and patient.phone and str(patient.phone) == str(phone):
+            matched.append("phone")
+        if email and patient.email and patient.email.lower() == email.lower():
+            matched.append("email")
+        score = sum(DUPLICATE_WEIGHTS[m] for m in matched)
+        if score >= DUPLICATE_THRESHOLD:
+            scored.append(DuplicateCandidate(patient, score, tuple(matched)))
+    scored.sort(key=lambda c: (-c.score, c.patient.last_name))
+    return scored[:limit]
+
+
+# --- Statistics -------------------------------------------------------------------------------
+
+
+def years_before(day: date, years: int) -> date:
+    """Return the same calendar day `years` earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_filter(low, high, today=None):
+    """Return a Q for patients aged `low`…`high` years (inclusive; high None: no limit)."""
+    today = today or timezone.localdate()
+    condition = Q(date_of_birth__lte=years_before(today, low))
+    if high is not None:
+        condition &= Q(date_of_birth__gt=years_before(today, high + 1))
+    return condition
+
+
+def patient_statistics(queryset, today=None):
+    """Return totals, counts by sex and by age group of `queryset`, in one query."""
+    aggregates = {
+        "total": Count("pk"),
+        "active": Count("pk", filter=Q(is_active=True)),
+        "inactive": Count("pk", filter=Q(is_active=False)),
+        "deceased": Count("pk", filter=Q(is_deceased=True)),
+    }
+    for value, _label in Sex.choices:
+        aggregates[f"sex_{value}"] = Count("pk", filter=Q(sex=value))
+    for key, low, high in AGE_GROUPS:
+        aggregates[f"age_{key}"] = Count("pk", filter=age_filter(low, high, today))
+    row = queryset.aggregate(**aggregates)
+    return {
+        "total": row["total"],
+        "active": row["active"],
+        "inactive": row["inactive"],
+        "deceased": row["deceased"],
+        "by_sex": [(label, row[f"sex_{value}"]) for value, label in Sex.choices],
+        "by_age": [(key, row[f"age_{key}"]) for key, _low, _high in AGE_GROUPS],
+    }

@@ -1,0 +1,521 @@
+"""Writes of the patient record: registration with MRN and duplicate check, edits,
+deactivation and death, the care team, break-the-glass, the access log and merges."""
+
+from datetime import timedelta
+
+from django.apps import apps
+from django.contrib.auth.models import Permission
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import roles
+from ehr.core import parameters
+from ehr.core.models import Notification
+from ehr.core.services import notification_send
+from patients.exceptions import (
+    BreakGlassNotNeeded,
+    BreakGlassReasonRequired,
+    ChartAccessDenied,
+    IdentifierInUse,
+    MergeNotAllowed,
+    PatientInactive,
+    PossibleDuplicatePatient,
+)
+from patients.models import (
+    AccessReason,
+    BreakGlassAccess,
+    ChartAccess,
+    EmergencyContact,
+    Patient,
+    PatientIdentifier,
+    PatientMerge,
+    PatientUserObjectPermission,
+    luhn_check_digit,
+)
+from patients.selectors import VIEW_CHART, chart_access_for, duplicate_candidates, phonetic
+
+MRN_DIGITS = 7  # payload digits before the check digit
+
+DEMOGRAPHIC_FIELDS = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "address_line",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "preferred_language",
+    "marital_status",
+    "occupation",
+    "insurance_payer",
+    "insurance_policy_number",
+)
+
+
+# --- MRN --------------------------------------------------------------------------------------
+
+
+def mrn_next():
+    """Return a new MRN: the next value of a database sequence (never reused, no races),
+    zero-padded, with a Luhn check digit.
+
+    PostgreSQL: a real SEQUENCE. SQLite: an AUTOINCREMENT table, whose ids are never
+    reused either; IMMEDIATE transactions serialise the writers.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval('patient_mrn_seq')")
+            number = cursor.fetchone()[0]
+        else:
+            cursor.execute("INSERT INTO patient_mrn_sequence DEFAULT VALUES")
+            number = cursor.lastrowid
+    payload = str(number).zfill(MRN_DIGITS)
+    return payload + luhn_check_digit(payload)
+
+
+# --- Registration and demographics ------------------------------------------------------------
+
+
+def _set_search_keys(patient):
+    patient.first_name_phonetic = phonetic(patient.first_name)
+    patient.last_name_phonetic = phonetic(patient.last_name)
+
+
+def _save_identifiers(patient, identifiers, actor):
+    for item in identifiers:
+        identifier = PatientIdentifier(patient=patient, type=item["type"], value=item["value"])
+        identifier.stamp(actor)
+        try:
+            with transaction.atomic():
+                identifier.save()
+        except IntegrityError:
+            raise IdentifierInUse(
+                _("The %(type)s %(value)s already belongs to another patient.")
+                % {"type": identifier.get_type_display(), "value": identifier.value}
+            ) from None
+
+
+def _save_contacts(patient, contacts, actor):
+    for item in contacts:
+        contact = EmergencyContact(patient=patient, **item)
+        contact.stamp(actor)
+        contact.full_clean(exclude=["patient"])
+        contact.save()
+
+
+@transaction.atomic
+def patient_register(*, actor, allow_duplicate=False, identifiers=(), contacts=(), **fields):
+    """Register a patient: check for duplicates, draw an MRN, save with identifiers and
+    emergency contacts. Raise PossibleDuplicatePatient (with the candidates) unless
+    `allow_duplicate`."""
+    patient = Patient(**{k: v for k, v in fields.items() if k in DEMOGRAPHIC_FIELDS})
+    patient.mrn = "0"  # placeholder so full_clean can run before a number is drawn
+    patient.full_clean(exclude=["mrn"])
+    if not allow_duplicate:
+        candidates = duplicate_candidates(
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            date_of_birth=patient.date_of_birth,
+            sex=patient.sex,
+            phone=str(patient.phone or ""),
+            email=patient.email,
+        )
+        if candidates:
+            raise PossibleDuplicatePatient(candidates)
+    patient.mrn = mrn_next()
+    _set_search_keys(patient)
+    patient.stamp(actor)
+    patient.save()
+    _save_identifiers(patient, identifiers, actor)
+    _save_contacts(patient, contacts, actor)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient, actor, **fields):
+    """Change a patient's demographics (only the fields given)."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.merged_into_id:
+        raise PatientInactive(_("This record was merged into another; edit the survivor."))
+    for name, value in fields.items():
+        if name not in DEMOGRAPHIC_FIELDS:
+            raise ValueError(f"{name} is not a demographic field")
+        setattr(patient, name, value)
+    patient.full_clean()
+    _set_search_keys(patient)
+    patient.stamp(actor)
+    patient.save()
+    return patient
+
+
+@transaction.atomic
+def patient_set_identifiers(*, patient, actor, identifiers):
+    """Replace a patient's identifiers with `identifiers` ([{type, value}])."""
+    wanted = {(i["type"], i["value"]) for i in identifiers}
+    for existing in patient.identifiers.all():
+        if (existing.type, existing.value) not in wanted:
+            existing._history_user = actor
+            existing.delete()
+    have = set(patient.identifiers.values_list("type", "value"))
+    _save_identifiers(
+        patient, [i for i in identifiers if (i["type"], i["value"]) not in have], actor
+    )
+
+
+@transaction.atomic
+def patient_set_contacts(*, patient, actor, contacts):
+    """Replace a patient's emergency contacts with `contacts` ([{name, relationship, phone}])."""
+    for existing in patient.emergency_contacts.all():
+        existing._history_user = actor
+        existing.delete()
+    _save_contacts(patient, contacts, actor)
+
+
+def _set_active(patient, actor, active):
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if patient.merged_into_id and active:
+        raise PatientInactive(_("A merged record is reactivated by undoing the merge."))
+    patient.is_active = active
+    patient.stamp(actor)
+    patient.save()
+    return patient
+
+
+@transaction.atomic
+def patient_deactivate(*, patient, actor):
+    """Deactivate a patient record (the record is kept; it no longer shows as active)."""
+    return _set_active(patient, actor, False)
+
+
+@transaction.atomic
+def patient_reactivate(*, patient, actor):
+    """Reactivate a deactivated patient record."""
+    return _set_active(patient, actor, True)
+
+
+@transaction.atomic
+def patient_record_death(*, patient, actor, deceased_on):
+    """Record that a patient died on `deceased_on`."""
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if deceased_on > timezone.localdate():
+        raise PatientInactive(_("The date of death cannot be in the future."))
+    if deceased_on < patient.date_of_birth:
+        raise PatientInactive(_("The date of death cannot be before the date of birth."))
+    patient.is_deceased = True
+    patient.deceased_on = deceased_on
+    patient.stamp(actor)
+    patient.save()
+    return patient
+
+
+# --- Care team and break-the-glass -----------------------------------------------------------
+
+
+def _view_chart_permission():
+    return Permission.objects.get(content_type__app_label="patients", codename=VIEW_CHART)
+
+
+@transaction.atomic
+def care_team_add(*, patient, user, actor, reason=AccessReason.EXPLICIT):
+    """Put `user` on the patient's care team (idempotent; an expiring break-the-glass
+    grant becomes a permanent membership). Return the permission row."""
+    if not user.is_active or not user.is_hospital_staff:
+        raise PatientInactive(_("Only active staff can be on a care team."))
+    permission = _view_chart_permission()
+    row = (
+        PatientUserObjectPermission.objects.select_for_update()
+        .filter(user=user, permission=permission, content_object=patient)
+        .first()
+    )
+    if row is None:
+        row = PatientUserObjectPermission(
+            user=user, permission=permission, content_object=patient, reason=reason
+        )
+    elif row.expires_at is None:
+        return row
+    else:
+        row.reason, row.expires_at = reason, None
+    row.stamp(actor)
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:  # added concurrently: the membership exists, which is the goal
+        row = PatientUserObjectPermission.objects.get(
+            user=user, permission=permission, content_object=patient
+        )
+    return row
+
+
+@transaction.atomic
+def care_team_remove(*, patient, user, actor):
+    """Take `user` off the patient's care team. Return True if they were on it."""
+    rows = list(
+        PatientUserObjectPermission.objects.filter(
+            user=user, content_object=patient, permission__codename=VIEW_CHART
+        )
+    )
+    for row in rows:
+        row._history_user = actor
+        row.delete()
+    return bool(rows)
+
+
+@transaction.atomic
+def break_glass_open(*, patient, user, reason):
+    """Give `user` time-limited access to one chart outside their care team, for the
+    stated reason; notify the Administrators. Return the BreakGlassAccess."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise BreakGlassReasonRequired()
+    if not user.has_perm("patients.break_glass"):
+        raise ChartAccessDenied(_("Your role cannot break the glass."))
+    if chart_access_for(user, patient).allowed:
+        raise BreakGlassNotNeeded()
+    now = timezone.now()
+    expires = now + timedelta(minutes=parameters.get("break_glass_duration"))
+    access = BreakGlassAccess(
+        patient=patient, user=user, reason=reason, granted_at=now, expires_at=expires
+    )
+    access.stamp(user)
+    access.save()
+    permission = _view_chart_permission()
+    row, _created = PatientUserObjectPermission.objects.get_or_create(
+        user=user,
+        permission=permission,
+        content_object=patient,
+        defaults={
+            "reason": AccessReason.BREAK_GLASS,
+            "expires_at": expires,
+            "created_by": user,
+            "updated_by": user,
+        },
+    )
+    if not _created:  # an expired grant not yet cleaned up
+        row.reason, row.expires_at = AccessReason.BREAK_GLASS, expires
+        row.stamp(user)
+        row.save()
+    reviewers = list(
+        apps.get_model("accounts", "User").objects.filter(
+            groups__name=roles.ADMINISTRATOR, is_active=True
+        )
+    )
+    notification_send(
+        recipients=reviewers,
+        title=_("Break-the-glass access to review"),
+        body=_("%(user)s opened the chart of %(patient)s: %(reason)s")
+        % {"user": user.get_full_name(), "patient": patient.display_mrn, "reason": reason},
+        url="/patients/break-glass/",
+        level=Notification.Level.WARNING,
+        category="privacy",
+        actor=user,
+    )
+    return access
+
+
+@transaction.atomic
+def break_glass_review(*, access, actor, comment):
+    """Mark a break-the-glass access reviewed, with the reviewer's comment."""
+    access = BreakGlassAccess.objects.select_for_update().get(pk=access.pk)
+    access.reviewed_at = timezone.now()
+    access.reviewed_by = actor
+    access.review_comment = comment.strip()
+    access.stamp(actor)
+    access.save()
+    return access
+
+
+def access_grants_expire(now=None):
+    """Remove expired time-limited chart permissions; return how many were removed.
+    (Expiry is enforced at every check; this only clears the table.)"""
+    now = now or timezone.now()
+    expired = list(PatientUserObjectPermission.objects.filter(expires_at__lte=now))
+    for row in expired:
+        row._history_user = None
+        row.delete()
+    return len(expired)
+
+
+# --- The access log ---------------------------------------------------------------------------
+
+
+def client_address(request):
+    """Return the client's IP address (REMOTE_ADDR; Nginx sets it via the proxy)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def chart_access_record(
+    *, patient, user, part, request=None, channel=ChartAccess.Channel.WEB, decision=None
+):
+    """Log that `user` viewed `part` of the chart of `patient` (who, role, what, when,
+    from where, under which grant)."""
+    entry = ChartAccess(
+        patient=patient,
+        user=user,
+        roles=", ".join(sorted(user.role_names)),
+        part=part,
+        channel=channel,
+        ip_address=client_address(request) if request is not None else None,
+        break_glass=decision.break_glass if decision is not None else None,
+    )
+    entry.stamp(user)
+    entry.save()
+    return entry
+
+
+def chart_open(
+    *, patient, user, part, request=None, channel=ChartAccess.Channel.WEB, clinical=True
+):
+    """Check that `user` may view `part` of the chart and log the view. Clinical parts
+    need chart access (care team or break-the-glass); raise ChartAccessDenied if not.
+    Return the access decision."""
+    decision = chart_access_for(user, patient)
+    if clinical and not decision.allowed:
+        raise ChartAccessDenied()
+    chart_access_record(
+        patient=patient,
+        user=user,
+        part=part,
+        request=request,
+        channel=channel,
+        decision=decision if decision.allowed else None,
+    )
+    return decision
+
+
+# --- Merge ------------------------------------------------------------------------------------
+
+
+def _patient_references():
+    """Yield (model, field name) for every foreign key that points at Patient, found
+    generically so models added later by other apps are merged too."""
+    # Hidden relations (related_name="+": history rows, merge records, merged_into)
+    # are not listed by related_objects, and stay where they are.
+    for relation in Patient._meta.related_objects:
+        if relation.one_to_many or relation.one_to_one:
+            yield relation.related_model, relation.field.name
+
+
+@transaction.atomic
+def patient_merge(*, survivor, duplicate, actor, reason=""):
+    """Merge `duplicate` into `survivor`: move every record that points at the duplicate
+    to the survivor, deactivate the duplicate, and record exactly what moved."""
+    if survivor.pk == duplicate.pk:
+        raise MergeNotAllowed(_("A record cannot be merged into itself."))
+    locked = {
+        p.pk: p
+        for p in Patient.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])
+    }
+    survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+    if survivor.merged_into_id or not survivor.is_active:
+        raise MergeNotAllowed(_("The surviving record must be active."))
+    if duplicate.merged_into_id:
+        raise MergeNotAllowed(_("This record was already merged."))
+    moved = []
+    for model, field in _patient_references():
+        for obj in model._base_manager.filter(**{field: duplicate}):
+            entry = {"model": model._meta.label, "pk": str(obj.pk), "field": field}
+            if isinstance(obj, PatientUserObjectPermission) and (
+                PatientUserObjectPermission.objects.filter(
+                    user_id=obj.user_id,
+                    permission_id=obj.permission_id,
+                    content_object=survivor,
+                ).exists()
+            ):
+                continue  # already on the survivor's care team
+            setattr(obj, field, survivor)
+            if hasattr(obj, "stamp"):
+                obj.stamp(actor)
+            obj.save()
+            moved.append(entry)
+    if duplicate.user_id and not survivor.user_id:
+        survivor.user, duplicate.user = duplicate.user, None
+        moved.append({"model": "patients.Patient", "pk": str(survivor.pk), "field": "user"})
+        duplicate.stamp(actor)
+        duplicate.save()
+        survivor.stamp(actor)
+        survivor.save()
+    duplicate.is_active = False
+    duplicate.merged_into = survivor
+    duplicate.stamp(actor)
+    duplicate.save()
+    merge = PatientMerge(survivor=survivor, duplicate=duplicate, reason=reason, moved=moved)
+    merge.stamp(actor)
+    merge.save()
+    return merge
+
+
+@transaction.atomic
+def patient_merge_undo(*, merge, actor):
+    """Undo a merge: move back exactly the records it moved and reactivate the duplicate."""
+    merge = PatientMerge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at:
+        raise MergeNotAllowed(_("This merge was already undone."))
+    duplicate = Patient.objects.select_for_update().get(pk=merge.duplicate_id)
+    survivor = Patient.objects.select_for_update().get(pk=merge.survivor_id)
+    for entry in merge.moved:
+        if entry["model"] == "patients.Patient" and entry["field"] == "user":
+            duplicate.user, survivor.user = survivor.user, None
+            survivor.stamp(actor)
+            survivor.save()
+            continue
+        model = apps.get_model(entry["model"])
+        obj = model._base_manager.filter(pk=entry["pk"]).first()
+        if obj is None:  # removed since the merge (e.g. an expired grant)
+            continue
+        setattr(obj, entry["field"], duplicate)
+        if hasattr(obj, "stamp"):
+            obj.stamp(actor)
+        obj.save()
+    duplicate.merged_into = None
+    duplicate.is_active = True
+    duplicate.stamp(actor)
+    duplicate.save()
+    merge.undone_at = timezone.now()
+    merge.undone_by = actor
+    merge.stamp(actor)
+    merge.save()
+    return merge
+
+
+def mrn_block(count):
+    """Return `count` new MRNs at once (bulk loads), drawn from the same sequence."""
+    if count <= 0:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval('patient_mrn_seq') FROM generate_series(1, %s)", [count])
+            numbers = [row[0] for row in cursor.fetchall()]
+        else:
+            numbers = []
+            for _ in range(count):
+                cursor.execute("INSERT INTO patient_mrn_sequence DEFAULT VALUES")
+                numbers.append(cursor.lastrowid)
+    return [str(n).zfill(MRN_DIGITS) + luhn_check_digit(str(n).zfill(MRN_DIGITS)) for n in numbers]
+
+
+@transaction.atomic
+def patients_bulk_load(*, rows, actor=None, batch_size=1000):
+    """Create many patients at once (demo data, imports): MRNs from the sequence, search
+    keys set, history written through simple-history's bulk helper. No duplicate check.
+    Return the created patients."""
+    from simple_history.utils import bulk_create_with_history
+
+    patients = []
+    for mrn, fields in zip(mrn_block(len(rows)), rows, strict=True):
+        patient = Patient(mrn=mrn, **fields)
+        _set_search_keys(patient)
+        patient.created_by = patient.updated_by = actor
+        patients.append(patient)
+    return bulk_create_with_history(
+        patients,
+        Patient,
+        batch_size=batch_size,
+        default_user=actor,
+        default_change_reason="bulk load",
+    )
