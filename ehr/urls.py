@@ -19,5 +19,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("ehr.api", "api"))),
     path("portal/", include("portal.urls")),
+    path("patients/", include("patients.urls")),
     path("", include("ehr.core.urls")),
 ]

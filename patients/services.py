@@ -519,3 +519,13 @@ def patients_bulk_load(*, rows, actor=None, batch_size=1000):
         default_user=actor,
         default_change_reason="bulk load",
     )
+
+
+def patient_merge_preview(duplicate):
+    """Return [(model verbose name, count)] of the records a merge would move."""
+    preview = []
+    for model, field in _patient_references():
+        count = model._base_manager.filter(**{field: duplicate}).count()
+        if count:
+            preview.append((str(model._meta.verbose_name_plural), count))
+    return preview

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     # Project apps
     "ehr.core",
     "accounts",
+    "patients",
     "portal",
 ]
 
