@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DoctorProfile, DoctorSpecialty, Specialty, User
@@ -129,3 +130,29 @@ class DoctorProfileAdmin(MasterDataAdmin):
     @admin.display(description=_("specialties"))
     def specialty_list(self, obj):
         return ", ".join(s.name for s in obj.specialties.all())
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class RoleAdmin(admin.ModelAdmin):
+    """Roles are defined in code (accounts/roles.py) and applied by `sync_roles`; the
+    admin shows them read-only so an edit here cannot drift from the definition."""
+
+    list_display = ("name", "permission_count")
+    filter_horizontal = ("permissions",)
+    readonly_fields = ("name", "permissions")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("permissions")
+
+    @admin.display(description=_("permissions"))
+    def permission_count(self, obj):
+        return len(obj.permissions.all())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -46,7 +46,6 @@ PERMISSIONS = {
     ADMINISTRATOR: [
         *_crud("accounts", "user"),
         "auth.view_group",
-        "auth.change_group",
         *_crud("accounts", "specialty"),
         *_crud("accounts", "doctorprofile"),
         *_crud("core", "hospital"),
