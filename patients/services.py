@@ -253,13 +253,16 @@ def care_team_add(*, patient, user, actor, reason=AccessReason.EXPLICIT):
 
 
 @transaction.atomic
-def care_team_remove(*, patient, user, actor):
-    """Take `user` off the patient's care team. Return True if they were on it."""
-    rows = list(
-        PatientUserObjectPermission.objects.filter(
-            user=user, content_object=patient, permission__codename=VIEW_CHART
-        )
+def care_team_remove(*, patient, user, actor, reason=None):
+    """Take `user` off the patient's care team. With `reason`, only a membership held for
+    that reason is removed (a nurse leaving the ward keeps an explicit membership).
+    Return True if a membership was removed."""
+    rows = PatientUserObjectPermission.objects.filter(
+        user=user, content_object=patient, permission__codename=VIEW_CHART
     )
+    if reason is not None:
+        rows = rows.filter(reason=reason)
+    rows = list(rows)
     for row in rows:
         row._history_user = actor
         row.delete()
