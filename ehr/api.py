@@ -12,9 +12,11 @@ from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
 from ehr.core.api.views import NotificationViewSet
+from patients import api as patients_api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("patients", patients_api.PatientViewSet, basename="patient")
 
 urlpatterns = [
     path("auth/login", accounts_api.LoginView.as_view(), name="auth_login"),

@@ -50,8 +50,16 @@ class BreakGlassAccessAdmin(NoDeleteMixin, TrackedAdmin):
     list_display = ("granted_at", "user", "patient", "expires_at", "reviewed_at", "reviewed_by")
     list_filter = ("reviewed_at",)
     list_select_related = ("user", "patient", "reviewed_by")
-    readonly_fields = ("patient", "user", "reason", "granted_at", "expires_at", "reviewed_at",
-                       "reviewed_by", "review_comment")
+    readonly_fields = (
+        "patient",
+        "user",
+        "reason",
+        "granted_at",
+        "expires_at",
+        "reviewed_at",
+        "reviewed_by",
+        "review_comment",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -59,8 +67,15 @@ class BreakGlassAccessAdmin(NoDeleteMixin, TrackedAdmin):
 
 @admin.register(ChartAccess)
 class ChartAccessAdmin(NoDeleteMixin, TrackedAdmin):
-    list_display = ("accessed_at", "user", "patient", "part", "channel", "ip_address",
-                    "break_glass")
+    list_display = (
+        "accessed_at",
+        "user",
+        "patient",
+        "part",
+        "channel",
+        "ip_address",
+        "break_glass",
+    )
     list_filter = ("channel", "part")
     list_select_related = ("user", "patient", "break_glass")
     date_hierarchy = "accessed_at"
@@ -77,8 +92,15 @@ class ChartAccessAdmin(NoDeleteMixin, TrackedAdmin):
 class PatientMergeAdmin(NoDeleteMixin, TrackedAdmin):
     list_display = ("merged_at", "duplicate", "survivor", "created_by", "undone_at")
     list_select_related = ("duplicate", "survivor", "created_by")
-    readonly_fields = ("survivor", "duplicate", "reason", "merged_at", "moved", "undone_at",
-                       "undone_by")
+    readonly_fields = (
+        "survivor",
+        "duplicate",
+        "reason",
+        "merged_at",
+        "moved",
+        "undone_at",
+        "undone_by",
+    )
 
     def has_add_permission(self, request):
         return False

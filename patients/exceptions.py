@@ -65,3 +65,10 @@ class BreakGlassReasonRequired(DomainError):
 
     default_message = _("State why you need emergency access to this chart.")
     default_code = "reason_required"
+
+
+class CareTeamRoleNotAllowed(DomainError):
+    """Only doctors and nurses are members of a care team."""
+
+    default_message = _("Only active doctors and nurses can be on a care team.")
+    default_code = "care_team_role_not_allowed"

@@ -42,8 +42,9 @@ class PatientForm(forms.ModelForm):
 
 
 class IdentifierForm(forms.Form):
-    type = forms.ChoiceField(label=_("Type"), choices=[("", "—"), *IdentifierType.choices],
-                             required=False)
+    type = forms.ChoiceField(
+        label=_("Type"), choices=[("", "—"), *IdentifierType.choices], required=False
+    )
     value = forms.CharField(label=_("Value"), max_length=64, required=False)
 
     def clean(self):
@@ -91,16 +92,23 @@ def contacts_from(formset):
 class PatientFilterForm(forms.Form):
     """The list's search box and filters (values from fixed lists only)."""
 
-    AGE_CHOICES = [("", _("Any age")), ("0-17", "0–17"), ("18-39", "18–39"),
-                   ("40-64", "40–64"), ("65+", "65+")]
+    AGE_CHOICES = [
+        ("", _("Any age")),
+        ("0-17", "0–17"),
+        ("18-39", "18–39"),
+        ("40-64", "40–64"),
+        ("65+", "65+"),
+    ]
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     active = forms.ChoiceField(
-        label=_("Status"), required=False,
+        label=_("Status"),
+        required=False,
         choices=[("yes", _("Active")), ("no", _("Inactive")), ("all", _("All"))],
     )
-    sex = forms.ChoiceField(label=_("Sex"), required=False,
-                            choices=[("", _("Any sex")), *Sex.choices])
+    sex = forms.ChoiceField(
+        label=_("Sex"), required=False, choices=[("", _("Any sex")), *Sex.choices]
+    )
     age = forms.ChoiceField(label=_("Age"), required=False, choices=AGE_CHOICES)
 
 

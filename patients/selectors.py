@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import jellyfish
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.db.models.functions import Upper
 from django.http import Http404
@@ -47,7 +48,7 @@ def patient_get(user, pk):
     """Return the patient `pk` if `user` may see it, else raise Http404."""
     try:
         return patient_list_for_user(user).get(pk=pk)
-    except (Patient.DoesNotExist, ValueError, TypeError):
+    except (Patient.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from ehr.core.services import notification_send
 from patients.exceptions import (
     BreakGlassNotNeeded,
     BreakGlassReasonRequired,
+    CareTeamRoleNotAllowed,
     ChartAccessDenied,
     IdentifierInUse,
     MergeNotAllowed,
@@ -143,10 +145,15 @@ def patient_update(*, patient, actor, **fields):
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.merged_into_id:
         raise PatientInactive(_("This record was merged into another; edit the survivor."))
+    changed = False
     for name, value in fields.items():
         if name not in DEMOGRAPHIC_FIELDS:
             raise ValueError(f"{name} is not a demographic field")
-        setattr(patient, name, value)
+        if getattr(patient, name) != value:
+            setattr(patient, name, value)
+            changed = True
+    if not changed:
+        return patient  # nothing to save: no empty history row
     patient.full_clean()
     _set_search_keys(patient)
     patient.stamp(actor)
@@ -170,11 +177,33 @@ def patient_set_identifiers(*, patient, actor, identifiers):
 
 @transaction.atomic
 def patient_set_contacts(*, patient, actor, contacts):
-    """Replace a patient's emergency contacts with `contacts` ([{name, relationship, phone}])."""
+    """Make a patient's emergency contacts `contacts` ([{name, relationship, phone}]):
+    unchanged contacts stay as they are, others are removed or added."""
+
+    def key(name, relationship, phone):
+        return (name.strip(), relationship.strip(), str(phone))
+
+    wanted = {key(c["name"], c["relationship"], c["phone"]): c for c in contacts}
     for existing in patient.emergency_contacts.all():
-        existing._history_user = actor
-        existing.delete()
-    _save_contacts(patient, contacts, actor)
+        k = key(existing.name, existing.relationship, existing.phone)
+        if k in wanted:
+            wanted.pop(k)
+        else:
+            existing._history_user = actor
+            existing.delete()
+    _save_contacts(patient, list(wanted.values()), actor)
+
+
+@transaction.atomic
+def patient_edit(*, patient, actor, identifiers=None, contacts=None, **fields):
+    """Change demographics and, when given, identifiers and emergency contacts, all in
+    one transaction (a refused identifier leaves nothing half-saved)."""
+    patient = patient_update(patient=patient, actor=actor, **fields)
+    if identifiers is not None:
+        patient_set_identifiers(patient=patient, actor=actor, identifiers=identifiers)
+    if contacts is not None:
+        patient_set_contacts(patient=patient, actor=actor, contacts=contacts)
+    return patient
 
 
 def _set_active(patient, actor, active):
@@ -225,8 +254,8 @@ def _view_chart_permission():
 def care_team_add(*, patient, user, actor, reason=AccessReason.EXPLICIT):
     """Put `user` on the patient's care team (idempotent; an expiring break-the-glass
     grant becomes a permanent membership). Return the permission row."""
-    if not user.is_active or not user.is_hospital_staff:
-        raise PatientInactive(_("Only active staff can be on a care team."))
+    if not user.is_active or not user.has_role(roles.DOCTOR, roles.NURSE):
+        raise CareTeamRoleNotAllowed()
     permission = _view_chart_permission()
     row = (
         PatientUserObjectPermission.objects.select_for_update()
@@ -273,11 +302,11 @@ def care_team_remove(*, patient, user, actor, reason=None):
 def break_glass_open(*, patient, user, reason):
     """Give `user` time-limited access to one chart outside their care team, for the
     stated reason; notify the Administrators. Return the BreakGlassAccess."""
+    if not user.has_perm("patients.break_glass"):
+        raise ChartAccessDenied(_("Your role cannot break the glass."))
     reason = (reason or "").strip()
     if not reason:
         raise BreakGlassReasonRequired()
-    if not user.has_perm("patients.break_glass"):
-        raise ChartAccessDenied(_("Your role cannot break the glass."))
     if chart_access_for(user, patient).allowed:
         raise BreakGlassNotNeeded()
     now = timezone.now()
@@ -313,7 +342,7 @@ def break_glass_open(*, patient, user, reason):
         title=_("Break-the-glass access to review"),
         body=_("%(user)s opened the chart of %(patient)s: %(reason)s")
         % {"user": user.get_full_name(), "patient": patient.display_mrn, "reason": reason},
-        url="/patients/break-glass/",
+        url=reverse("patients:breakglass_review_list"),
         level=Notification.Level.WARNING,
         category="privacy",
         actor=user,

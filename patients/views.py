@@ -81,14 +81,12 @@ class PatientListView(PatientScopeMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        queryset, query = self.filtered()
+        _queryset, query = self.filtered()
         context["filter_form"] = self.get_filter_form()
         context["query"] = query
         context["can_register"] = self.request.user.has_perm("patients.add_patient")
         if self.request.user.has_perm("patients.view_patient_statistics"):
-            context["statistics"] = patient_statistics(
-                patient_list_for_user(self.request.user)
-            )
+            context["statistics"] = patient_statistics(patient_list_for_user(self.request.user))
         return context
 
 
@@ -186,13 +184,12 @@ class PatientUpdateView(PatientScopeMixin, PatientFormMixin, View):
         if not (form.is_valid() and identifiers.is_valid() and contacts.is_valid()):
             return self.render_form(form, identifiers, contacts, patient=patient)
         try:
-            services.patient_update(patient=patient, actor=request.user, **form.demographics())
-            services.patient_set_identifiers(
-                patient=patient, actor=request.user,
+            services.patient_edit(
+                patient=patient,
+                actor=request.user,
                 identifiers=forms.identifiers_from(identifiers),
-            )
-            services.patient_set_contacts(
-                patient=patient, actor=request.user, contacts=forms.contacts_from(contacts)
+                contacts=forms.contacts_from(contacts),
+                **form.demographics(),
             )
         except DomainError as exc:
             form.add_error(None, exc)
@@ -221,7 +218,8 @@ class PatientStatusView(PatientScopeMixin, View):
                     messages.error(request, _("Enter a valid date of death."))
                 else:
                     services.patient_record_death(
-                        patient=patient, actor=request.user,
+                        patient=patient,
+                        actor=request.user,
                         deceased_on=form.cleaned_data["deceased_on"],
                     )
                     messages.success(request, _("The death was recorded."))
@@ -249,15 +247,23 @@ class PatientChartView(PatientScopeMixin, TemplateView):
             raise Http404
         try:
             self.decision = services.chart_open(
-                patient=patient, user=request.user, part=tab.key, request=request,
+                patient=patient,
+                user=request.user,
+                part=tab.key,
+                request=request,
                 clinical=tab.clinical,
             )
         except ChartAccessDenied as exc:
             return render(
-                request, "patients/chart_denied.html",
-                {"patient": patient, "tab": tab, "message": str(exc),
-                 "can_break_glass": request.user.has_perm("patients.break_glass"),
-                 "break_glass_form": forms.BreakGlassForm()},
+                request,
+                "patients/chart_denied.html",
+                {
+                    "patient": patient,
+                    "tab": tab,
+                    "message": str(exc),
+                    "can_break_glass": request.user.has_perm("patients.break_glass"),
+                    "break_glass_form": forms.BreakGlassForm(),
+                },
                 status=403,
             )
         self.tab, self.tabs = tab, tabs
@@ -267,27 +273,33 @@ class PatientChartView(PatientScopeMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         patient = self.get_patient()
         allowed = self.decision.allowed
-        context.update({
-            "patient": patient,
-            "tab": self.tab,
-            "tabs": [
-                {"tab": t, "url": reverse("patients:patient_chart", args=[patient.pk, t.key]),
-                 "locked": t.clinical and not allowed}
-                for t in self.tabs
-            ],
-            "access": self.decision,
-            "banner_items": chart.banner_items_for(
-                self.request, patient, clinical_access=allowed
-            ),
-            "tab_context": self.tab.context(self.request, patient) if self.tab.context else {},
-            "can_edit": self.request.user.has_perm("patients.change_patient"),
-            "can_merge": self.request.user.has_perm("patients.merge_patient"),
-            "can_break_glass": (not allowed
-                                and self.request.user.has_perm("patients.break_glass")),
-            "break_glass_form": forms.BreakGlassForm(),
-            "care_team_form": forms.CareTeamAddForm(),
-            "death_form": forms.DeathForm(),
-        })
+        context.update(
+            {
+                "patient": patient,
+                "tab": self.tab,
+                "tabs": [
+                    {
+                        "tab": t,
+                        "url": reverse("patients:patient_chart", args=[patient.pk, t.key]),
+                        "locked": t.clinical and not allowed,
+                    }
+                    for t in self.tabs
+                ],
+                "access": self.decision,
+                "banner_items": chart.banner_items_for(
+                    self.request, patient, clinical_access=allowed
+                ),
+                "tab_context": self.tab.context(self.request, patient) if self.tab.context else {},
+                "can_edit": self.request.user.has_perm("patients.change_patient"),
+                "can_merge": self.request.user.has_perm("patients.merge_patient"),
+                "can_break_glass": (
+                    not allowed and self.request.user.has_perm("patients.break_glass")
+                ),
+                "break_glass_form": forms.BreakGlassForm(),
+                "care_team_form": forms.CareTeamAddForm(),
+                "death_form": forms.DeathForm(),
+            }
+        )
         return context
 
 
@@ -352,9 +364,14 @@ class BreakGlassView(PatientScopeMixin, View):
             except DomainError as exc:
                 form.add_error(None, exc)
         return render(
-            request, "patients/chart_denied.html",
-            {"patient": patient, "break_glass_form": form, "can_break_glass": True,
-             "message": _("State a reason to open this chart.")},
+            request,
+            "patients/chart_denied.html",
+            {
+                "patient": patient,
+                "break_glass_form": form,
+                "can_break_glass": True,
+                "message": _("State a reason to open this chart."),
+            },
             status=400,
         )
 
@@ -428,9 +445,11 @@ class AccessLogView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["filter_patient"] = self.patient
         context["filter_user"] = self.user_filter
-        context["users"] = User.objects.filter(
-            Q(chart_accesses__isnull=False)
-        ).distinct().order_by("last_name", "first_name")
+        context["users"] = (
+            User.objects.filter(Q(chart_accesses__isnull=False))
+            .distinct()
+            .order_by("last_name", "first_name")
+        )
         return context
 
 
@@ -455,12 +474,17 @@ class PatientMergeView(PatientScopeMixin, View):
 
     def render(self, form, duplicate=None, preview=None, status=200):
         return render(
-            self.request, self.template_name,
-            {"patient": self.get_patient(), "form": form, "duplicate": duplicate,
-             "preview": preview,
-             "merges": PatientMerge.objects.filter(
-                 Q(survivor=self.get_patient()) | Q(duplicate=self.get_patient())
-             ).select_related("survivor", "duplicate", "created_by", "undone_by")},
+            self.request,
+            self.template_name,
+            {
+                "patient": self.get_patient(),
+                "form": form,
+                "duplicate": duplicate,
+                "preview": preview,
+                "merges": PatientMerge.objects.filter(
+                    Q(survivor=self.get_patient()) | Q(duplicate=self.get_patient())
+                ).select_related("survivor", "duplicate", "created_by", "undone_by"),
+            },
             status=status,
         )
 
@@ -472,7 +496,7 @@ class PatientMergeView(PatientScopeMixin, View):
         mrn = form.cleaned_data["duplicate_mrn"].strip()
         prefix = services.parameters.get("mrn_prefix")
         if prefix and mrn.upper().startswith(prefix.upper()):
-            mrn = mrn[len(prefix):]
+            mrn = mrn[len(prefix) :]
         duplicate = patient_list_for_user(request.user).filter(mrn=mrn).first()
         if duplicate is None:
             form.add_error("duplicate_mrn", _("No patient has this MRN."))
@@ -481,8 +505,12 @@ class PatientMergeView(PatientScopeMixin, View):
             form.add_error("confirm", _("Check the preview, then confirm."))
             return self.render(form, duplicate, services.patient_merge_preview(duplicate))
         try:
-            services.patient_merge(survivor=survivor, duplicate=duplicate, actor=request.user,
-                                   reason=form.cleaned_data["reason"])
+            services.patient_merge(
+                survivor=survivor,
+                duplicate=duplicate,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
         except DomainError as exc:
             form.add_error(None, exc)
             return self.render(form, duplicate, status=400)
