@@ -36,8 +36,8 @@ from patients.models import (
     Sex,
 )
 from patients.selectors import (
+    can_manage_care_team,
     care_team_for,
-    chart_access_for,
     patient_get,
     patient_list_for_user,
     patient_search,
@@ -531,7 +531,7 @@ class PatientViewSet(
             page = self.paginate_queryset(care_team_for(patient))
             return self.get_paginated_response(CareTeamMemberSerializer(page, many=True).data)
         # Same rule as the page: only members of the team change it.
-        if not chart_access_for(request.user, patient).allowed:
+        if not can_manage_care_team(request.user, patient):
             raise exceptions.PermissionDenied(_("Only members of the care team can change it."))
         if request.method == "POST":
             change = CareTeamChangeSerializer(data=request.data)

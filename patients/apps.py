@@ -74,6 +74,7 @@ class PatientsConfig(AppConfig):
                 "patients/panels/search.html",
                 roles=frozenset({"Doctor", "Nurse", "Receptionist"}),
                 order=1,
+                context=panels.search,
             )
         )
         dashboard.register(

@@ -154,8 +154,8 @@ class Patient(TrackedModel):
     @property
     def age_display(self):
         """Return the age for banners: years, or months for infants."""
-        today = timezone.localdate()
-        years = self.age()
+        today = self.deceased_on if self.is_deceased and self.deceased_on else timezone.localdate()
+        years = self.age(today)
         if years >= 2:
             return f"{years} y"
         months = (
@@ -271,6 +271,9 @@ class BreakGlassAccess(TrackedModel):
     """An emergency opening of a chart outside one's care team: who, why, until when,
     and the privacy review of it. Kept for ever, also after the access expired."""
 
+    # An audit record names the record that was opened; a merge does not rewrite it.
+    stays_on_merge = True
+
     patient = models.ForeignKey(
         Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="break_glass"
     )
@@ -323,6 +326,9 @@ class BreakGlassAccess(TrackedModel):
 
 class ChartAccess(TrackedModel):
     """One read of a chart or of one of its parts: the access log ("who looked")."""
+
+    # An audit record names the record that was opened; a merge does not rewrite it.
+    stays_on_merge = True
 
     class Channel(models.TextChoices):
         WEB = "web", _("Web")

@@ -1,7 +1,7 @@
 """Context for the patients app's chart tabs and home-page panels."""
 
 from patients.models import BreakGlassAccess
-from patients.selectors import care_team_for, patients_on_care_team_of
+from patients.selectors import can_manage_care_team, care_team_for, patients_on_care_team_of
 
 HISTORY_PAGE = 50
 
@@ -45,10 +45,13 @@ def history_tab(request, patient):
 
 def _display(patient, field_name, value):
     field = patient._meta.get_field(field_name)
-    if field.choices and value not in (None, ""):
-        return dict(field.flatchoices).get(value, value)
     if value in (None, ""):
         return "—"
+    if field.choices:
+        return dict(field.flatchoices).get(value, value)
+    if field.is_relation:
+        related = field.related_model._base_manager.filter(pk=value).first()
+        return str(related) if related is not None else value
     return value
 
 
@@ -56,8 +59,13 @@ def care_team_tab(request, patient):
     """The care team, with who may change it."""
     return {
         "members": list(care_team_for(patient)),
-        "can_manage": request.user.has_perm("patients.manage_care_team"),
+        "can_manage": can_manage_care_team(request.user, patient),
     }
+
+
+def search(request):
+    """Whether the user may register patients from the search panel."""
+    return {"can_register": request.user.has_perm("patients.add_patient")}
 
 
 def my_patients(request):

@@ -98,6 +98,15 @@ def chart_access_for(user, patient, now=None):
     return ChartAccessDecision(True, grant.reason)
 
 
+def can_manage_care_team(user, patient):
+    """Return True if `user` may change the patient's care team: the role permission and
+    a membership of the team (emergency break-the-glass access does not count)."""
+    if not user.has_perm("patients.manage_care_team"):
+        return False
+    decision = chart_access_for(user, patient)
+    return decision.allowed and not decision.via_break_glass
+
+
 def care_team_for(patient, now=None):
     """Return the current care-team permission rows of `patient`, with their users."""
     now = now or timezone.now()

@@ -427,8 +427,11 @@ def _patient_references():
     """Yield (model, field name) for every foreign key that points at Patient, found
     generically so models added later by other apps are merged too."""
     # Hidden relations (related_name="+": history rows, merge records, merged_into)
-    # are not listed by related_objects, and stay where they are.
+    # are not listed by related_objects, and stay where they are; so do audit records
+    # (`stays_on_merge`): the access log keeps naming the record that was opened.
     for relation in Patient._meta.related_objects:
+        if getattr(relation.related_model, "stays_on_merge", False):
+            continue
         if relation.one_to_many or relation.one_to_one:
             yield relation.related_model, relation.field.name
 

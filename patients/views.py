@@ -22,7 +22,7 @@ from patients.models import BreakGlassAccess, ChartAccess, Patient, PatientMerge
 from patients.selectors import (
     AGE_GROUPS,
     age_filter,
-    chart_access_for,
+    can_manage_care_team,
     patient_get,
     patient_list_for_user,
     patient_search,
@@ -254,14 +254,20 @@ class PatientChartView(PatientScopeMixin, TemplateView):
                 clinical=tab.clinical,
             )
         except ChartAccessDenied as exc:
+            can_break_glass = request.user.has_perm("patients.break_glass")
             return render(
                 request,
                 "patients/chart_denied.html",
                 {
                     "patient": patient,
                     "tab": tab,
-                    "message": str(exc),
-                    "can_break_glass": request.user.has_perm("patients.break_glass"),
+                    "message": str(exc)
+                    if can_break_glass
+                    else _(
+                        "This part of the chart is for the patient's care team. Ask a member "
+                        "of the team to add you if you need it."
+                    ),
+                    "can_break_glass": can_break_glass,
                     "break_glass_form": forms.BreakGlassForm(),
                 },
                 status=403,
@@ -319,10 +325,12 @@ class CareTeamView(PatientScopeMixin, View):
     def post(self, request, pk):
         patient = self.get_patient()
         target = reverse("patients:patient_chart", args=[patient.pk, "care-team"])
-        if not chart_access_for(request.user, patient).allowed:
+        if not can_manage_care_team(request.user, patient):
             messages.error(request, _("Only members of the care team can change it."))
             return HttpResponseRedirect(target)
         if "remove" in request.POST:
+            if not _is_uuid(request.POST["remove"]):
+                raise Http404
             user = get_object_or_404(User, pk=request.POST["remove"])
             services.care_team_remove(patient=patient, user=user, actor=request.user)
             messages.success(request, _("%(user)s left the care team.") % {"user": user})
@@ -363,11 +371,16 @@ class BreakGlassView(PatientScopeMixin, View):
                 return redirect("patients:patient_chart", pk=patient.pk, tab=next_tab)
             except DomainError as exc:
                 form.add_error(None, exc)
+        tab = next(
+            (t for t in chart.tabs_for(request.user) if t.key == request.POST.get("next_tab")),
+            None,
+        )
         return render(
             request,
             "patients/chart_denied.html",
             {
                 "patient": patient,
+                "tab": tab,
                 "break_glass_form": form,
                 "can_break_glass": True,
                 "message": _("State a reason to open this chart."),
@@ -501,8 +514,11 @@ class PatientMergeView(PatientScopeMixin, View):
         if duplicate is None:
             form.add_error("duplicate_mrn", _("No patient has this MRN."))
             return self.render(form, status=400)
-        if not form.cleaned_data["confirm"]:
-            form.add_error("confirm", _("Check the preview, then confirm."))
+        # The merge runs only after its preview was shown for this very duplicate.
+        previewed = request.POST.get("previewed") == str(duplicate.pk)
+        if not (form.cleaned_data["confirm"] and previewed):
+            if previewed:
+                form.add_error("confirm", _("Check the preview, then confirm."))
             return self.render(form, duplicate, services.patient_merge_preview(duplicate))
         try:
             services.patient_merge(

@@ -14,6 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", required=True, help="Password of every demo account.")
+        parser.add_argument(
+            "--patients", type=int, default=300, help="How many demo patients (default 300)."
+        )
 
     def handle(self, *args, password, **options):
         if not settings.DEBUG:
