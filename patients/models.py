@@ -389,6 +389,11 @@ class PatientMerge(TrackedModel):
         default=list,
         help_text=_("Each moved record: model label, primary key and field."),
     )
+    duplicate_was_active = models.BooleanField(
+        _("duplicate was active"),
+        default=True,
+        help_text=_("Undoing the merge restores this state of the duplicate."),
+    )
     undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

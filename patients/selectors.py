@@ -11,6 +11,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Upper
 from django.http import Http404
 from django.utils import timezone
+from phonenumber_field.phonenumber import to_python
 
 from ehr.core import parameters
 from patients.models import (
@@ -23,6 +24,7 @@ from patients.models import (
 
 VIEW_CHART = "view_chart"
 MIN_NAME_TERM = 2  # shorter name fragments would scan the whole table
+PHONETIC_FIRST_NAME_MIN = 4
 
 AGE_GROUPS = [("0-17", 0, 17), ("18-39", 18, 39), ("40-64", 40, 64), ("65+", 65, None)]
 
@@ -89,8 +91,13 @@ def chart_access_for(user, patient, now=None):
             return ChartAccessDecision(True, AccessReason.EXPLICIT)
         return ChartAccessDecision(False)
     if grant.reason == AccessReason.BREAK_GLASS:
+        # A grant moved by a merge keeps its audit record on the merged-away record.
         access = (
-            BreakGlassAccess.objects.filter(user=user, patient=patient, expires_at__gt=now)
+            BreakGlassAccess.objects.filter(
+                Q(patient=patient) | Q(patient__merged_into=patient),
+                user=user,
+                expires_at__gt=now,
+            )
             .order_by("-expires_at")
             .first()
         )
@@ -174,10 +181,10 @@ def patient_search(queryset, query):
             continue
         digits = _mrn_digits(term)
         if digits is not None:
-            phone_digits = re.sub(r"\D", "", term)
             term_q = Q(mrn=digits)
-            if len(phone_digits) >= 4:
-                term_q |= Q(phone__endswith=phone_digits)
+            # Bare digits may be the end of a phone number too; a prefixed MRN may not.
+            if digits == term and len(digits) >= 4:
+                term_q |= Q(phone__endswith=digits)
             condition &= term_q
             continue
         if term.startswith("+") and term[1:].isdigit():
@@ -197,7 +204,11 @@ def patient_search(queryset, query):
         )
         code = phonetic(name)
         if len(code) >= 2:
-            term_q |= Q(last_name_phonetic=code) | Q(first_name_phonetic=code)
+            term_q |= Q(last_name_phonetic=code)
+            # Short first-name sounds (JN: every John) match thousands of rows; from four
+            # letters on they are selective. Short terms still match first names by prefix.
+            if len(name) >= PHONETIC_FIRST_NAME_MIN:
+                term_q |= Q(first_name_phonetic=code)
         condition &= term_q
     return queryset.annotate(
         last_name_upper=Upper("last_name"), first_name_upper=Upper("first_name")
@@ -232,6 +243,9 @@ def duplicate_candidates(
     """Return existing patients that may be the person described, best first: scored on
     sound-alike names, date of birth, sex, phone and email."""
     last_code, first_code = phonetic(last_name), phonetic(first_name)
+    wanted_phone = to_python(phone) if phone else None
+    if wanted_phone is not None and not wanted_phone.is_valid():
+        wanted_phone = None
     query = Q(last_name_phonetic=last_code, date_of_birth=date_of_birth)
     if first_code:
         query |= Q(first_name_phonetic=first_code, date_of_birth=date_of_birth)
@@ -254,7 +268,7 @@ def duplicate_candidates(
             matched.append("date_of_birth")
         if sex and sex != Sex.UNKNOWN and patient.sex == sex:
             matched.append("sex")
-        if phone and patient.phone and str(patient.phone) == str(phone):
+        if wanted_phone and patient.phone and patient.phone == wanted_phone:
             matched.append("phone")
         if email and patient.email and patient.email.lower() == email.lower():
             matched.append("email")
@@ -306,3 +320,18 @@ def patient_statistics(queryset, today=None):
         "by_sex": [(label, row[f"sex_{value}"]) for value, label in Sex.choices],
         "by_age": [(key, row[f"age_{key}"]) for key, _low, _high in AGE_GROUPS],
     }
+
+
+STATISTICS_CACHE_SECONDS = 300
+
+
+def patient_statistics_cached():
+    """Return the statistics of all patients, computed at most every five minutes: one
+    aggregate over the whole table, shown on every list page."""
+    from django.core.cache import caches
+
+    return caches["bulk"].get_or_set(
+        "patients:statistics",
+        lambda: patient_statistics(Patient.objects.all()),
+        STATISTICS_CACHE_SECONDS,
+    )

@@ -30,6 +30,7 @@ from patients.models import (
     ChartAccess,
     EmergencyContact,
     Patient,
+    PatientGroupObjectPermission,
     PatientIdentifier,
     PatientMerge,
     PatientUserObjectPermission,
@@ -436,6 +437,22 @@ def _patient_references():
             yield relation.related_model, relation.field.name
 
 
+def _survivor_has_same_permission(obj, survivor):
+    """Return True if `obj` is an object permission the survivor already carries (moving
+    it would break the one-row-per-(holder, permission, patient) rule)."""
+    if isinstance(obj, PatientUserObjectPermission):
+        holder = {"user_id": obj.user_id}
+    elif isinstance(obj, PatientGroupObjectPermission):
+        holder = {"group_id": obj.group_id}
+    else:
+        return False
+    return (
+        type(obj)
+        .objects.filter(permission_id=obj.permission_id, content_object=survivor, **holder)
+        .exists()
+    )
+
+
 @transaction.atomic
 def patient_merge(*, survivor, duplicate, actor, reason=""):
     """Merge `duplicate` into `survivor`: move every record that points at the duplicate
@@ -455,14 +472,8 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
     for model, field in _patient_references():
         for obj in model._base_manager.filter(**{field: duplicate}):
             entry = {"model": model._meta.label, "pk": str(obj.pk), "field": field}
-            if isinstance(obj, PatientUserObjectPermission) and (
-                PatientUserObjectPermission.objects.filter(
-                    user_id=obj.user_id,
-                    permission_id=obj.permission_id,
-                    content_object=survivor,
-                ).exists()
-            ):
-                continue  # already on the survivor's care team
+            if _survivor_has_same_permission(obj, survivor):
+                continue  # the survivor holds this permission already
             setattr(obj, field, survivor)
             if hasattr(obj, "stamp"):
                 obj.stamp(actor)
@@ -475,11 +486,18 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
         duplicate.save()
         survivor.stamp(actor)
         survivor.save()
+    was_active = duplicate.is_active
     duplicate.is_active = False
     duplicate.merged_into = survivor
     duplicate.stamp(actor)
     duplicate.save()
-    merge = PatientMerge(survivor=survivor, duplicate=duplicate, reason=reason, moved=moved)
+    merge = PatientMerge(
+        survivor=survivor,
+        duplicate=duplicate,
+        reason=reason,
+        moved=moved,
+        duplicate_was_active=was_active,
+    )
     merge.stamp(actor)
     merge.save()
     return merge
@@ -508,7 +526,7 @@ def patient_merge_undo(*, merge, actor):
             obj.stamp(actor)
         obj.save()
     duplicate.merged_into = None
-    duplicate.is_active = True
+    duplicate.is_active = merge.duplicate_was_active
     duplicate.stamp(actor)
     duplicate.save()
     merge.undone_at = timezone.now()

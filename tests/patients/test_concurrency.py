@@ -1,0 +1,158 @@
+"""Rules of the patient record that must hold under real parallel transactions
+(PostgreSQL): MRNs are unique, care-team membership is one row, break-the-glass by many
+users at once, and a record is merged away once.
+
+Each thread takes its own database connection before a barrier releases them together,
+and closes it at the end.
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from accounts import roles
+from patients import services
+from patients.exceptions import MergeNotAllowed
+from patients.models import (
+    BreakGlassAccess,
+    Patient,
+    PatientMerge,
+    PatientUserObjectPermission,
+    luhn_is_valid,
+)
+from patients.selectors import chart_access_for
+from tests.factories.patients import PatientFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 50
+
+
+@pytest.fixture(autouse=True)
+def _a_connection_per_thread():
+    """Skip on SQLite; on PostgreSQL let the connection pool hold one connection per
+    thread, so the 50 transactions really run at the same time."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, there is no race to lose")
+    pool_options = connection.settings_dict["OPTIONS"].get("pool")
+    saved = dict(pool_options) if isinstance(pool_options, dict) else None
+    if saved is not None:
+        connection.close()
+        connection.close_pool()
+        pool_options["max_size"] = THREADS + 2
+        pool_options["timeout"] = 30
+    yield
+    if saved is not None:
+        connection.close()
+        connection.close_pool()
+        pool_options.clear()
+        pool_options.update(saved)
+
+
+def run_together(count, work):
+    """Run work(i) in `count` threads released together; return (results, errors)."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+    errors = []
+
+    def target(i):
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    return results, errors
+
+
+def _letters(number):
+    """Return a distinct alphabetic name part for `number` (names hold no digits)."""
+    letters = ""
+    number += 1
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters.capitalize()
+
+
+def test_fifty_parallel_registrations_get_fifty_distinct_valid_mrns(receptionist):
+    from datetime import date
+
+    def register(i):
+        return services.patient_register(
+            actor=receptionist,
+            allow_duplicate=True,
+            first_name=f"Para{_letters(i)}",
+            last_name=f"Llel{_letters(i)}",
+            date_of_birth=date(1980, 1, 1 + i % 28),
+        )
+
+    results, errors = run_together(THREADS, register)
+    assert errors == []
+    mrns = [p.mrn for p in results]
+    assert len(set(mrns)) == THREADS
+    assert all(luhn_is_valid(m) for m in mrns)
+    assert Patient.objects.count() == THREADS
+    assert set(Patient.objects.values_list("mrn", flat=True)) == set(mrns)
+
+
+def test_fifty_parallel_care_team_adds_make_one_membership(doctor, nurse):
+    patient = PatientFactory()
+
+    def add(_i):
+        return services.care_team_add(patient=patient, user=nurse, actor=doctor)
+
+    results, errors = run_together(THREADS, add)
+    assert errors == []
+    rows = PatientUserObjectPermission.objects.filter(user=nurse, content_object=patient)
+    assert rows.count() == 1
+    assert {r.pk for r in results} == {rows.get().pk}
+    assert chart_access_for(nurse, patient).allowed
+
+
+def test_fifty_parallel_break_glass_openings_by_different_users_all_succeed(
+    make_user, administrator
+):
+    patient = PatientFactory()
+    users = [make_user(roles.DOCTOR if i % 2 else roles.NURSE) for i in range(THREADS)]
+
+    def open_chart(i):
+        return services.break_glass_open(patient=patient, user=users[i], reason=f"Code {i}")
+
+    results, errors = run_together(THREADS, open_chart)
+    assert errors == []
+    assert BreakGlassAccess.objects.filter(patient=patient).count() == THREADS
+    for user in users:
+        assert BreakGlassAccess.objects.filter(patient=patient, user=user).count() == 1
+        assert chart_access_for(user, patient).via_break_glass
+    assert len({a.pk for a in results}) == THREADS
+
+
+def test_a_record_merged_in_parallel_into_different_survivors_is_merged_once(administrator):
+    count = 10
+    duplicate = PatientFactory()
+    survivors = PatientFactory.create_batch(count)
+
+    def merge(i):
+        return services.patient_merge(
+            survivor=survivors[i], duplicate=duplicate, actor=administrator
+        )
+
+    results, errors = run_together(count, merge)
+    succeeded = [r for r in results if r is not None]
+    assert len(succeeded) == 1
+    assert len(errors) == count - 1
+    assert all(isinstance(e, MergeNotAllowed) for e in errors), errors
+    assert PatientMerge.objects.filter(duplicate=duplicate).count() == 1
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into_id == succeeded[0].survivor_id
