@@ -17,8 +17,9 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    date_of_birth = factory.Faker("date_between", start_date=date(1930, 1, 1),
-                                  end_date=date(2020, 1, 1))
+    date_of_birth = factory.Faker(
+        "date_between", start_date=date(1930, 1, 1), end_date=date(2020, 1, 1)
+    )
     sex = factory.Iterator([Sex.FEMALE, Sex.MALE])
     mrn = factory.LazyFunction(mrn_next)
     first_name_phonetic = factory.LazyAttribute(lambda p: phonetic(p.first_name))
