@@ -1,6 +1,8 @@
 """API v1 authentication: JWT login (with the same rate limits and MFA as the sign-in
 page), refresh, logout, and the current user."""
 
+import uuid
+
 from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from allauth.core import ratelimit
@@ -8,15 +10,19 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
-from ehr.core.api.permissions import IsSignedIn
+from accounts import roles
+from accounts.models import Specialty, User
+from ehr.core.api.permissions import IsHospitalStaff, IsSignedIn
 
 
 class LoginSerializer(serializers.Serializer):
@@ -135,3 +141,63 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(request.user).data)
+
+
+# --- Doctors (for choosing an attending doctor, a referral, a booking) -----------------------
+
+
+class CanListDoctors(IsHospitalStaff):
+    """Staff whose role may see doctor profiles."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_perm(
+            "accounts.view_doctorprofile"
+        )
+
+
+class DoctorSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.SerializerMethodField()
+    email = serializers.EmailField()
+    specialties = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return f"Dr {user.get_full_name()}"
+
+    def get_specialties(self, user) -> list[str]:
+        profile = getattr(user, "doctor_profile", None)
+        return [s.name for s in profile.specialties.all()] if profile else []
+
+
+class DoctorListView(ListAPIView):
+    """Active users with the Doctor role, by name, with their specialties
+    (`?specialty=<code or id>`). `id` is the user id other endpoints take (e.g. the
+    attending doctor of an admission)."""
+
+    serializer_class = DoctorSerializer
+    permission_classes = [CanListDoctors]
+
+    def get_queryset(self):
+        queryset = (
+            User.objects.filter(groups__name=roles.DOCTOR, is_active=True)
+            .select_related("doctor_profile")
+            .prefetch_related(
+                Prefetch("doctor_profile__specialties", queryset=Specialty.objects.order_by("name"))
+            )
+            .order_by("last_name", "first_name", "pk")
+            .distinct()
+        )
+        specialty = self.request.query_params.get("specialty", "").strip()
+        if specialty:
+            try:
+                key = {"doctor_profile__specialties__id": uuid.UUID(specialty)}
+            except ValueError:
+                key = {"doctor_profile__specialties__code": specialty}
+            queryset = queryset.filter(**key)
+        return queryset
+
+    @extend_schema(
+        parameters=[OpenApiParameter("specialty", str, description="Specialty code or id")]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

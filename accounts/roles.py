@@ -40,10 +40,96 @@ def _view(app_label, model):
     return [f"{app_label}.view_{model}"]
 
 
+# Inpatient ADT. Everyone on the wards reads the bed board, the request queue, admissions
+# and the census; doctors request admission, admit, order and complete discharges; nurses
+# and receptionists assign beds from the queue, transfer, and keep the beds' states
+# (housekeeping, blocks, reservations); administrators keep the master data.
+INPATIENT_READ = [
+    *_view("inpatient", "ward"),
+    *_view("inpatient", "roomclass"),
+    *_view("inpatient", "wardroom"),
+    *_view("inpatient", "bed"),
+    *_view("inpatient", "admissionrequest"),
+    *_view("inpatient", "admission"),
+    *_view("inpatient", "bedstay"),
+    "inpatient.view_census",
+]
+INPATIENT_DOCTOR = [
+    *INPATIENT_READ,
+    "inpatient.add_admissionrequest",
+    "inpatient.change_admissionrequest",
+    "inpatient.add_admission",
+    "inpatient.order_discharge",
+    "inpatient.discharge_admission",
+]
+INPATIENT_WARD_STAFF = [
+    *INPATIENT_READ,
+    "inpatient.assign_bed",
+    "inpatient.change_admissionrequest",
+    "inpatient.transfer_admission",
+    "inpatient.set_bed_status",
+]
+INPATIENT_ADMINISTRATOR = [
+    *_crud("inpatient", "ward"),
+    *_crud("inpatient", "wardnurse"),
+    *_crud("inpatient", "roomclass"),
+    *_crud("inpatient", "wardroom"),
+    *_crud("inpatient", "bed"),
+    *_view("inpatient", "admissionrequest"),
+    *_view("inpatient", "admission"),
+    *_view("inpatient", "bedstay"),
+    *_view("inpatient", "bedstatuschange"),
+    "inpatient.view_census",
+]
+
+# Clinical documentation. Doctors and nurses read the clinical records of the charts they
+# may open (care team or break-the-glass, checked per patient); both record vital signs,
+# allergies and histories and write notes; doctors start and close encounters, diagnose
+# and sign their notes, nurses sign nursing notes. Editing a draft note is an object
+# permission of its author, never a role permission. Administrators see the ICD-10-CM
+# catalogue only; receptionists no clinical content.
+CLINICAL_READ = [
+    *_view("clinical", "encounter"),
+    *_view("clinical", "vitalsigns"),
+    *_view("clinical", "clinicalnote"),
+    *_view("clinical", "condition"),
+    *_view("clinical", "allergy"),
+    *_view("clinical", "allergystatus"),
+    *_view("clinical", "surgicalhistory"),
+    *_view("clinical", "familyhistory"),
+    *_view("clinical", "socialhistory"),
+    *_view("clinical", "diagnosiscode"),
+]
+CLINICAL_RECORDING = [
+    "clinical.add_vitalsigns",
+    "clinical.add_clinicalnote",
+    "clinical.add_allergy",
+    "clinical.change_allergy",
+    "clinical.add_allergystatus",
+    "clinical.add_surgicalhistory",
+    "clinical.change_surgicalhistory",
+    "clinical.add_familyhistory",
+    "clinical.change_familyhistory",
+    "clinical.add_socialhistory",
+    "clinical.change_socialhistory",
+]
+CLINICAL_DOCTOR = [
+    *CLINICAL_READ,
+    *CLINICAL_RECORDING,
+    "clinical.add_encounter",
+    "clinical.change_encounter",
+    "clinical.add_condition",
+    "clinical.change_condition",
+    "clinical.sign_note",
+]
+CLINICAL_NURSE = [*CLINICAL_READ, *CLINICAL_RECORDING, "clinical.sign_nursing_note"]
+
 # Permissions per role, as "app_label.codename". Every staff role may read notifications
 # addressed to them through their own pages, which needs no model permission.
 PERMISSIONS = {
     ADMINISTRATOR: [
+        *INPATIENT_ADMINISTRATOR,
+        "clinical.view_diagnosiscode",
         *_crud("accounts", "user"),
         "auth.view_group",
         *_crud("accounts", "specialty"),
@@ -67,6 +153,8 @@ PERMISSIONS = {
         "patients.review_breakglassaccess",
     ],
     DOCTOR: [
+        *INPATIENT_DOCTOR,
+        *CLINICAL_DOCTOR,
         "patients.view_patient",
         "patients.break_glass",
         "patients.manage_care_team",
@@ -75,6 +163,8 @@ PERMISSIONS = {
         *_view("core", "hospital"),
     ],
     NURSE: [
+        *INPATIENT_WARD_STAFF,
+        *CLINICAL_NURSE,
         "patients.view_patient",
         "patients.break_glass",
         *_view("accounts", "specialty"),
@@ -82,6 +172,7 @@ PERMISSIONS = {
         *_view("core", "hospital"),
     ],
     RECEPTIONIST: [
+        *INPATIENT_WARD_STAFF,
         "patients.view_patient",
         "patients.add_patient",
         "patients.change_patient",

@@ -11,11 +11,16 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
+from clinical import api as clinical_api
 from ehr.core.api.views import NotificationViewSet
+from inpatient import api as inpatient_api
 from patients import api as patients_api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("wards", inpatient_api.WardViewSet, basename="ward")
+router.register("beds", inpatient_api.BedViewSet, basename="bed")
+router.register("admissions", inpatient_api.AdmissionViewSet, basename="admission")
 router.register("patients", patients_api.PatientViewSet, basename="patient")
 
 urlpatterns = [
@@ -23,6 +28,9 @@ urlpatterns = [
     path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth_refresh"),
     path("auth/logout", accounts_api.LogoutView.as_view(), name="auth_logout"),
     path("auth/me", accounts_api.MeView.as_view(), name="auth_me"),
+    path("doctors", accounts_api.DoctorListView.as_view(), name="doctor_list"),
+    path("inpatient/census", inpatient_api.CensusView.as_view(), name="inpatient_census"),
+    path("", include(clinical_api.urls)),
     path("", include(router.urls)),
     # The schema and its browsable docs are for signed-in users only.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

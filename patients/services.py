@@ -477,7 +477,18 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
             setattr(obj, field, survivor)
             if hasattr(obj, "stamp"):
                 obj.stamp(actor)
-            obj.save()
+            try:
+                with transaction.atomic():
+                    obj.save()
+            except IntegrityError:
+                # A rule of another module holds per patient (one open admission…).
+                raise MergeNotAllowed(
+                    _(
+                        "Both records have a %(what)s that can exist only once per patient; "
+                        "close one of them before merging."
+                    )
+                    % {"what": model._meta.verbose_name}
+                ) from None
             moved.append(entry)
     if duplicate.user_id and not survivor.user_id:
         survivor.user, duplicate.user = duplicate.user, None

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "ehr.core",
     "accounts",
     "patients",
+    "clinical",
+    "inpatient",
     "portal",
 ]
 

@@ -94,3 +94,304 @@
     showToast("The server could not be reached. Check your connection and try again.");
   });
 })();
+
+// === Patients ===
+// A collapse or modal marked data-focus-first="true" moves the focus to its first field
+// when it opens (the break-the-glass reason, the date of death), so keyboard users can
+// type at once.
+(function () {
+  "use strict";
+
+  function focusFirstField(event) {
+    var container = event.target;
+    if (!(container instanceof HTMLElement) || container.getAttribute("data-focus-first") !== "true") {
+      return;
+    }
+    var field = container.querySelector("textarea, input:not([type=hidden]), select");
+    if (field) field.focus();
+  }
+
+  document.addEventListener("shown.bs.collapse", focusFirstField);
+  document.addEventListener("shown.bs.modal", focusFirstField);
+})();
+
+// === end Patients ===
+
+// === Inpatient ===
+// Bed board: filters that apply on change, the selected bed kept highlighted across the
+// board's refreshes, and no refresh while someone is using the bed panel. Census: the
+// Chart.js charts, drawn from the JSON in #census-data.
+(function () {
+  "use strict";
+
+  // <form data-autosubmit>: a changed select submits the form (filters).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (!(field instanceof HTMLSelectElement)) return;
+    var form = field.form;
+    if (form && form.hasAttribute("data-autosubmit")) form.submit();
+  });
+
+  function selectedBed() {
+    var panel = document.getElementById("bed-panel");
+    return panel ? panel.getAttribute("data-bed") : null;
+  }
+
+  function markSelected() {
+    var id = selectedBed();
+    document.querySelectorAll(".bed-tile.is-selected").forEach(function (tile) {
+      if (tile.getAttribute("data-bed") !== id) tile.classList.remove("is-selected");
+    });
+    if (id) {
+      var tile = document.getElementById("bed-" + id);
+      if (tile) tile.classList.add("is-selected");
+    }
+  }
+
+  // The poller asks for the selected bed's panel too, so it stays true as well…
+  document.addEventListener("htmx:configRequest", function (event) {
+    var source = event.detail.elt;
+    if (source && source.classList && source.classList.contains("board-poller")) {
+      var id = selectedBed();
+      if (id) event.detail.parameters.bed = id;
+    }
+  });
+
+  // …but does not refresh while the user works in the panel (a half-filled form).
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail.elt;
+    if (!source || !source.classList || !source.classList.contains("board-poller")) return;
+    var panel = document.getElementById("bed-panel");
+    var active = document.activeElement;
+    if (panel && active && panel.contains(active) && active.matches("select, input, textarea")) {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("htmx:afterSettle", markSelected);
+
+  // On a tablet the panel sits below the board: bring it into view when a bed is chosen.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var source = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!source || !source.classList || !source.classList.contains("bed-tile")) return;
+    if (window.matchMedia("(max-width: 991.98px)").matches) {
+      var panel = document.getElementById("bed-panel");
+      if (panel) panel.scrollIntoView({ block: "start" });
+    }
+  });
+
+  // Census charts.
+  function drawCensus() {
+    var source = document.getElementById("census-data");
+    if (!source || !window.Chart) return;
+    var data = JSON.parse(source.textContent);
+    var styles = getComputedStyle(document.documentElement);
+    var brand = styles.getPropertyValue("--ehr-brand").trim() || "#0e5a8a";
+    var colours = {
+      available: "#2e9a5f",
+      reserved: "#7a62c9",
+      occupied: brand,
+      cleaning: "#e0a526",
+      blocked: "#c4413b"
+    };
+    var common = {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: { legend: { position: "bottom" } }
+    };
+
+    var states = document.getElementById("census-states-chart");
+    if (states) {
+      new window.Chart(states, {
+        type: "bar",
+        data: {
+          labels: data.wards,
+          datasets: data.states.map(function (state) {
+            return { label: state.label, data: state.values, backgroundColor: colours[state.key] };
+          })
+        },
+        options: Object.assign({}, common, {
+          indexAxis: "y",
+          scales: { x: { stacked: true, ticks: { precision: 0 } }, y: { stacked: true } }
+        })
+      });
+    }
+
+    var occupancy = document.getElementById("census-occupancy-chart");
+    if (occupancy) {
+      new window.Chart(occupancy, {
+        type: "line",
+        data: {
+          labels: data.days,
+          datasets: [{
+            label: data.labels.occupancy,
+            data: data.occupancy,
+            borderColor: brand,
+            backgroundColor: "rgba(14, 90, 138, 0.12)",
+            fill: true,
+            tension: 0.25,
+            pointRadius: 2
+          }]
+        },
+        options: Object.assign({}, common, {
+          scales: { y: { min: 0, max: 100, ticks: { callback: function (v) { return v + " %"; } } } }
+        })
+      });
+    }
+
+    var movements = document.getElementById("census-movements-chart");
+    if (movements) {
+      new window.Chart(movements, {
+        type: "bar",
+        data: {
+          labels: data.days,
+          datasets: [
+            { label: data.labels.admissions, data: data.admissions, backgroundColor: "#2e9a5f" },
+            { label: data.labels.discharges, data: data.discharges, backgroundColor: brand },
+            { label: data.labels.transfers, data: data.transfers, backgroundColor: "#e0a526" }
+          ]
+        },
+        options: Object.assign({}, common, { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } })
+      });
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", drawCensus);
+  } else {
+    drawCensus();
+  }
+})();
+// === end Inpatient ===
+
+// === Clinical ===
+// Vital-sign trend charts (Chart.js, loaded by the Vitals tab) drawn from the JSON in
+// #vitals-chart-data, with the adult normal range as dashed lines; the ICD-10-CM search
+// results (htmx) put the picked code into the diagnosis field.
+(function () {
+  "use strict";
+
+  var COLOURS = ["#0e5a8a", "#c2410c", "#13776a", "#7c3aed"];
+  var RANGE_COLOUR = "rgba(91, 103, 118, 0.55)";
+
+  function dateLabel(iso) {
+    var date = new Date(iso);
+    return date.toLocaleDateString(undefined, { day: "numeric", month: "short", year: "2-digit" });
+  }
+
+  function rangeLine(label, value, count) {
+    var points = [];
+    for (var i = 0; i < count; i += 1) points.push(value);
+    return {
+      label: label,
+      data: points,
+      borderColor: RANGE_COLOUR,
+      borderDash: [5, 4],
+      borderWidth: 1,
+      pointRadius: 0,
+      pointHitRadius: 0,
+      fill: false
+    };
+  }
+
+  function drawVitals() {
+    var source = document.getElementById("vitals-chart-data");
+    if (!source || !window.Chart) return;
+    var data = JSON.parse(source.textContent);
+    var labels = data.labels.map(dateLabel);
+    var texts = data.texts;
+    var titles = {};
+    data.charts.forEach(function (chart) { titles[chart.key] = chart.label; });
+    var series = {
+      blood_pressure: [
+        ["systolic_bp", texts.systolic],
+        ["diastolic_bp", texts.diastolic]
+      ]
+    };
+    document.querySelectorAll("canvas[data-vitals-chart]").forEach(function (canvas) {
+      var key = canvas.getAttribute("data-vitals-chart");
+      var parts = series[key] || [[key, titles[key]]];
+      var datasets = [];
+      var hasData = false;
+      parts.forEach(function (part, index) {
+        var values = data.series[part[0]] || [];
+        if (values.some(function (v) { return v !== null; })) hasData = true;
+        datasets.push({
+          label: part[1],
+          data: values,
+          borderColor: COLOURS[index % COLOURS.length],
+          backgroundColor: COLOURS[index % COLOURS.length],
+          borderWidth: 2,
+          pointRadius: 2.5,
+          spanGaps: true,
+          tension: 0.2
+        });
+        var range = data.ranges[part[0]];
+        if (range && range[0] !== null && parts.length === 1) {
+          datasets.push(rangeLine(texts.normal_low, range[0], labels.length));
+          datasets.push(rangeLine(texts.normal_high, range[1], labels.length));
+        }
+      });
+      var column = canvas.closest("[data-vitals-chart-col]");
+      if (!hasData) {
+        if (column) column.hidden = true;
+        return;
+      }
+      new window.Chart(canvas, {
+        type: "line",
+        data: { labels: labels, datasets: datasets },
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          interaction: { mode: "index", intersect: false },
+          plugins: {
+            legend: {
+              display: parts.length > 1,
+              labels: {
+                boxWidth: 12,
+                filter: function (item) {
+                  return item.text !== texts.normal_low && item.text !== texts.normal_high;
+                }
+              }
+            }
+          },
+          scales: { x: { ticks: { maxTicksLimit: 6, maxRotation: 0 } } }
+        }
+      });
+    });
+  }
+
+  // ICD-10-CM search: a picked result fills the code field and shows its title.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-icd-code]");
+    if (!button) return;
+    event.preventDefault();
+    var picker = button.closest(".icd-picker");
+    if (!picker) return;
+    var input = picker.querySelector("input[name='code']");
+    var chosen = picker.querySelector(".icd-chosen");
+    var results = picker.querySelector(".icd-results");
+    input.value = button.getAttribute("data-icd-code");
+    input.classList.remove("is-invalid");
+    if (chosen) {
+      chosen.textContent = "";
+      var code = document.createElement("span");
+      code.className = "icd-code";
+      code.textContent = button.getAttribute("data-icd-code");
+      chosen.appendChild(code);
+      chosen.appendChild(document.createTextNode(" " + button.getAttribute("data-icd-title")));
+    }
+    if (results) results.textContent = "";
+    input.focus();
+  });
+
+  // Chart.js is a deferred script after this one: it has run by DOMContentLoaded.
+  if (document.readyState === "complete") {
+    drawVitals();
+  } else {
+    document.addEventListener("DOMContentLoaded", drawVitals);
+  }
+})();
+// === end Clinical ===

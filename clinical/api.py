@@ -1,0 +1,778 @@
+"""API v1 for clinical documentation: vital signs, notes (sign, addenda), allergies,
+conditions and encounters.
+
+The same two gates as the pages: the role permission of the request's method, then chart
+access to the patient (care team or break-the-glass: 403 naming break-the-glass
+otherwise), checked by `patients.api.require_chart_access`, which also logs every read
+and write with channel "api". Impossible vitals and unknown ICD-10-CM codes answer 400
+with field errors; changing a signed note answers 409.
+"""
+
+import uuid
+
+from django.urls import path
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import roles
+from accounts.models import User
+from clinical import selectors, services
+from clinical.models import (
+    VITAL_MEASURES,
+    Allergy,
+    AllergyCategory,
+    AllergyClinicalStatus,
+    AllergySeverity,
+    ClinicalNote,
+    ClinicalStatus,
+    Condition,
+    ConditionCategory,
+    Encounter,
+    EncounterClass,
+    EncounterStatus,
+    NoteStatus,
+    NoteType,
+    VitalSigns,
+)
+from patients.api import UserRefSerializer, require_chart_access
+from patients.models import Patient
+from patients.selectors import patient_get
+
+# --- Permissions ------------------------------------------------------------------------------
+
+
+class ClinicalPermission(BasePermission):
+    """Allow signed-in, active staff holding every permission `method_permissions` lists
+    for the request's method (deny methods not listed). Chart access to the patient is
+    checked by the view, which logs the request."""
+
+    method_permissions: dict = {}
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated or not user.is_active:
+            return False
+        method = "GET" if request.method in ("HEAD", "OPTIONS") else request.method
+        required = self.method_permissions.get(method)
+        return required is not None and user.has_perms(required)
+
+
+def _permission(name, read, **writes):
+    methods = {"GET": ["patients.view_patient", read]}
+    methods.update({m.upper(): ["patients.view_patient", p] for m, p in writes.items()})
+    return type(name, (ClinicalPermission,), {"method_permissions": methods})
+
+
+VitalSignsPermission = _permission(
+    "VitalSignsPermission", "clinical.view_vitalsigns", post="clinical.add_vitalsigns"
+)
+NotePermission = _permission(
+    "NotePermission",
+    "clinical.view_clinicalnote",
+    post="clinical.add_clinicalnote",
+    patch="clinical.add_clinicalnote",
+)
+AllergyPermission = _permission(
+    "AllergyPermission", "clinical.view_allergy", post="clinical.add_allergy"
+)
+ConditionPermission = _permission(
+    "ConditionPermission", "clinical.view_condition", post="clinical.add_condition"
+)
+EncounterPermission = _permission(
+    "EncounterPermission",
+    "clinical.view_encounter",
+    post="clinical.add_encounter",
+    patch="clinical.change_encounter",
+)
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {"type": "string", "description": "`draft` (default) or `signed` (sign at once)."}
+)
+class SignStatusField(serializers.ChoiceField):
+    """The `status` of a new note or addendum. Documented without an enum component:
+    the note's own `status` already names one, and two would collide in the schema."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=NoteStatus.choices, default=NoteStatus.DRAFT, **kwargs)
+
+
+class VitalSignsSerializer(serializers.ModelSerializer):
+    """A set of vital signs. Every measure is optional (at least one); the model's
+    limits give field errors for impossible values; `bmi` is derived."""
+
+    patient = serializers.UUIDField(source="patient_id", read_only=True)
+    encounter = serializers.PrimaryKeyRelatedField(
+        queryset=Encounter.objects.all(), required=False, allow_null=True
+    )
+    recorded_at = serializers.DateTimeField(required=False, help_text="Now if omitted.")
+    recorded_by = UserRefSerializer(read_only=True)
+    flags = serializers.SerializerMethodField(
+        help_text="Measures outside the adult normal ranges: {measure: low | high}."
+    )
+
+    class Meta:
+        model = VitalSigns
+        fields = [
+            "id",
+            "patient",
+            "encounter",
+            "recorded_at",
+            "recorded_by",
+            *VITAL_MEASURES,
+            "bmi",
+            "flags",
+        ]
+        read_only_fields = ["id", "bmi"]
+        validators = []
+
+    def get_flags(self, vitals) -> dict[str, str]:
+        return vitals.flags
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    """A clinical note: SOAP fields and/or free text."""
+
+    patient = serializers.UUIDField(source="patient_id", read_only=True)
+    encounter = serializers.PrimaryKeyRelatedField(
+        queryset=Encounter.objects.all(), required=False, allow_null=True
+    )
+    author = UserRefSerializer(read_only=True)
+    signed_by = UserRefSerializer(read_only=True, allow_null=True)
+    amends = serializers.UUIDField(
+        source="amends_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The signed note this addendum completes.",
+    )
+
+    class Meta:
+        model = ClinicalNote
+        fields = [
+            "id",
+            "patient",
+            "encounter",
+            "note_type",
+            "subjective",
+            "objective",
+            "assessment",
+            "plan",
+            "text",
+            "status",
+            "author",
+            "signed_by",
+            "signed_at",
+            "amends",
+            "entered_in_error",
+            "entered_in_error_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "signed_at",
+            "entered_in_error",
+            "entered_in_error_reason",
+            "created_at",
+            "updated_at",
+        ]
+        validators = []
+
+
+class NoteCreateSerializer(NoteSerializer):
+    status = SignStatusField(
+        help_text="`signed` signs the note at once (the author's role must sign its type).",
+    )
+
+    class Meta(NoteSerializer.Meta):
+        read_only_fields = [f for f in NoteSerializer.Meta.read_only_fields if f != "status"]
+
+    def validate(self, data):
+        if not any(
+            (data.get(f) or "").strip()
+            for f in ("subjective", "objective", "assessment", "plan", "text")
+        ):
+            raise serializers.ValidationError(
+                {"text": [_("Write the note: the SOAP fields or free text.")]}
+            )
+        return data
+
+
+class AddendumCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The correction or completion.")
+    status = SignStatusField()
+
+
+class AllergySerializer(serializers.ModelSerializer):
+    recorded_by = UserRefSerializer(read_only=True)
+    status = serializers.ChoiceField(
+        choices=[AllergyClinicalStatus.ACTIVE],
+        default=AllergyClinicalStatus.ACTIVE,
+        help_text="New allergies are active (inactive and entered_in_error come later).",
+    )
+    category = serializers.ChoiceField(
+        choices=AllergyCategory.choices, default=AllergyCategory.DRUG
+    )
+    severity = serializers.ChoiceField(
+        choices=AllergySeverity.choices, default=AllergySeverity.MODERATE
+    )
+
+    class Meta:
+        model = Allergy
+        fields = [
+            "id",
+            "allergen",
+            "category",
+            "reaction",
+            "severity",
+            "status",
+            "recorded_at",
+            "recorded_by",
+        ]
+        read_only_fields = ["id", "recorded_at"]
+        validators = []
+
+    def to_representation(self, allergy):
+        data = super().to_representation(allergy)
+        data["status"] = allergy.status
+        return data
+
+
+class ConditionSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(
+        source="code_id", max_length=10, help_text='ICD-10-CM code, e.g. "E11.9".'
+    )
+    title = serializers.CharField(source="code.title", read_only=True)
+    encounter = serializers.PrimaryKeyRelatedField(
+        queryset=Encounter.objects.all(), required=False, allow_null=True
+    )
+    clinical_status = serializers.ChoiceField(
+        choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE
+    )
+    category = serializers.ChoiceField(
+        choices=ConditionCategory.choices, default=ConditionCategory.PROBLEM_LIST_ITEM
+    )
+
+    class Meta:
+        model = Condition
+        fields = [
+            "id",
+            "code",
+            "title",
+            "clinical_status",
+            "category",
+            "onset",
+            "resolved_on",
+            "encounter",
+            "is_primary",
+            "note",
+            "created_at",
+        ]
+        read_only_fields = ["id", "resolved_on", "created_at"]
+        validators = []
+
+
+class EncounterSerializer(serializers.ModelSerializer):
+    patient = serializers.UUIDField(source="patient_id", read_only=True)
+    doctor = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True, groups__name=roles.DOCTOR).distinct(),
+        required=False,
+        help_text="The signed-in doctor if omitted.",
+    )
+    status = serializers.ChoiceField(choices=EncounterStatus.choices, required=False)
+    cancel_reason = serializers.CharField(
+        required=False, allow_blank=True, help_text="Required to cancel."
+    )
+
+    class Meta:
+        model = Encounter
+        fields = [
+            "id",
+            "patient",
+            "encounter_class",
+            "doctor",
+            "status",
+            "chief_complaint",
+            "started_at",
+            "ended_at",
+            "cancelled_at",
+            "cancel_reason",
+            "created_at",
+        ]
+        read_only_fields = ["id", "started_at", "ended_at", "cancelled_at", "created_at"]
+        validators = []
+
+
+class EncounterCreateSerializer(EncounterSerializer):
+    patient = serializers.UUIDField(write_only=False)
+    encounter_class = serializers.ChoiceField(
+        choices=EncounterClass.choices, default=EncounterClass.OUTPATIENT
+    )
+    status = serializers.ChoiceField(
+        choices=[EncounterStatus.PLANNED, EncounterStatus.IN_PROGRESS],
+        default=EncounterStatus.IN_PROGRESS,
+        help_text="in_progress starts it now (the doctor joins the care team); planned "
+        "needs `started_at`, the planned start.",
+    )
+    started_at = serializers.DateTimeField(
+        required=False, help_text="The planned start, or the actual start (now if omitted)."
+    )
+
+    def validate(self, data):
+        if data.get("status") == EncounterStatus.PLANNED and not data.get("started_at"):
+            raise serializers.ValidationError(
+                {"started_at": [_("A planned encounter needs its planned start.")]}
+            )
+        return data
+
+
+class EncounterListQuerySerializer(serializers.Serializer):
+    patient = serializers.UUIDField(required=False, help_text="One patient's encounters.")
+    status = serializers.ChoiceField(choices=EncounterStatus.choices, required=False)
+    doctor = serializers.UUIDField(required=False)
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+PATIENT_ID = OpenApiParameter("patient_id", uuid.UUID, OpenApiParameter.PATH)
+FORBIDDEN = OpenApiResponse(
+    description="The role does not allow this, or you are outside the patient's care team "
+    "(break the glass first)."
+)
+NOT_FOUND = OpenApiResponse(description="No such record, or not in your scope.")
+FIELD_ERRORS = OpenApiResponse(description="Field errors.")
+CONFLICT = OpenApiResponse(description="The record's state does not allow this.")
+
+
+class PatientClinicalListView(generics.GenericAPIView):
+    """Base of /patients/{id}/<part>: the patient through the one selector (404), chart
+    access (403) and the log entry, then a paginated list (GET) or a new record (POST)."""
+
+    part = ""
+    serializer_class = None
+
+    def get_patient(self):
+        patient = patient_get(self.request.user, self.kwargs["patient_id"])
+        require_chart_access(self.request, patient, self.part)
+        return patient
+
+    def list_response(self, queryset):
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class PatientVitalSignsView(PatientClinicalListView):
+    """A patient's vital signs, newest first; record a set."""
+
+    queryset = VitalSigns.objects.none()  # for the schema; reads go through selectors
+    serializer_class = VitalSignsSerializer
+    permission_classes = [VitalSignsPermission]
+    part = "vitals"
+
+    @extend_schema(
+        summary="A patient's vital signs, newest first",
+        responses={200: VitalSignsSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, patient_id):
+        patient = self.get_patient()
+        return self.list_response(selectors.vital_signs_for_patient(patient))
+
+    @extend_schema(
+        summary="Record a set of vital signs",
+        responses={201: VitalSignsSerializer, 400: FIELD_ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request, patient_id):
+        patient = self.get_patient()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        vitals = services.vital_signs_record(
+            patient=patient,
+            actor=request.user,
+            encounter=data.get("encounter"),
+            recorded_at=data.get("recorded_at"),
+            **{m: data.get(m) for m in VITAL_MEASURES},
+        )
+        return Response(self.get_serializer(vitals).data, status=status.HTTP_201_CREATED)
+
+
+class PatientNotesView(PatientClinicalListView):
+    """A patient's notes (signed ones and one's own drafts; `?include_entered_in_error=
+    true` adds withdrawn ones), newest first, addenda included; write a note."""
+
+    queryset = ClinicalNote.objects.none()  # for the schema; reads go through selectors
+    serializer_class = NoteSerializer
+    permission_classes = [NotePermission]
+    part = "notes"
+
+    def get_serializer_class(self):
+        return NoteCreateSerializer if self.request.method == "POST" else NoteSerializer
+
+    @extend_schema(
+        summary="A patient's notes, newest first",
+        parameters=[OpenApiParameter("include_entered_in_error", bool, required=False)],
+        responses={200: NoteSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, patient_id):
+        patient = self.get_patient()
+        notes = selectors.note_list_for_patient(
+            patient,
+            request.user,
+            addenda=False,
+            include_entered_in_error=request.query_params.get("include_entered_in_error")
+            in ("1", "true"),
+        )
+        return self.list_response(notes)
+
+    @extend_schema(
+        summary="Write a note (a draft, or signed at once)",
+        request=NoteCreateSerializer,
+        responses={201: NoteSerializer, 400: FIELD_ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request, patient_id):
+        patient = self.get_patient()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        note = services.note_create(
+            patient=patient,
+            actor=request.user,
+            note_type=data.pop("note_type", NoteType.PROGRESS),
+            encounter=data.pop("encounter", None),
+            sign=data.pop("status") == NoteStatus.SIGNED,
+            **data,
+        )
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+class NoteMixin:
+    def get_note(self):
+        note = selectors.note_get(self.request.user, self.kwargs["pk"])
+        patient_get(self.request.user, note.patient_id)
+        require_chart_access(self.request, note.patient, self.part)
+        return note
+
+
+class NoteDetailView(NoteMixin, generics.GenericAPIView):
+    """One note; change a draft (its author only; a signed note answers 409)."""
+
+    queryset = ClinicalNote.objects.none()  # for the schema; reads go through selectors
+    serializer_class = NoteSerializer
+    permission_classes = [NotePermission]
+    part = "note"
+
+    @extend_schema(
+        summary="A note", responses={200: NoteSerializer, 403: FORBIDDEN, 404: NOT_FOUND}
+    )
+    def get(self, request, pk):
+        return Response(NoteSerializer(self.get_note()).data)
+
+    @extend_schema(
+        summary="Change a draft note (its author only)",
+        responses={
+            200: NoteSerializer,
+            400: FIELD_ERRORS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                description="The note is signed (code note_signed): add an addendum instead."
+            ),
+        },
+    )
+    def patch(self, request, pk):
+        note = self.get_note()
+        serializer = self.get_serializer(note, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        note = services.note_update(note=note, actor=request.user, **serializer.validated_data)
+        return Response(NoteSerializer(note).data)
+
+
+class NoteSignView(NoteMixin, APIView):
+    """Sign a draft note."""
+
+    permission_classes = [
+        type(
+            "NoteSignPermission",
+            (ClinicalPermission,),
+            {
+                "method_permissions": {
+                    "POST": ["patients.view_patient", "clinical.add_clinicalnote"]
+                }
+            },
+        )
+    ]
+    part = "note:sign"
+
+    @extend_schema(
+        summary="Sign a draft note (its author; doctors any type, nurses nursing notes)",
+        request=None,
+        responses={
+            200: NoteSerializer,
+            400: FIELD_ERRORS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def post(self, request, pk):
+        note = services.note_sign(note=self.get_note(), actor=request.user)
+        return Response(NoteSerializer(note).data)
+
+
+class NoteAddendaView(NoteMixin, APIView):
+    """Add an addendum to a signed note."""
+
+    permission_classes = NoteSignView.permission_classes
+    part = "note:addendum"
+
+    @extend_schema(
+        summary="Add an addendum to a signed note",
+        request=AddendumCreateSerializer,
+        responses={
+            201: NoteSerializer,
+            400: FIELD_ERRORS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def post(self, request, pk):
+        note = self.get_note()
+        body = AddendumCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        addendum = services.note_addendum_create(
+            note=note,
+            actor=request.user,
+            text=body.validated_data["text"],
+            sign=body.validated_data["status"] == NoteStatus.SIGNED,
+        )
+        return Response(NoteSerializer(addendum).data, status=status.HTTP_201_CREATED)
+
+
+class PatientAllergiesView(PatientClinicalListView):
+    """A patient's allergies (active first; entered in error left out); record one."""
+
+    queryset = Allergy.objects.none()  # for the schema; reads go through selectors
+    serializer_class = AllergySerializer
+    permission_classes = [AllergyPermission]
+    part = "allergies"
+
+    @extend_schema(
+        summary="A patient's allergies",
+        responses={200: AllergySerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, patient_id):
+        return self.list_response(selectors.allergy_list_for_patient(self.get_patient()))
+
+    @extend_schema(
+        summary="Record an allergy",
+        responses={
+            201: AllergySerializer,
+            400: FIELD_ERRORS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def post(self, request, patient_id):
+        patient = self.get_patient()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("status", None)
+        allergy = services.allergy_record(patient=patient, actor=request.user, **data)
+        return Response(self.get_serializer(allergy).data, status=status.HTTP_201_CREATED)
+
+
+class PatientConditionsView(PatientClinicalListView):
+    """A patient's conditions (problem list and encounter diagnoses); add one by its
+    ICD-10-CM code."""
+
+    queryset = Condition.objects.none()  # for the schema; reads go through selectors
+    serializer_class = ConditionSerializer
+    permission_classes = [ConditionPermission]
+    part = "conditions"
+
+    @extend_schema(
+        summary="A patient's conditions",
+        responses={200: ConditionSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, patient_id):
+        return self.list_response(selectors.condition_list_for_patient(self.get_patient()))
+
+    @extend_schema(
+        summary="Add a condition by its ICD-10-CM code",
+        responses={
+            201: ConditionSerializer,
+            400: OpenApiResponse(
+                description="Field errors; an unknown code answers "
+                '{"code": ["This is not a known ICD-10-CM code."]}.'
+            ),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(description="The encounter already has a primary diagnosis."),
+        },
+    )
+    def post(self, request, patient_id):
+        patient = self.get_patient()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        condition = services.condition_create(
+            patient=patient, actor=request.user, code=data.pop("code_id"), **data
+        )
+        return Response(self.get_serializer(condition).data, status=status.HTTP_201_CREATED)
+
+
+class EncounterListView(generics.GenericAPIView):
+    """Encounters of the patients whose chart one may open (`?patient=` for one patient,
+    403 outside its care team); start or plan one."""
+
+    queryset = Encounter.objects.none()  # for the schema; reads go through selectors
+    serializer_class = EncounterSerializer
+    permission_classes = [EncounterPermission]
+
+    def get_serializer_class(self):
+        return EncounterCreateSerializer if self.request.method == "POST" else (EncounterSerializer)
+
+    @extend_schema(
+        summary="Encounters, newest first",
+        parameters=[EncounterListQuerySerializer],
+        responses={200: EncounterSerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request):
+        query = EncounterListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        if "patient" in params:
+            patient = patient_get(request.user, params["patient"])
+            require_chart_access(request, patient, "encounters")
+            encounters = Encounter.objects.filter(patient=patient)
+        else:
+            encounters = selectors.encounter_list_for_user(request.user)
+        if params.get("status"):
+            encounters = encounters.filter(status=params["status"])
+        if params.get("doctor"):
+            encounters = encounters.filter(doctor_id=params["doctor"])
+        page = self.paginate_queryset(encounters.order_by("-started_at", "-created_at"))
+        if "patient" not in params:
+            # A list across charts: one log entry per chart it shows.
+            seen = {}
+            for encounter in page:
+                seen.setdefault(encounter.patient_id, encounter)
+            for patient in _patients(seen):
+                require_chart_access(request, patient, "encounters")
+        return self.get_paginated_response(EncounterSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Start (in_progress, the doctor joins the care team) or plan an encounter",
+        request=EncounterCreateSerializer,
+        responses={201: EncounterSerializer, 400: FIELD_ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        patient = patient_get(request.user, data["patient"])
+        require_chart_access(request, patient, "encounters:start")
+        doctor = data.get("doctor") or request.user
+        common = {
+            "patient": patient,
+            "actor": request.user,
+            "doctor": doctor,
+            "encounter_class": data["encounter_class"],
+            "chief_complaint": data.get("chief_complaint", ""),
+        }
+        if data["status"] == EncounterStatus.PLANNED:
+            encounter = services.encounter_plan(planned_for=data["started_at"], **common)
+        else:
+            encounter = services.encounter_start(started_at=data.get("started_at"), **common)
+        return Response(EncounterSerializer(encounter).data, status=status.HTTP_201_CREATED)
+
+
+def _patients(first_encounter_by_patient):
+    return Patient.objects.filter(pk__in=list(first_encounter_by_patient))
+
+
+class EncounterDetailView(generics.GenericAPIView):
+    """One encounter; change its class, doctor or chief complaint, or its status along
+    the transition table (409 otherwise; cancelling needs `cancel_reason`)."""
+
+    queryset = Encounter.objects.none()  # for the schema; reads go through selectors
+    serializer_class = EncounterSerializer
+    permission_classes = [EncounterPermission]
+
+    def get_encounter(self, part):
+        encounter = selectors.encounter_get(self.kwargs["pk"])
+        patient_get(self.request.user, encounter.patient_id)
+        require_chart_access(self.request, encounter.patient, part)
+        return encounter
+
+    @extend_schema(
+        summary="An encounter", responses={200: EncounterSerializer, 403: FORBIDDEN, 404: NOT_FOUND}
+    )
+    def get(self, request, pk):
+        return Response(EncounterSerializer(self.get_encounter("encounter")).data)
+
+    @extend_schema(
+        summary="Change an encounter",
+        responses={
+            200: EncounterSerializer,
+            400: FIELD_ERRORS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def patch(self, request, pk):
+        encounter = self.get_encounter("encounter:edit")
+        serializer = self.get_serializer(encounter, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        new_status = data.pop("status", None)
+        reason = data.pop("cancel_reason", "")
+        data = {k: v for k, v in data.items() if k in services.ENCOUNTER_EDITABLE}
+        if data:
+            encounter = services.encounter_update(encounter=encounter, actor=request.user, **data)
+        if new_status:
+            encounter = services.encounter_set_status(
+                encounter=encounter, actor=request.user, status=new_status, reason=reason
+            )
+        return Response(EncounterSerializer(encounter).data)
+
+
+# Included by ehr/api.py under /api/v1/.
+urls = [
+    path(
+        "patients/<uuid:patient_id>/vitals", PatientVitalSignsView.as_view(), name="patient_vitals"
+    ),
+    path("patients/<uuid:patient_id>/notes", PatientNotesView.as_view(), name="patient_notes"),
+    path(
+        "patients/<uuid:patient_id>/allergies",
+        PatientAllergiesView.as_view(),
+        name="patient_allergies",
+    ),
+    path(
+        "patients/<uuid:patient_id>/conditions",
+        PatientConditionsView.as_view(),
+        name="patient_conditions",
+    ),
+    path("notes/<uuid:pk>", NoteDetailView.as_view(), name="note_detail"),
+    path("notes/<uuid:pk>/sign", NoteSignView.as_view(), name="note_sign"),
+    path("notes/<uuid:pk>/addenda", NoteAddendaView.as_view(), name="note_addenda"),
+    path("encounters", EncounterListView.as_view(), name="encounter_list"),
+    path("encounters/<uuid:pk>", EncounterDetailView.as_view(), name="encounter_detail"),
+]

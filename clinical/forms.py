@@ -1,0 +1,325 @@
+"""Forms of clinical documentation. They check the shape of the input; the services
+check the rules (and the views show the services' errors on these forms)."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+from accounts.models import User
+from clinical.models import (
+    AlcoholUse,
+    Allergy,
+    AllergyClinicalStatus,
+    ClinicalNote,
+    ClinicalStatus,
+    ConditionCategory,
+    EncounterClass,
+    FamilyHistory,
+    SmokingStatus,
+    SurgicalHistory,
+    VitalSigns,
+)
+from clinical.selectors import diagnosis_code_get, open_encounters
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def _now_minutes():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class EncounterChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return (
+            f"{timezone.localtime(obj.started_at):%d %b %Y %H:%M} · "
+            f"{obj.get_encounter_class_display()} · {obj.get_status_display()}"
+        )
+
+
+def _encounter_field(patient, required=False):
+    return EncounterChoiceField(
+        queryset=open_encounters(patient),
+        required=required,
+        label=_("Encounter"),
+        empty_label=_("— none —"),
+        help_text=_("Only planned and running encounters of this patient."),
+    )
+
+
+class EncounterStartForm(forms.Form):
+    encounter_class = forms.ChoiceField(
+        label=_("Class"), choices=EncounterClass.choices, initial=EncounterClass.OUTPATIENT
+    )
+    doctor = forms.ModelChoiceField(
+        label=_("Doctor"),
+        queryset=User.objects.filter(is_active=True, groups__name=roles.DOCTOR)
+        .distinct()
+        .order_by("last_name", "first_name"),
+    )
+    chief_complaint = forms.CharField(
+        label=_("Chief complaint"),
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. chest pain for two days")}),
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        from inpatient.selectors import open_admission_of
+
+        super().__init__(*args, **kwargs)
+        self.admission = open_admission_of(patient)
+        if self.admission is not None:
+            self.fields["from_admission"] = forms.BooleanField(
+                label=_("This is the inpatient encounter of the current admission"),
+                help_text=_(
+                    "Admitted %(date)s: %(reason)s. The class becomes inpatient and the "
+                    "doctor the attending doctor."
+                )
+                % {
+                    "date": f"{timezone.localtime(self.admission.admitted_at):%d %b %Y}",
+                    "reason": self.admission.reason[:120],
+                },
+                required=False,
+                initial=True,
+            )
+            self.order_fields(["from_admission"])
+
+
+class EncounterCancelForm(forms.Form):
+    cancel_reason = forms.CharField(
+        label=_("Why is it cancelled?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class VitalSignsForm(forms.ModelForm):
+    """The measures of one set; the model's limits give the field errors."""
+
+    class Meta:
+        model = VitalSigns
+        fields = [
+            "recorded_at",
+            "encounter",
+            "systolic_bp",
+            "diastolic_bp",
+            "heart_rate",
+            "respiratory_rate",
+            "temperature_c",
+            "spo2",
+            "weight_kg",
+            "height_cm",
+            "pain_score",
+        ]
+        widgets = {"recorded_at": DateTimeInput()}
+
+    def __init__(self, *args, patient, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("recorded_at", _now_minutes())
+        super().__init__(*args, **kwargs)
+        self.fields["encounter"] = _encounter_field(patient)
+        self.fields["recorded_at"].widget = DateTimeInput()
+        for name in ("temperature_c", "weight_kg", "height_cm"):
+            self.fields[name].widget.attrs["step"] = "0.1"
+        for name, field in self.fields.items():
+            if name not in ("recorded_at", "encounter"):
+                field.widget.attrs.setdefault("inputmode", "decimal")
+
+    def measures(self):
+        """Return the measures entered, for the service."""
+        data = self.cleaned_data
+        return {
+            name: data.get(name)
+            for name in self.Meta.fields
+            if name not in ("recorded_at", "encounter")
+        }
+
+
+class NoteForm(forms.ModelForm):
+    """A note: its type, the SOAP fields and/or free text."""
+
+    class Meta:
+        model = ClinicalNote
+        fields = ["note_type", "encounter", "subjective", "objective", "assessment", "plan", "text"]
+        widgets = {
+            "subjective": forms.Textarea(attrs={"rows": 3}),
+            "objective": forms.Textarea(attrs={"rows": 3}),
+            "assessment": forms.Textarea(attrs={"rows": 3}),
+            "plan": forms.Textarea(attrs={"rows": 3}),
+            "text": forms.Textarea(attrs={"rows": 6}),
+        }
+        help_texts = {
+            "subjective": _("What the patient reports: symptoms, history of the complaint."),
+            "objective": _("Findings: examination, vital signs, results."),
+            "assessment": _("Diagnosis or differential."),
+            "plan": _("Investigations, treatment, follow-up."),
+        }
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["encounter"] = _encounter_field(patient)
+        if self.instance.pk and self.instance.encounter_id:
+            # A draft keeps its encounter even if it has since finished.
+            self.fields["encounter"].queryset = (
+                open_encounters(patient)
+                | type(self.instance.encounter).objects.filter(pk=self.instance.encounter_id)
+            ).distinct()
+
+    def clean(self):
+        data = super().clean()
+        if not any(
+            (data.get(f) or "").strip()
+            for f in ("subjective", "objective", "assessment", "plan", "text")
+        ):
+            raise forms.ValidationError(_("Write the note: the SOAP fields or free text."))
+        return data
+
+    def content(self):
+        """Return the note's fields, for the service."""
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label=_("Addendum"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("The correction or completion; the signed note stays as it was."),
+    )
+
+
+class EnteredInErrorForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is it wrong?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "E.g. “written in the wrong patient's chart”. The record is kept, hidden "
+            "from the usual lists."
+        ),
+    )
+
+
+class ConditionForm(forms.Form):
+    code = forms.CharField(
+        label=_("Diagnosis (ICD-10-CM)"),
+        max_length=60,
+        help_text=_("Type a code or words (e.g. “diabetes”) and pick from the list."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    clinical_status = forms.ChoiceField(
+        label=_("Clinical status"), choices=ClinicalStatus.choices, initial=ClinicalStatus.ACTIVE
+    )
+    category = forms.ChoiceField(
+        label=_("Category"),
+        choices=ConditionCategory.choices,
+        initial=ConditionCategory.PROBLEM_LIST_ITEM,
+    )
+    onset = forms.DateField(label=_("Onset"), required=False, widget=DateInput())
+    is_primary = forms.BooleanField(label=_("Primary diagnosis of the encounter"), required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["encounter"] = _encounter_field(patient)
+        self.order_fields(
+            ["code", "clinical_status", "category", "encounter", "is_primary", "onset", "note"]
+        )
+
+    def clean_code(self):
+        diagnosis = diagnosis_code_get(self.cleaned_data["code"])
+        if diagnosis is None:
+            raise forms.ValidationError(
+                _("This is not a known ICD-10-CM code. Search by words and pick one."),
+                code="unknown_code",
+            )
+        return diagnosis
+
+
+class ConditionUpdateForm(forms.Form):
+    clinical_status = forms.ChoiceField(label=_("Clinical status"), choices=ClinicalStatus.choices)
+    onset = forms.DateField(label=_("Onset"), required=False, widget=DateInput())
+    resolved_on = forms.DateField(
+        label=_("Resolved on"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Today if left empty when resolved."),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AllergyForm(forms.ModelForm):
+    class Meta:
+        model = Allergy
+        fields = ["allergen", "category", "severity", "reaction"]
+        widgets = {
+            "allergen": forms.TextInput(attrs={"placeholder": _("e.g. Penicillin")}),
+            "reaction": forms.TextInput(attrs={"placeholder": _("e.g. hives, anaphylaxis")}),
+        }
+
+    def validate_unique(self):
+        pass  # the service refuses a duplicate active allergen (AllergyAlreadyRecorded)
+
+    def validate_constraints(self):
+        pass
+
+
+class AllergyUpdateForm(forms.Form):
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=Allergy._meta.get_field("severity").choices
+    )
+    reaction = forms.CharField(label=_("Reaction"), max_length=300, required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            (AllergyClinicalStatus.ACTIVE, AllergyClinicalStatus.ACTIVE.label),
+            (AllergyClinicalStatus.INACTIVE, AllergyClinicalStatus.INACTIVE.label),
+        ],
+    )
+    status_reason = forms.CharField(
+        label=_("Reason for the change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. “tolerated amoxicillin in 2024”."),
+    )
+
+
+class SurgicalHistoryForm(forms.ModelForm):
+    class Meta:
+        model = SurgicalHistory
+        fields = ["procedure", "performed_on", "notes"]
+        widgets = {"performed_on": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class FamilyHistoryForm(forms.ModelForm):
+    class Meta:
+        model = FamilyHistory
+        fields = ["relationship", "condition", "age_at_onset", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+
+class SocialHistoryForm(forms.Form):
+    smoking_status = forms.ChoiceField(label=_("Smoking"), choices=SmokingStatus.choices)
+    alcohol = forms.ChoiceField(label=_("Alcohol"), choices=AlcoholUse.choices)
+    occupation = forms.CharField(label=_("Occupation"), max_length=100, required=False)
+    living_situation = forms.CharField(
+        label=_("Living situation"),
+        max_length=200,
+        required=False,
+        help_text=_("Who the patient lives with, housing, support at home."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,364 @@
+"""Reads of clinical documentation. Every function here returns content of one patient's
+chart: callers check chart access first (`patients.services.chart_open`, which also
+logs the read), except for the ICD-10-CM catalogue, which is reference data."""
+
+import re
+
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.db.models.functions import Length
+from django.http import Http404
+
+from clinical.models import (
+    Allergy,
+    AllergyClinicalStatus,
+    AllergyStatus,
+    ClinicalNote,
+    ClinicalStatus,
+    Condition,
+    ConditionCategory,
+    DiagnosisCode,
+    Encounter,
+    FamilyHistory,
+    NoteStatus,
+    NoteType,
+    SocialHistory,
+    SurgicalHistory,
+    VitalSigns,
+)
+from ehr.core.permissions import user_has_object_permission
+from patients.selectors import patients_on_care_team_of
+
+SEARCH_LIMIT = 20
+MIN_SEARCH_LENGTH = 2
+_CODE_PATTERN = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{0,4})?$")
+
+
+# --- ICD-10-CM ------------------------------------------------------------------------------
+
+
+def diagnosis_code_get(code):
+    """Return the DiagnosisCode `code` ("E11.9"; case and a missing dot do not matter),
+    or None if it is not in the catalogue."""
+    code = normalise_code(code)
+    if not code:
+        return None
+    return DiagnosisCode.objects.filter(code=code).first()
+
+
+def normalise_code(code):
+    """Return `code` upper-cased, trimmed, with the dot after the third character."""
+    code = (code or "").strip().upper()
+    if len(code) > 3 and "." not in code:
+        code = f"{code[:3]}.{code[3:]}"
+    return code
+
+
+# Words matched in titles rank the general codes first: short titles, the "unspecified"
+# and "without complications" codes and the billable categories clinicians use most,
+# before the many long, specific ones ("diabetes" matches 647 codes).
+_TITLE_RANK = (
+    Length("title")
+    - Case(
+        When(
+            Q(title__icontains="unspecified") | Q(title__icontains="without complication"),
+            then=Value(25),
+        ),
+        default=Value(0),
+    )
+    # A billable three-character category is a common diagnosis of its own (I10).
+    - Case(
+        When(is_billable=True, code__regex=r"^[A-Z][0-9A-Z]{2}$", then=Value(25)), default=Value(0)
+    )
+)
+
+
+def diagnosis_code_search(query, limit=SEARCH_LIMIT):
+    """Return up to `limit` codes matching a search box: a code prefix ("E11", "e11.9"),
+    exact code first, then in code order; or words that must all appear in the title
+    ("type 2 diabetes"), general codes first (see _TITLE_RANK).
+
+    Code prefixes use the code's unique index (`startswith`); title words compile to
+    `UPPER(title) LIKE '%WORD%'`, served on PostgreSQL by a trigram index on
+    UPPER(title) (migration 0003).
+    """
+    query = (query or "").strip()
+    if len(query) < MIN_SEARCH_LENGTH:
+        return []
+    words = [w for w in re.split(r"\s+", query) if w][:6]
+    codes = DiagnosisCode.objects.all()
+    code_like = normalise_code(query)
+    if len(words) == 1 and _CODE_PATTERN.match(code_like):
+        exact = list(codes.filter(code=code_like))
+        rest = codes.filter(code__startswith=code_like).exclude(code=code_like)
+        return exact + list(rest.order_by("code")[: limit - len(exact)])
+    condition = Q()
+    for word in words:
+        condition &= Q(title__icontains=word)
+    return list(codes.filter(condition).order_by(_TITLE_RANK, "code")[:limit])
+
+
+# --- Encounters -----------------------------------------------------------------------------
+
+
+def encounter_list_for_patient(patient):
+    """Return the patient's encounters, newest first, with the doctor."""
+    return (
+        Encounter.objects.filter(patient=patient)
+        .select_related("doctor")
+        .order_by("-started_at", "-created_at")
+    )
+
+
+def encounter_list_for_user(user, now=None):
+    """Return the encounters of the patients whose chart `user` may open now (care team
+    or break-the-glass)."""
+    if not user.is_authenticated or not user.has_perm("clinical.view_encounter"):
+        return Encounter.objects.none()
+    return Encounter.objects.filter(patient__in=patients_on_care_team_of(user, now=now))
+
+
+def encounter_get(pk):
+    """Return the encounter `pk` with its patient and doctor, or raise Http404. (Chart
+    access to its patient is checked by the caller, which logs the read.)"""
+    try:
+        return Encounter.objects.select_related("patient", "doctor").get(pk=pk)
+    except (Encounter.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def open_encounters(patient):
+    """Return the patient's planned and running encounters, newest first."""
+    return encounter_list_for_patient(patient).filter(status__in=["planned", "in_progress"])
+
+
+# --- Vital signs ----------------------------------------------------------------------------
+
+
+def vital_signs_for_patient(patient):
+    """Return the patient's vital signs, newest first."""
+    return (
+        VitalSigns.objects.filter(patient=patient)
+        .select_related("recorded_by")
+        .order_by("-recorded_at", "-created_at")
+    )
+
+
+def vital_signs_latest(patient):
+    """Return the patient's latest set of vital signs, or None."""
+    return vital_signs_for_patient(patient).first()
+
+
+def vital_signs_series(patient, limit=200):
+    """Return the latest `limit` sets of vital signs, oldest first (for trend charts)."""
+    latest = list(
+        VitalSigns.objects.filter(patient=patient).order_by("-recorded_at", "-created_at")[:limit]
+    )
+    latest.reverse()
+    return latest
+
+
+# --- Notes ----------------------------------------------------------------------------------
+
+
+def _visible_notes(user):
+    # Signed notes are the record; an unsigned draft is its author's work in progress.
+    return Q(status=NoteStatus.SIGNED) | Q(author=user)
+
+
+def note_list_for_patient(patient, user, *, include_entered_in_error=False, addenda=True):
+    """Return the notes of `patient` that `user` may read, newest first: signed notes
+    and the user's own drafts; notes entered in error only when asked. Top-level notes
+    only (addenda prefetched as `visible_addenda`) unless `addenda` is False, which
+    lists addenda too, flat."""
+    notes = ClinicalNote.objects.filter(_visible_notes(user), patient=patient)
+    if not include_entered_in_error:
+        notes = notes.filter(entered_in_error=False)
+    notes = notes.select_related("author", "signed_by", "encounter")
+    if not addenda:
+        return notes.order_by("-created_at")
+    addenda_qs = ClinicalNote.objects.filter(_visible_notes(user)).select_related(
+        "author", "signed_by"
+    )
+    if not include_entered_in_error:
+        addenda_qs = addenda_qs.filter(entered_in_error=False)
+    return (
+        notes.filter(amends__isnull=True)
+        .prefetch_related(
+            Prefetch(
+                "addenda", queryset=addenda_qs.order_by("created_at"), to_attr="visible_addenda"
+            )
+        )
+        .order_by("-created_at")
+    )
+
+
+def note_get(user, pk):
+    """Return the note `pk` if `user` may read it (signed, or their own draft), else
+    raise Http404. (Chart access to its patient is checked by the caller.)"""
+    try:
+        return (
+            ClinicalNote.objects.filter(_visible_notes(user))
+            .select_related(
+                "patient", "author", "signed_by", "encounter", "amends", "entered_in_error_by"
+            )
+            .get(pk=pk)
+        )
+    except (ClinicalNote.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def note_editable_by(note, user):
+    """Return True if `user` may change `note`: a draft not entered in error, on which
+    they hold the object permission `change_clinicalnote` (its author)."""
+    return (
+        note.status == NoteStatus.DRAFT
+        and not note.entered_in_error
+        and user_has_object_permission(
+            user, "clinical.change_clinicalnote", note, accept_global_perms=False
+        )
+    )
+
+
+def note_signable_by(note, user):
+    """Return True if `user` may sign `note`: they may edit it, and their role signs
+    notes of its type (doctors any type, nurses nursing notes)."""
+    return note_editable_by(note, user) and note_type_signable_by(note.note_type, user)
+
+
+def note_type_signable_by(note_type, user):
+    """Return True if `user`'s role may sign notes of `note_type`."""
+    return user.has_perm("clinical.sign_note") or (
+        note_type == NoteType.NURSING and user.has_perm("clinical.sign_nursing_note")
+    )
+
+
+def note_addenda(note, user):
+    """Return the addenda of `note` that `user` may read, oldest first."""
+    return (
+        ClinicalNote.objects.filter(_visible_notes(user), amends=note)
+        .select_related("author", "signed_by", "entered_in_error_by")
+        .order_by("created_at")
+    )
+
+
+# --- Conditions -----------------------------------------------------------------------------
+
+
+def condition_list_for_patient(patient, *, include_entered_in_error=False):
+    """Return the patient's conditions with their codes: active first, then by onset."""
+    conditions = Condition.objects.filter(patient=patient).select_related("code", "encounter")
+    if not include_entered_in_error:
+        conditions = conditions.filter(entered_in_error=False)
+    return conditions.order_by("clinical_status", "-onset", "-created_at")
+
+
+def problem_list(patient):
+    """Return the active problem list: active problem-list items, latest onset first
+    (encounter diagnoses belong to their encounters)."""
+    return (
+        condition_list_for_patient(patient)
+        .filter(clinical_status=ClinicalStatus.ACTIVE, category=ConditionCategory.PROBLEM_LIST_ITEM)
+        .order_by("-onset", "-created_at")
+    )
+
+
+def past_medical_history(patient):
+    """Return the past medical history: resolved and inactive problem-list items."""
+    return condition_list_for_patient(patient).filter(
+        category=ConditionCategory.PROBLEM_LIST_ITEM,
+        clinical_status__in=[ClinicalStatus.RESOLVED, ClinicalStatus.INACTIVE],
+    )
+
+
+def condition_get(pk):
+    """Return the condition `pk`, or raise Http404 (chart access checked by the caller)."""
+    try:
+        return Condition.objects.select_related("patient", "code", "encounter").get(pk=pk)
+    except (Condition.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- Allergies ------------------------------------------------------------------------------
+
+NOT_ASKED = "not_asked"
+_SEVERITY_RANK = Case(
+    When(severity="life_threatening", then=Value(0)),
+    When(severity="severe", then=Value(1)),
+    When(severity="moderate", then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+NO_KNOWN_ALLERGIES = "no_known_allergies"
+HAS_ALLERGIES = "has_allergies"
+
+
+def allergy_list_for_patient(patient, *, include_entered_in_error=False):
+    """Return the patient's allergies: active first, most severe first."""
+    allergies = Allergy.objects.filter(patient=patient).select_related("recorded_by")
+    if not include_entered_in_error:
+        allergies = allergies.exclude(status=AllergyClinicalStatus.ENTERED_IN_ERROR)
+    return allergies.order_by("status", _SEVERITY_RANK, "allergen")
+
+
+def active_allergies(patient):
+    """Return the patient's active allergies, severe ones first."""
+    return list(
+        Allergy.objects.filter(patient=patient, status=AllergyClinicalStatus.ACTIVE).order_by(
+            _SEVERITY_RANK, "allergen"
+        )
+    )
+
+
+def allergy_state(patient, active=None):
+    """Return the allergy assessment: HAS_ALLERGIES when active allergies are listed,
+    NO_KNOWN_ALLERGIES when recorded so, else NOT_ASKED. `active` (the active
+    allergies, if the caller has them) saves a query."""
+    if active is None:
+        active = Allergy.objects.filter(
+            patient=patient, status=AllergyClinicalStatus.ACTIVE
+        ).exists()
+    if active:
+        return HAS_ALLERGIES
+    status = AllergyStatus.objects.filter(patient=patient).first()
+    if status is not None and status.no_known_allergies:
+        return NO_KNOWN_ALLERGIES
+    return NOT_ASKED
+
+
+def allergy_status_get(patient):
+    """Return the patient's AllergyStatus row, or None (not yet asked)."""
+    return AllergyStatus.objects.filter(patient=patient).select_related("assessed_by").first()
+
+
+def allergy_get(pk):
+    """Return the allergy `pk`, or raise Http404 (chart access checked by the caller)."""
+    try:
+        return Allergy.objects.select_related("patient").get(pk=pk)
+    except (Allergy.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- History --------------------------------------------------------------------------------
+
+
+def surgical_history_for_patient(patient):
+    """Return the patient's past procedures (not those entered in error), newest first."""
+    return SurgicalHistory.objects.filter(patient=patient, entered_in_error=False)
+
+
+def family_history_for_patient(patient):
+    """Return the patient's family history (not entries entered in error)."""
+    return FamilyHistory.objects.filter(patient=patient, entered_in_error=False)
+
+
+def social_history_get(patient):
+    """Return the patient's social history, or None if none was recorded."""
+    return SocialHistory.objects.filter(patient=patient).select_related("updated_by").first()
+
+
+def history_record_get(model, pk):
+    """Return the surgical or family history entry `pk`, or raise Http404."""
+    try:
+        return model.objects.select_related("patient").get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

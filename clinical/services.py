@@ -1,0 +1,766 @@
+"""Writes of clinical documentation: encounters, vital signs, notes (sign, addenda,
+entered in error), conditions, allergies and the histories.
+
+Every service takes the acting user (`actor`), checks that they may open the patient's
+chart (care team or break-the-glass; None is a system job and skips the check), runs in
+a transaction, locks the rows it decides on, and turns a database refusal into a
+domain error (`clinical.exceptions`).
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import Permission
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import roles
+from clinical.exceptions import (
+    ActiveAllergiesRecorded,
+    AdmissionClosed,
+    AllergyAlreadyRecorded,
+    AllergyStatusFinal,
+    AlreadyEnteredInError,
+    CancelReasonRequired,
+    DateInFuture,
+    EncounterClosed,
+    InvalidDoctor,
+    InvalidEncounter,
+    NoteAlreadySigned,
+    NoteEditDenied,
+    NoteEmpty,
+    NoteEnteredInError,
+    NoteNotSigned,
+    NoteSignDenied,
+    PrimaryDiagnosisExists,
+    ReasonRequired,
+    UnknownDiagnosisCode,
+)
+from clinical.models import (
+    NOTE_CONTENT_FIELDS,
+    VITAL_MEASURES,
+    Allergy,
+    AllergyCategory,
+    AllergyClinicalStatus,
+    AllergySeverity,
+    AllergyStatus,
+    ClinicalNote,
+    ClinicalNoteUserObjectPermission,
+    ClinicalStatus,
+    Condition,
+    ConditionCategory,
+    DiagnosisCode,
+    Encounter,
+    EncounterClass,
+    EncounterStatus,
+    FamilyHistory,
+    NoteStatus,
+    NoteType,
+    SocialHistory,
+    SurgicalHistory,
+    VitalSigns,
+    body_mass_index,
+)
+from clinical.selectors import diagnosis_code_get, note_editable_by, note_type_signable_by
+from patients.exceptions import ChartAccessDenied, PatientInactive
+from patients.models import AccessReason, Patient
+from patients.selectors import chart_access_for
+from patients.services import care_team_add
+
+# Clocks of devices and workstations drift; a time a little ahead is not "in the future".
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def _check_chart_access(actor, patient):
+    if actor is not None and not chart_access_for(actor, patient).allowed:
+        raise ChartAccessDenied()
+
+
+def _check_patient_active(patient):
+    if patient.merged_into_id or not patient.is_active:
+        raise PatientInactive(
+            "This patient record is inactive or merged; document in the active record."
+        )
+
+
+def _check_encounter(encounter, patient):
+    if encounter is None:
+        return
+    if encounter.patient_id != patient.pk:
+        raise InvalidEncounter()
+    if encounter.status == EncounterStatus.CANCELLED:
+        raise InvalidEncounter("This encounter was cancelled; choose another.")
+
+
+def _check_not_future(value, field):
+    if value is None:
+        return
+    if hasattr(value, "hour"):
+        if value > timezone.now() + CLOCK_TOLERANCE:
+            raise DateInFuture(field=field)
+    elif value > timezone.localdate():
+        raise DateInFuture(field=field)
+
+
+def _save(obj, actor):
+    obj.full_clean()
+    obj.stamp(actor)
+    obj.save()
+    return obj
+
+
+def _mark_entered_in_error(record, actor, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired()
+    if record.entered_in_error:
+        raise AlreadyEnteredInError()
+    record.entered_in_error = True
+    record.entered_in_error_reason = reason
+    record.entered_in_error_at = timezone.now()
+    record.entered_in_error_by = actor
+    return _save(record, actor)
+
+
+def _locked(model, record):
+    return model.objects.select_for_update().get(pk=record.pk)
+
+
+# --- Encounters -----------------------------------------------------------------------------
+
+
+def _check_doctor(doctor):
+    if doctor is None or not doctor.is_active or not doctor.has_role(roles.DOCTOR):
+        raise InvalidDoctor()
+
+
+@transaction.atomic
+def encounter_start(
+    *,
+    patient,
+    actor,
+    doctor=None,
+    encounter_class=EncounterClass.OUTPATIENT,
+    chief_complaint="",
+    started_at=None,
+):
+    """Start an encounter (in progress, from now or `started_at`) with `doctor` (the
+    actor by default), and put the doctor on the patient's care team. Return it."""
+    _check_chart_access(actor, patient)
+    _check_patient_active(patient)
+    doctor = doctor or actor
+    _check_doctor(doctor)
+    _check_not_future(started_at, "started_at")
+    encounter = Encounter(
+        patient=patient,
+        doctor=doctor,
+        encounter_class=encounter_class,
+        chief_complaint=(chief_complaint or "").strip(),
+        status=EncounterStatus.IN_PROGRESS,
+        started_at=started_at or timezone.now(),
+    )
+    _save(encounter, actor)
+    care_team_add(patient=patient, user=doctor, actor=actor, reason=AccessReason.ENCOUNTER)
+    return encounter
+
+
+@transaction.atomic
+def encounter_start_from_admission(*, admission, actor, chief_complaint=""):
+    """Start the inpatient encounter of an open admission (its attending doctor, who
+    joins the care team); if one is already running, return that one."""
+    from inpatient.models import Admission
+
+    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    if not admission.is_open:
+        raise AdmissionClosed()
+    running = Encounter.objects.filter(
+        admission=admission, status=EncounterStatus.IN_PROGRESS
+    ).first()
+    if running is not None:
+        return running
+    encounter = encounter_start(
+        patient=admission.patient,
+        actor=actor,
+        doctor=admission.attending_doctor,
+        encounter_class=EncounterClass.INPATIENT,
+        chief_complaint=chief_complaint or admission.reason[:500],
+    )
+    encounter.admission = admission
+    return _save(encounter, actor)
+
+
+@transaction.atomic
+def encounter_plan(
+    *,
+    patient,
+    actor,
+    doctor,
+    planned_for,
+    encounter_class=EncounterClass.OUTPATIENT,
+    chief_complaint="",
+):
+    """Plan an encounter for `planned_for`. The doctor joins the care team when it
+    starts (`encounter_begin`). Return it."""
+    _check_chart_access(actor, patient)
+    _check_patient_active(patient)
+    _check_doctor(doctor)
+    encounter = Encounter(
+        patient=patient,
+        doctor=doctor,
+        encounter_class=encounter_class,
+        chief_complaint=(chief_complaint or "").strip(),
+        status=EncounterStatus.PLANNED,
+        started_at=planned_for,
+    )
+    return _save(encounter, actor)
+
+
+@transaction.atomic
+def encounter_begin(*, encounter, actor, at=None):
+    """Start a planned encounter (now, or `at`); its doctor joins the care team."""
+    encounter = _locked(Encounter, encounter)
+    _check_chart_access(actor, encounter.patient)
+    _check_not_future(at, "started_at")
+    encounter.set_status(EncounterStatus.IN_PROGRESS, at=at)
+    _save(encounter, actor)
+    care_team_add(
+        patient=encounter.patient,
+        user=encounter.doctor,
+        actor=actor,
+        reason=AccessReason.ENCOUNTER,
+    )
+    return encounter
+
+
+@transaction.atomic
+def encounter_finish(*, encounter, actor, at=None):
+    """Finish a running encounter (now, or at `at`)."""
+    encounter = _locked(Encounter, encounter)
+    _check_chart_access(actor, encounter.patient)
+    _check_not_future(at, "ended_at")
+    encounter.set_status(EncounterStatus.FINISHED, at=at)
+    return _save(encounter, actor)
+
+
+@transaction.atomic
+def encounter_cancel(*, encounter, actor, reason):
+    """Cancel a planned or running encounter, saying why. Its records stay."""
+    encounter = _locked(Encounter, encounter)
+    _check_chart_access(actor, encounter.patient)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CancelReasonRequired()
+    encounter.set_status(EncounterStatus.CANCELLED, reason=reason)
+    return _save(encounter, actor)
+
+
+ENCOUNTER_EDITABLE = ("encounter_class", "chief_complaint", "doctor")
+
+
+@transaction.atomic
+def encounter_update(*, encounter, actor, **fields):
+    """Change the class, chief complaint or doctor of an open encounter (a new doctor
+    of a running encounter joins the care team)."""
+    encounter = _locked(Encounter, encounter)
+    _check_chart_access(actor, encounter.patient)
+    if not encounter.is_open:
+        raise EncounterClosed()
+    for name, value in fields.items():
+        if name not in ENCOUNTER_EDITABLE:
+            raise ValueError(f"{name} cannot be changed here")
+        setattr(encounter, name, value.strip() if name == "chief_complaint" else value)
+    if "doctor" in fields:
+        _check_doctor(encounter.doctor)
+    _save(encounter, actor)
+    if "doctor" in fields and encounter.status == EncounterStatus.IN_PROGRESS:
+        care_team_add(
+            patient=encounter.patient,
+            user=encounter.doctor,
+            actor=actor,
+            reason=AccessReason.ENCOUNTER,
+        )
+    return encounter
+
+
+def encounter_set_status(*, encounter, actor, status, reason=""):
+    """Move an encounter to `status` through the matching transition (API PATCH)."""
+    if status == encounter.status:
+        return encounter
+    if status == EncounterStatus.IN_PROGRESS:
+        return encounter_begin(encounter=encounter, actor=actor)
+    if status == EncounterStatus.FINISHED:
+        return encounter_finish(encounter=encounter, actor=actor)
+    if status == EncounterStatus.CANCELLED:
+        return encounter_cancel(encounter=encounter, actor=actor, reason=reason)
+    encounter.set_status(status)  # raises InvalidTransition: nothing goes back to planned
+    return encounter
+
+
+# --- Vital signs ----------------------------------------------------------------------------
+
+
+def _bmi(vitals):
+    if vitals.weight_kg is None:
+        return None
+    height = vitals.height_cm
+    if height is None:
+        # Adults' height rarely changes: use the latest height measured before.
+        height = (
+            VitalSigns.objects.filter(
+                patient=vitals.patient,
+                height_cm__isnull=False,
+                recorded_at__lte=vitals.recorded_at,
+            )
+            .order_by("-recorded_at")
+            .values_list("height_cm", flat=True)
+            .first()
+        )
+    return body_mass_index(vitals.weight_kg, height)
+
+
+@transaction.atomic
+def vital_signs_record(*, patient, actor, encounter=None, recorded_at=None, **measures):
+    """Record a set of vital signs taken at `recorded_at` (now by default) by the
+    actor. Impossible values, a diastolic pressure not below the systolic and an empty
+    set are refused with field errors (ValidationError). BMI is derived from the weight
+    and the height (this set's, or the latest one measured before). Return the set."""
+    _check_chart_access(actor, patient)
+    unknown = set(measures) - set(VITAL_MEASURES)
+    if unknown:
+        raise TypeError(f"Unknown measures: {', '.join(sorted(unknown))}")
+    _check_encounter(encounter, patient)
+    _check_not_future(recorded_at, "recorded_at")
+    vitals = VitalSigns(
+        patient=patient,
+        encounter=encounter,
+        recorded_at=recorded_at or timezone.now(),
+        recorded_by=actor,
+        **measures,
+    )
+    vitals.full_clean()
+    vitals.bmi = _bmi(vitals)
+    return _save(vitals, actor)
+
+
+# --- Clinical notes -------------------------------------------------------------------------
+
+NOTE_EDITABLE = (*NOTE_CONTENT_FIELDS, "note_type", "encounter")
+
+
+def _change_note_permission():
+    return Permission.objects.get(
+        content_type__app_label="clinical", codename="change_clinicalnote"
+    )
+
+
+def _grant_note_edit(note, user, actor):
+    ClinicalNoteUserObjectPermission(
+        user=user, permission=_change_note_permission(), content_object=note
+    ).stamp(actor).save()
+
+
+def _revoke_note_edit(note, actor):
+    for row in ClinicalNoteUserObjectPermission.objects.filter(content_object=note):
+        row._history_user = actor
+        row.delete()
+
+
+def _check_note_editable(note, actor):
+    if note.entered_in_error:
+        raise NoteEnteredInError()
+    if note.status == NoteStatus.SIGNED:
+        raise NoteAlreadySigned()
+    if actor is not None and not note_editable_by(note, actor):
+        raise NoteEditDenied()
+
+
+@transaction.atomic
+def note_create(
+    *, patient, actor, note_type=NoteType.PROGRESS, encounter=None, sign=False, **content
+):
+    """Write a note (a draft by the actor, who alone may edit it: object permission
+    `change_clinicalnote`); with `sign`, sign it at once. `content`: the SOAP fields
+    (subjective, objective, assessment, plan) and/or `text`. Return the note."""
+    _check_chart_access(actor, patient)
+    _check_patient_active(patient)
+    _check_encounter(encounter, patient)
+    return _note_create(
+        patient=patient,
+        actor=actor,
+        note_type=note_type,
+        encounter=encounter,
+        sign=sign,
+        content=content,
+    )
+
+
+def _note_create(*, patient, actor, note_type, encounter, sign, content, amends=None):
+    unknown = set(content) - set(NOTE_CONTENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown note fields: {', '.join(sorted(unknown))}")
+    note = ClinicalNote(
+        patient=patient,
+        encounter=encounter,
+        author=actor,
+        note_type=note_type,
+        amends=amends,
+        **{name: (value or "").strip() for name, value in content.items()},
+    )
+    _save(note, actor)
+    _grant_note_edit(note, actor, actor)
+    if sign:
+        note = note_sign(note=note, actor=actor)
+    return note
+
+
+@transaction.atomic
+def note_update(*, note, actor, **fields):
+    """Change a draft note (its content, type or encounter). Only its author may; a
+    signed note is immutable (NoteAlreadySigned, 409): correct it with an addendum."""
+    note = _locked(ClinicalNote, note)
+    _check_chart_access(actor, note.patient)
+    _check_note_editable(note, actor)
+    for name, value in fields.items():
+        if name not in NOTE_EDITABLE:
+            raise ValueError(f"{name} cannot be changed here")
+        if name == "encounter":
+            _check_encounter(value, note.patient)
+        setattr(note, name, value.strip() if name in NOTE_CONTENT_FIELDS else value)
+    return _save(note, actor)
+
+
+@transaction.atomic
+def note_sign(*, note, actor):
+    """Sign a draft note: record signer and time and make it immutable. Only its author
+    signs it, and only if their role signs this type (doctors any note, nurses nursing
+    notes). Return the note."""
+    note = _locked(ClinicalNote, note)
+    _check_chart_access(actor, note.patient)
+    _check_note_editable(note, actor)
+    if not note_type_signable_by(note.note_type, actor):
+        raise NoteSignDenied()
+    if not note.has_content:
+        raise NoteEmpty()
+    note.status = NoteStatus.SIGNED
+    note.signed_by = actor
+    note.signed_at = timezone.now()
+    _save(note, actor)
+    _revoke_note_edit(note, actor)
+    return note
+
+
+@transaction.atomic
+def note_addendum_create(*, note, actor, text, sign=False):
+    """Add an addendum (free text, a note of the same type that `amends` it) to a
+    signed note; with `sign`, sign it at once. Return the addendum."""
+    note = _locked(ClinicalNote, note)
+    if note.amends_id:  # an addendum to an addendum completes the original note
+        note = _locked(ClinicalNote, note.amends)
+    _check_chart_access(actor, note.patient)
+    if note.entered_in_error:
+        raise NoteEnteredInError()
+    if note.status != NoteStatus.SIGNED:
+        raise NoteNotSigned()
+    return _note_create(
+        patient=note.patient,
+        actor=actor,
+        note_type=note.note_type,
+        encounter=note.encounter,
+        sign=sign,
+        content={"text": text},
+        amends=note,
+    )
+
+
+@transaction.atomic
+def note_mark_entered_in_error(*, note, actor, reason):
+    """Mark a note (draft or signed) entered in error, with the reason: it is hidden
+    from the usual lists, never deleted. Only its author (or signer) may."""
+    note = _locked(ClinicalNote, note)
+    _check_chart_access(actor, note.patient)
+    if actor is not None and actor.pk not in (note.author_id, note.signed_by_id):
+        raise NoteEditDenied("Only the author of a note may mark it entered in error.")
+    note = _mark_entered_in_error(note, actor, reason)
+    _revoke_note_edit(note, actor)
+    return note
+
+
+# --- Conditions -----------------------------------------------------------------------------
+
+
+def _check_primary(condition):
+    if not condition.is_primary or condition.encounter_id is None:
+        return
+    Encounter.objects.select_for_update().filter(pk=condition.encounter_id).first()
+    others = Condition.objects.filter(
+        encounter_id=condition.encounter_id, is_primary=True, entered_in_error=False
+    ).exclude(pk=condition.pk)
+    if others.exists():
+        raise PrimaryDiagnosisExists()
+
+
+def _save_condition(condition, actor):
+    _check_primary(condition)
+    try:
+        with transaction.atomic():
+            return _save(condition, actor)
+    except IntegrityError:
+        # The unique index is the rule of record under concurrent requests.
+        if condition.is_primary:
+            raise PrimaryDiagnosisExists() from None
+        raise
+
+
+@transaction.atomic
+def condition_create(
+    *,
+    patient,
+    actor,
+    code,
+    clinical_status=ClinicalStatus.ACTIVE,
+    category=ConditionCategory.PROBLEM_LIST_ITEM,
+    onset=None,
+    resolved_on=None,
+    encounter=None,
+    is_primary=False,
+    note="",
+):
+    """Record a condition coded in ICD-10-CM (`code`: a DiagnosisCode or "E11.9"; an
+    unknown code is refused with a field error). At most one primary diagnosis per
+    encounter (PrimaryDiagnosisExists, 409). Return it."""
+    _check_chart_access(actor, patient)
+    _check_patient_active(patient)
+    diagnosis = code if isinstance(code, DiagnosisCode) else diagnosis_code_get(code)
+    if diagnosis is None:
+        raise UnknownDiagnosisCode()
+    _check_encounter(encounter, patient)
+    _check_not_future(onset, "onset")
+    _check_not_future(resolved_on, "resolved_on")
+    if clinical_status == ClinicalStatus.RESOLVED and resolved_on is None:
+        resolved_on = timezone.localdate()
+    condition = Condition(
+        patient=patient,
+        code=diagnosis,
+        clinical_status=clinical_status,
+        category=category,
+        onset=onset,
+        resolved_on=resolved_on if clinical_status == ClinicalStatus.RESOLVED else None,
+        encounter=encounter,
+        is_primary=is_primary,
+        note=(note or "").strip(),
+    )
+    return _save_condition(condition, actor)
+
+
+CONDITION_EDITABLE = ("clinical_status", "onset", "resolved_on", "note", "is_primary")
+
+
+@transaction.atomic
+def condition_update(*, condition, actor, **fields):
+    """Change a condition's status, onset, resolution date, note or primary flag. A
+    condition set to resolved gets today's resolution date unless one is given."""
+    condition = _locked(Condition, condition)
+    _check_chart_access(actor, condition.patient)
+    if condition.entered_in_error:
+        raise AlreadyEnteredInError()
+    for name, value in fields.items():
+        if name not in CONDITION_EDITABLE:
+            raise ValueError(f"{name} cannot be changed here")
+        setattr(condition, name, value.strip() if name == "note" else value)
+    _check_not_future(condition.onset, "onset")
+    _check_not_future(condition.resolved_on, "resolved_on")
+    if condition.clinical_status == ClinicalStatus.RESOLVED:
+        condition.resolved_on = condition.resolved_on or timezone.localdate()
+    else:
+        condition.resolved_on = None
+    return _save_condition(condition, actor)
+
+
+def condition_resolve(*, condition, actor, resolved_on=None):
+    """Mark a condition resolved (today, or on `resolved_on`)."""
+    return condition_update(
+        condition=condition,
+        actor=actor,
+        clinical_status=ClinicalStatus.RESOLVED,
+        resolved_on=resolved_on,
+    )
+
+
+@transaction.atomic
+def condition_mark_entered_in_error(*, condition, actor, reason):
+    """Mark a condition entered in error, with the reason (kept, hidden from lists)."""
+    condition = _locked(Condition, condition)
+    _check_chart_access(actor, condition.patient)
+    return _mark_entered_in_error(condition, actor, reason)
+
+
+# --- Allergies ------------------------------------------------------------------------------
+
+
+def _lock_patient(patient):
+    # Allergy writes of one patient queue on the patient row, so "no known allergies"
+    # and a new allergy never both win.
+    return Patient.objects.select_for_update().get(pk=patient.pk)
+
+
+def _active_allergen_exists(patient, allergen, exclude_pk=None):
+    allergies = Allergy.objects.filter(
+        patient=patient, status=AllergyClinicalStatus.ACTIVE, allergen__iexact=allergen
+    )
+    if exclude_pk:
+        allergies = allergies.exclude(pk=exclude_pk)
+    return allergies.exists()
+
+
+def _save_allergy(allergy, actor):
+    try:
+        with transaction.atomic():
+            return _save(allergy, actor)
+    except IntegrityError:
+        raise AllergyAlreadyRecorded() from None
+
+
+@transaction.atomic
+def allergy_record(
+    *,
+    patient,
+    actor,
+    allergen,
+    category=AllergyCategory.DRUG,
+    severity=AllergySeverity.MODERATE,
+    reaction="",
+    recorded_at=None,
+):
+    """Record an active allergy; a "no known allergies" assessment no longer holds and
+    is cleared. The same allergen twice as active is refused. Return it."""
+    _check_chart_access(actor, patient)
+    _check_patient_active(patient)
+    _lock_patient(patient)
+    allergen = (allergen or "").strip()
+    _check_not_future(recorded_at, "recorded_at")
+    if allergen and _active_allergen_exists(patient, allergen):
+        raise AllergyAlreadyRecorded()
+    allergy = Allergy(
+        patient=patient,
+        allergen=allergen,
+        category=category,
+        severity=severity,
+        reaction=(reaction or "").strip(),
+        recorded_at=recorded_at or timezone.now(),
+        recorded_by=actor,
+    )
+    _save_allergy(allergy, actor)
+    status = AllergyStatus.objects.filter(patient=patient, no_known_allergies=True).first()
+    if status is not None:
+        status.no_known_allergies = False
+        status.assessed_at = timezone.now()
+        status.assessed_by = actor
+        _save(status, actor)
+    return allergy
+
+
+ALLERGY_EDITABLE = ("category", "severity", "reaction", "status", "status_reason")
+
+
+@transaction.atomic
+def allergy_update(*, allergy, actor, **fields):
+    """Change an allergy's category, severity, reaction or status (inactive, active
+    again, or entered in error with a reason). An allergy entered in error stays so."""
+    _lock_patient(allergy.patient)
+    allergy = _locked(Allergy, allergy)
+    _check_chart_access(actor, allergy.patient)
+    if allergy.status == AllergyClinicalStatus.ENTERED_IN_ERROR:
+        raise AllergyStatusFinal()
+    for name, value in fields.items():
+        if name not in ALLERGY_EDITABLE:
+            raise ValueError(f"{name} cannot be changed here")
+        setattr(allergy, name, value.strip() if isinstance(value, str) else value)
+    if allergy.status == AllergyClinicalStatus.ENTERED_IN_ERROR and not allergy.status_reason:
+        raise ReasonRequired(field="status_reason")
+    if allergy.status == AllergyClinicalStatus.ACTIVE and _active_allergen_exists(
+        allergy.patient, allergy.allergen, exclude_pk=allergy.pk
+    ):
+        raise AllergyAlreadyRecorded()
+    return _save_allergy(allergy, actor)
+
+
+def allergy_mark_entered_in_error(*, allergy, actor, reason):
+    """Mark an allergy entered in error, with the reason (kept, hidden from lists)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired()
+    return allergy_update(
+        allergy=allergy,
+        actor=actor,
+        status=AllergyClinicalStatus.ENTERED_IN_ERROR,
+        status_reason=reason,
+    )
+
+
+@transaction.atomic
+def allergy_status_set_none_known(*, patient, actor):
+    """Record that the patient was asked and has no known allergies. Refused while
+    active allergies are listed (ActiveAllergiesRecorded, 409). Return the status."""
+    _check_chart_access(actor, patient)
+    _lock_patient(patient)
+    if Allergy.objects.filter(patient=patient, status=AllergyClinicalStatus.ACTIVE).exists():
+        raise ActiveAllergiesRecorded()
+    status = AllergyStatus.objects.filter(patient=patient).first() or AllergyStatus(patient=patient)
+    status.no_known_allergies = True
+    status.assessed_at = timezone.now()
+    status.assessed_by = actor
+    return _save(status, actor)
+
+
+# --- History --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def surgical_history_create(*, patient, actor, procedure, performed_on=None, notes=""):
+    """Add a past operation or procedure. Return it."""
+    _check_chart_access(actor, patient)
+    _check_not_future(performed_on, "performed_on")
+    record = SurgicalHistory(
+        patient=patient,
+        procedure=(procedure or "").strip(),
+        performed_on=performed_on,
+        notes=(notes or "").strip(),
+    )
+    return _save(record, actor)
+
+
+@transaction.atomic
+def family_history_create(*, patient, actor, relationship, condition, age_at_onset=None, notes=""):
+    """Add a condition of a blood relative. Return it."""
+    _check_chart_access(actor, patient)
+    record = FamilyHistory(
+        patient=patient,
+        relationship=relationship,
+        condition=(condition or "").strip(),
+        age_at_onset=age_at_onset,
+        notes=(notes or "").strip(),
+    )
+    return _save(record, actor)
+
+
+@transaction.atomic
+def history_mark_entered_in_error(*, record, actor, reason):
+    """Mark a surgical or family history entry entered in error, with the reason."""
+    record = _locked(type(record), record)
+    _check_chart_access(actor, record.patient)
+    return _mark_entered_in_error(record, actor, reason)
+
+
+SOCIAL_HISTORY_FIELDS = ("smoking_status", "alcohol", "occupation", "living_situation", "notes")
+
+
+@transaction.atomic
+def social_history_update(*, patient, actor, **fields):
+    """Record or change the patient's social history (only the fields given)."""
+    _check_chart_access(actor, patient)
+    _lock_patient(patient)
+    record = SocialHistory.objects.filter(patient=patient).first() or SocialHistory(patient=patient)
+    for name, value in fields.items():
+        if name not in SOCIAL_HISTORY_FIELDS:
+            raise ValueError(f"{name} is not a social history field")
+        setattr(record, name, value.strip() if isinstance(value, str) else value)
+    return _save(record, actor)

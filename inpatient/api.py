@@ -1,0 +1,434 @@
+"""API v1 for inpatient ADT: wards, beds and their states, admissions (admit, transfer,
+discharge) and the census.
+
+Reads need the role's view permission (RolePermission). Writes name their permission
+explicitly: admitting needs `inpatient.add_admission`, transfers
+`inpatient.transfer_admission`, discharges `inpatient.discharge_admission`, bed states
+`inpatient.set_bed_status`. Domain errors answer 409 (occupied or unavailable bed,
+patient already admitted, a transition the table forbids) or 400 with field errors.
+"""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import roles
+from inpatient import services
+from inpatient.models import Admission, Bed, BedStay, Disposition, Ward
+from inpatient.selectors import (
+    admission_list_for_user,
+    admissions_with_location,
+    bed_list_for_user,
+    effective_status_expression,
+    ward_list_for_user,
+    ward_occupancy,
+)
+from patients.selectors import chart_access_for, patient_get
+
+
+class HasPermissions(BasePermission):
+    """Allow signed-in, active users holding every permission the view lists for the
+    request's action in `action_permissions` (deny when the action is not listed)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated or not user.is_active:
+            return False
+        required = view.action_permissions.get(getattr(view, "action", None) or request.method)
+        return required is not None and user.has_perms(required)
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+class PatientRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField(source="full_name")
+    mrn = serializers.CharField(source="display_mrn")
+
+
+class WardSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    hospital = serializers.UUIDField(source="hospital_id")
+    ward_type = serializers.CharField()
+    floor = serializers.CharField()
+    sex_restriction = serializers.CharField()
+    total_beds = serializers.IntegerField()
+    occupied_beds = serializers.IntegerField()
+
+
+class CurrentPatientSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="admission.patient.pk")
+    name = serializers.CharField(source="admission.patient.full_name")
+    mrn = serializers.CharField(source="admission.patient.display_mrn")
+    admission = serializers.UUIDField(source="admission_id")
+    since = serializers.DateTimeField(source="started_at")
+
+
+class BedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    ward = serializers.UUIDField(source="room.ward_id")
+    ward_name = serializers.CharField(source="room.ward.name")
+    room = serializers.UUIDField(source="room_id")
+    room_number = serializers.CharField(source="room.number")
+    number = serializers.CharField()
+    status = serializers.SerializerMethodField()
+    isolation = serializers.BooleanField()
+    reserved_until = serializers.DateTimeField(allow_null=True)
+    blocked_reason = serializers.CharField()
+    status_changed_at = serializers.DateTimeField()
+    patient = serializers.SerializerMethodField()
+
+    def get_status(self, bed) -> str:
+        """The state as it counts now: an expired reservation is available."""
+        return bed.effective_status()
+
+    @extend_schema(responses=CurrentPatientSerializer(allow_null=True))
+    def get_patient(self, bed) -> dict | None:
+        stays = getattr(bed, "current_stays", None)
+        if stays is None:
+            stays = list(
+                bed.stays.filter(ended_at__isnull=True).select_related("admission__patient")
+            )
+        return CurrentPatientSerializer(stays[0]).data if stays else None
+
+
+class BedStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Bed.Status.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    reserved_until = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class BedStaySerializer(serializers.Serializer):
+    bed = serializers.UUIDField(source="bed_id")
+    ward = serializers.UUIDField(source="bed.room.ward_id")
+    ward_name = serializers.CharField(source="bed.room.ward.name")
+    room_number = serializers.CharField(source="bed.room.number")
+    bed_number = serializers.CharField(source="bed.number")
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField()
+    transfer_reason = serializers.CharField()
+
+
+class AdmissionSerializer(serializers.Serializer):
+    """An admission. `ward` and `bed` say where the patient lies (or, once discharged,
+    lay last)."""
+
+    id = serializers.UUIDField()
+    patient = PatientRefSerializer()
+    status = serializers.CharField()
+    admitted_at = serializers.DateTimeField()
+    reason = serializers.CharField()
+    expected_discharge = serializers.DateField(allow_null=True)
+    admitting_doctor = serializers.UUIDField(source="admitting_doctor_id")
+    attending_doctor = serializers.UUIDField(source="attending_doctor_id")
+    ward = serializers.UUIDField(source="ward_id", allow_null=True)
+    bed = serializers.UUIDField(source="bed_id", allow_null=True)
+    discharge_ordered_at = serializers.DateTimeField(allow_null=True)
+    discharged_at = serializers.DateTimeField(allow_null=True)
+    disposition = serializers.CharField()
+
+
+class AdmissionDetailSerializer(AdmissionSerializer):
+    """An admission with its bed stays. The discharge summary is clinical: it is
+    included only for users with chart access (else null)."""
+
+    stays = BedStaySerializer(many=True)
+    discharge_summary = serializers.SerializerMethodField()
+
+    def get_discharge_summary(self, admission) -> str | None:
+        user = self.context["request"].user
+        if chart_access_for(user, admission.patient).allowed:
+            return admission.discharge_summary
+        return None
+
+
+class AdmissionCreateSerializer(serializers.Serializer):
+    patient = serializers.UUIDField()
+    bed = serializers.UUIDField()
+    attending_doctor = serializers.UUIDField(
+        help_text="The doctor's user id, as listed by GET /api/v1/doctors."
+    )
+    reason = serializers.CharField(max_length=2000)
+    expected_discharge = serializers.DateField(required=False, allow_null=True, default=None)
+
+    def validate_bed(self, value):
+        bed = bed_list_for_user(self.context["request"].user).filter(pk=value).first()
+        if bed is None:
+            raise serializers.ValidationError("No bed has this id.")
+        return bed
+
+    def validate_attending_doctor(self, value):
+        doctor = (
+            get_user_model()
+            .objects.filter(pk=value, is_active=True, groups__name=roles.DOCTOR)
+            .first()
+        )
+        if doctor is None:
+            raise serializers.ValidationError("No active doctor has this id.")
+        return doctor
+
+
+class TransferSerializer(serializers.Serializer):
+    bed = serializers.UUIDField()
+    reason = serializers.CharField(max_length=200)
+
+    validate_bed = AdmissionCreateSerializer.validate_bed
+
+
+class DischargeSerializer(serializers.Serializer):
+    disposition = serializers.ChoiceField(choices=Disposition.choices)
+    summary = serializers.CharField()
+    discharged_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class CensusWardSerializer(serializers.Serializer):
+    ward = serializers.UUIDField()
+    ward_name = serializers.CharField(source="name")
+    total = serializers.IntegerField()
+    available = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    occupied = serializers.IntegerField()
+    cleaning = serializers.IntegerField()
+    blocked = serializers.IntegerField()
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+class WardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Wards, each with its total and occupied beds."""
+
+    queryset = Ward.objects.none()  # the schema's model; rows come from get_queryset
+    serializer_class = WardSerializer
+
+    def get_queryset(self):
+        return ward_list_for_user(self.request.user).annotate(
+            total_beds=Count("rooms__beds"),
+            occupied_beds=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.OCCUPIED)),
+        )
+
+
+class BedFilterSerializer(serializers.Serializer):
+    ward = serializers.UUIDField(required=False)
+    status = serializers.ChoiceField(choices=Bed.Status.choices, required=False)
+
+
+def _current_stays():
+    return Prefetch(
+        "stays",
+        queryset=BedStay.objects.filter(ended_at__isnull=True).select_related("admission__patient"),
+        to_attr="current_stays",
+    )
+
+
+class BedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Beds with their state and current patient (`?ward=<id>`, `?status=<state>`)."""
+
+    queryset = Bed.objects.none()  # the schema's model; rows come from get_queryset
+    serializer_class = BedSerializer
+    action_permissions = {"status": ["inpatient.set_bed_status"]}
+
+    def get_permissions(self):
+        if self.action == "status":
+            return [HasPermissions()]
+        return super().get_permissions()
+
+    def get_queryset(self):
+        queryset = (
+            bed_list_for_user(self.request.user)
+            .prefetch_related(_current_stays())
+            .order_by("room__ward__name", "room__number", "number")
+        )
+        if self.action == "list":
+            filters = BedFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            if ward := filters.validated_data.get("ward"):
+                queryset = queryset.filter(room__ward_id=ward)
+            if state := filters.validated_data.get("status"):
+                queryset = queryset.alias(state=effective_status_expression(timezone.now())).filter(
+                    state=state
+                )
+        return queryset
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("ward", str, description="Ward id"),
+            OpenApiParameter("status", str, enum=Bed.Status.values),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=BedStatusSerializer, responses={200: BedSerializer, 409: None})
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        """Change the bed's state as the transition table allows (409 otherwise).
+        "occupied" is never set here: admit or transfer a patient instead."""
+        bed = self.get_object()
+        payload = BedStatusSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        bed = services.bed_set_status(
+            bed=bed,
+            status=data["status"],
+            reason=data["reason"],
+            reserved_until=data["reserved_until"],
+            actor=request.user,
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=bed.pk)).data)
+
+
+class AdmissionFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["admitted", "discharge_ordered", "discharged"],
+        required=False,
+        help_text="admitted: every patient in hospital (a discharge may be ordered).",
+    )
+    ward = serializers.UUIDField(required=False)
+
+
+class AdmissionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Admissions (`?status=admitted|discharged`, `?ward=<id>`: where the patient lies or
+    lay last). POST admits a patient into a bed; `transfer` and `discharge` act on one."""
+
+    queryset = Admission.objects.none()  # the schema's model; rows come from get_queryset
+    action_permissions = {
+        "transfer": ["inpatient.transfer_admission"],
+        "discharge": ["inpatient.discharge_admission"],
+    }
+
+    def get_permissions(self):
+        if self.action in self.action_permissions:
+            return [HasPermissions()]
+        return super().get_permissions()
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return AdmissionSerializer
+        if self.action == "create":
+            return AdmissionCreateSerializer
+        return AdmissionDetailSerializer
+
+    def get_queryset(self):
+        queryset = admissions_with_location(
+            admission_list_for_user(self.request.user).select_related("patient")
+        ).order_by("-admitted_at", "pk")
+        if self.action == "list":
+            filters = AdmissionFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            state = filters.validated_data.get("status")
+            if state == "admitted":
+                queryset = queryset.exclude(status=Admission.Status.DISCHARGED)
+            elif state:
+                queryset = queryset.filter(status=state)
+            if ward := filters.validated_data.get("ward"):
+                queryset = queryset.filter(ward_id=ward)
+        else:
+            queryset = queryset.prefetch_related(
+                Prefetch(
+                    "stays",
+                    queryset=BedStay.objects.select_related("bed__room__ward").order_by(
+                        "started_at"
+                    ),
+                )
+            )
+        return queryset
+
+    def _detail(self, admission, code=status.HTTP_200_OK):
+        admission = self.get_queryset().get(pk=admission.pk)
+        if admission.status == Admission.Status.DISCHARGED:
+            admission.bed_id = None
+        return Response(
+            AdmissionDetailSerializer(admission, context=self.get_serializer_context()).data,
+            status=code,
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._detail(self.get_object())
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["admitted", "discharge_ordered", "discharged"]),
+            OpenApiParameter("ward", str, description="Ward id"),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=AdmissionCreateSerializer,
+        responses={201: AdmissionDetailSerializer, 400: None, 404: None, 409: None},
+    )
+    def create(self, request, *args, **kwargs):
+        """Admit a patient into a bed (409: bed occupied or unavailable, patient already
+        admitted)."""
+        payload = AdmissionCreateSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        patient = patient_get(request.user, data["patient"])
+        admission = services.admission_create(
+            patient=patient,
+            bed=data["bed"],
+            attending_doctor=data["attending_doctor"],
+            reason=data["reason"],
+            expected_discharge=data["expected_discharge"],
+            actor=request.user,
+        )
+        return self._detail(admission, status.HTTP_201_CREATED)
+
+    @extend_schema(request=TransferSerializer, responses={200: AdmissionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        """Move the patient to another bed (409: bed occupied or unavailable)."""
+        admission = self.get_object()
+        payload = TransferSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        services.admission_transfer(
+            admission=admission,
+            bed=payload.validated_data["bed"],
+            reason=payload.validated_data["reason"],
+            actor=request.user,
+        )
+        return self._detail(admission)
+
+    @extend_schema(request=DischargeSerializer, responses={200: AdmissionDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def discharge(self, request, pk=None):
+        """Complete the discharge; the bed goes to cleaning."""
+        admission = self.get_object()
+        payload = DischargeSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.admission_discharge(
+            admission=admission,
+            disposition=payload.validated_data["disposition"],
+            summary=payload.validated_data["summary"],
+            discharged_at=payload.validated_data["discharged_at"],
+            actor=request.user,
+        )
+        return self._detail(admission)
+
+
+class CensusView(APIView):
+    """Beds per ward by state now: the five states add up to the total."""
+
+    permission_classes = [HasPermissions]
+    action_permissions = {"GET": ["inpatient.view_census"]}
+
+    @extend_schema(responses=CensusWardSerializer(many=True))
+    def get(self, request):
+        wards = ward_occupancy(wards=ward_list_for_user(request.user))
+        return Response(CensusWardSerializer(wards, many=True).data)

@@ -1,0 +1,60 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InpatientConfig(AppConfig):
+    name = "inpatient"
+    verbose_name = _("Inpatient (admission, transfer, discharge)")
+
+    def ready(self):
+        from ehr.core import chart, dashboard, demo, navigation
+        from inpatient import panels
+        from inpatient import parameters as _parameters  # noqa: F401  (defines them)
+        from inpatient.demo import seed_inpatient
+
+        navigation.register(
+            navigation.NavItem(
+                "beds",
+                _("Beds"),
+                "inpatient:bed_board",
+                icon="hospital",
+                roles=frozenset({"Doctor", "Nurse", "Receptionist", "Administrator"}),
+                order=30,
+            )
+        )
+        # Admission history is ADT data (where and when the patient lay, who attended), at
+        # the level of demographics: receptionists see it too. Discharge summaries, which
+        # are clinical, show only with chart access.
+        chart.register_tab(
+            chart.ChartTab(
+                "admissions",
+                _("Admissions"),
+                "inpatient/chart/admissions.html",
+                order=50,
+                clinical=False,
+                permission="inpatient.view_admission",
+                icon="hospital",
+                context=panels.admissions_tab,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "inpatient_queue",
+                _("Admissions and beds"),
+                "inpatient/panels/queue.html",
+                roles=frozenset({"Nurse", "Receptionist"}),
+                order=3,
+                context=panels.queue,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "my_inpatients",
+                _("My inpatients"),
+                "inpatient/panels/my_inpatients.html",
+                roles=frozenset({"Doctor"}),
+                order=3,
+                context=panels.my_inpatients,
+            )
+        )
+        demo.register(demo.Seeder("inpatient", "Wards, beds and admissions", seed_inpatient, 40))

@@ -1,0 +1,702 @@
+"""Reads of inpatient ADT: what a user may see, the bed board, the request queue and the
+census. Every list and detail view gets its rows here.
+
+The bed board and the census run a fixed number of queries whatever the size of the
+wards: the board three (rooms, beds, current stays with their patients and doctors), the
+census one per figure (a GROUP BY, or conditional counts over the bed stays).
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    UUIDField,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncDate
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+
+from inpatient.models import (
+    Admission,
+    AdmissionRequest,
+    Bed,
+    BedStay,
+    Priority,
+    Ward,
+    WardRoom,
+    effective_status,
+)
+from patients.models import Patient, Sex
+from patients.selectors import patient_list_for_user
+
+CENSUS_DAYS = 30
+
+
+# --- Scope ----------------------------------------------------------------------------------
+
+
+def _patient_scope(user, queryset, field="patient"):
+    """Limit `queryset` to rows about patients `user` may see (patient_list_for_user)."""
+    patients = patient_list_for_user(user)
+    if patients.query.is_empty():
+        return queryset.none()
+    if not patients.query.where:  # every patient: no need for a sub-query
+        return queryset
+    return queryset.filter(**{f"{field}__in": patients})
+
+
+def ward_list_for_user(user):
+    """Return the wards `user` may see (staff with the role permission: all of them)."""
+    if not user.is_authenticated or not user.has_perm("inpatient.view_ward"):
+        return Ward.objects.none()
+    return Ward.objects.select_related("hospital").order_by("name")
+
+
+def ward_get(user, pk):
+    """Return ward `pk` if `user` may see it, else raise Http404."""
+    return _get(ward_list_for_user(user), pk)
+
+
+def bed_list_for_user(user):
+    """Return the beds `user` may see on the board."""
+    if not user.is_authenticated or not user.has_perm("inpatient.view_bed"):
+        return Bed.objects.none()
+    return Bed.objects.select_related("room__ward", "room__room_class")
+
+
+def bed_get(user, pk):
+    """Return bed `pk` if `user` may see it, else raise Http404."""
+    return _get(bed_list_for_user(user), pk)
+
+
+def admission_list_for_user(user):
+    """Return the admissions `user` may see: with the role permission, those of the
+    patients whose demographics the user may see."""
+    if not user.is_authenticated or not user.has_perm("inpatient.view_admission"):
+        return Admission.objects.none()
+    return _patient_scope(user, Admission.objects.all())
+
+
+def admission_get(user, pk):
+    """Return admission `pk` if `user` may see it, else raise Http404."""
+    return _get(
+        admission_list_for_user(user).select_related(
+            "patient",
+            "attending_doctor",
+            "admitting_doctor",
+            "discharged_by",
+            "discharge_ordered_by",
+        ),
+        pk,
+    )
+
+
+def admission_request_list_for_user(user):
+    """Return the admission requests `user` may see."""
+    if not user.is_authenticated or not user.has_perm("inpatient.view_admissionrequest"):
+        return AdmissionRequest.objects.none()
+    return _patient_scope(user, AdmissionRequest.objects.all())
+
+
+def admission_request_get(user, pk):
+    """Return admission request `pk` if `user` may see it, else raise Http404."""
+    return _get(
+        admission_request_list_for_user(user).select_related(
+            "patient", "requested_by", "ward_preference"
+        ),
+        pk,
+    )
+
+
+def _get(queryset, pk):
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- Derived values -------------------------------------------------------------------------
+
+
+def effective_status_expression(now):
+    """Return an SQL expression of a bed's status as it counts now (an expired
+    reservation counts as available)."""
+    return Case(
+        When(
+            status=Bed.Status.RESERVED,
+            reserved_until__lte=now,
+            then=Value(Bed.Status.AVAILABLE),
+        ),
+        default=F("status"),
+    )
+
+
+def natural_key(text):
+    """Return a sort key that puts "2" before "10" (room and bed numbers)."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
+        for part in re.split(r"(\d+)", text or "")
+        if part
+    ]
+
+
+PRIORITY_RANK = Case(
+    When(priority=Priority.EMERGENCY, then=Value(0)),
+    When(priority=Priority.URGENT, then=Value(1)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+# --- The bed board --------------------------------------------------------------------------
+#
+# The board reads plain rows (`values()`), not model instances: at 500 beds the model
+# instances of beds, stays, admissions, patients and doctors cost more than the queries.
+# Each tile's display values are worked out here, once, so the template stays cheap.
+
+SEX_LABELS = dict(Sex.choices)
+STATUS_LABELS = dict(Bed.Status.choices)
+BED_DETAIL_URL = "/inpatient/beds/{}/"  # the tests check it against the URLconf
+
+_BED_ROW = (
+    "id",
+    "room_id",
+    "number",
+    "status",
+    "status_changed_at",
+    "reserved_until",
+    "blocked_reason",
+    "isolation",
+)
+_STAY_ROW = {
+    "admission_status": F("admission__status"),
+    "first_name": F("admission__patient__first_name"),
+    "last_name": F("admission__patient__last_name"),
+    "date_of_birth": F("admission__patient__date_of_birth"),
+    "sex": F("admission__patient__sex"),
+    "is_deceased": F("admission__patient__is_deceased"),
+    "deceased_on": F("admission__patient__deceased_on"),
+    "doctor": F("admission__attending_doctor__last_name"),
+}
+
+
+@dataclass
+class BedTile:
+    """One bed on the board: its (effective) state and the lines its tile shows."""
+
+    id: str
+    number: str
+    status: str
+    isolation: bool
+    lines: list
+    reservation_expired: bool = False
+    days_in_bed: int | None = None
+    discharge_ordered: bool = False
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status]
+
+    @property
+    def url(self):
+        return BED_DETAIL_URL.format(self.id)
+
+    @property
+    def css(self):
+        classes = f"state-{self.status}"
+        if self.isolation:
+            classes += " has-isolation"
+        if self.discharge_ordered:
+            classes += " has-discharge-order"
+        return classes
+
+
+@dataclass
+class RoomRow:
+    number: str
+    room_class: str
+    tiles: list = field(default_factory=list)
+
+
+@dataclass
+class WardBlock:
+    ward: Ward
+    rooms: list = field(default_factory=list)
+
+
+@dataclass
+class BedBoard:
+    """The board of one ward (or of all): rooms and beds in order, counts by state."""
+
+    wards: list
+    counts: dict
+    total: int
+    shown: int
+
+    @property
+    def legend(self):
+        """Return (state, label, count) for every state, in the table's order."""
+        return [(value, label, self.counts[value]) for value, label in Bed.Status.choices]
+
+
+class _PatientAge:
+    """What `Patient.age_display` reads, without building a whole Patient per bed."""
+
+    __slots__ = ("date_of_birth", "deceased_on", "is_deceased")
+    age = Patient.age
+    age_display = Patient.age_display
+
+    def __init__(self, date_of_birth, is_deceased, deceased_on):
+        self.date_of_birth = date_of_birth
+        self.is_deceased = is_deceased
+        self.deceased_on = deceased_on
+
+
+class _Words:
+    """The board's translated words, looked up once per board rather than per bed."""
+
+    def __init__(self):
+        self.free = gettext("free")
+        self.ran_out = gettext("reservation ran out")
+        self.until = gettext("until %(time)s")
+        self.since = gettext("since %(time)s")
+        self.under_a_day = gettext("in bed < 1 day")
+        self.discharge_ordered = gettext("discharge ordered")
+        self.sexes = {value: str(label) for value, label in Sex.choices}
+        self.states = {value: str(label) for value, label in Bed.Status.choices}
+        self._days = {}
+
+    def days(self, n):
+        if n not in self._days:
+            self._days[n] = (
+                ngettext("%(n)d day in bed", "%(n)d days in bed", n) % {"n": n}
+                if n
+                else self.under_a_day
+            )
+        return self._days[n]
+
+
+def _bed_note(bed, status, expired, words):
+    if status == Bed.Status.BLOCKED:
+        return bed["blocked_reason"]
+    if status == Bed.Status.RESERVED:
+        until = timezone.localtime(bed["reserved_until"]).strftime("%H:%M")
+        return words.until % {"time": until}
+    if status == Bed.Status.CLEANING:
+        since = timezone.localtime(bed["status_changed_at"]).strftime("%H:%M")
+        return words.since % {"time": since}
+    return words.ran_out if expired else words.free
+
+
+def _board_tile(bed, stay, now, words):
+    status = effective_status(bed["status"], bed["reserved_until"], now)
+    expired = bed["status"] == Bed.Status.RESERVED and status == Bed.Status.AVAILABLE
+    tile = BedTile(
+        id=str(bed["id"]),
+        number=bed["number"],
+        status=status,
+        isolation=bed["isolation"],
+        lines=[],
+        reservation_expired=expired,
+    )
+    if stay is None:
+        tile.lines.append(("bed-note", _bed_note(bed, status, expired, words)))
+        return tile
+    tile.days_in_bed = (now - stay["started_at"]) // timedelta(days=1)
+    tile.discharge_ordered = stay["admission_status"] == "discharge_ordered"
+    age = _PatientAge(stay["date_of_birth"], stay["is_deceased"], stay["deceased_on"]).age_display
+    days = words.days(tile.days_in_bed)
+    doctor = f"Dr {stay['doctor']}"
+    if tile.discharge_ordered:
+        doctor += " · " + words.discharge_ordered
+    tile.lines = [
+        ("bed-patient", f"{stay['last_name']}, {stay['first_name']}"),
+        ("bed-facts", f"{age} · {words.sexes.get(stay['sex'], '')} · {days}"),
+        ("bed-doctor", doctor),
+    ]
+    return tile
+
+
+def _board_rows(beds, stays, now):
+    """Yield (bed row, tile) for `beds` (rows), with the current stays (rows) by bed."""
+    by_bed = {row["bed_id"]: row for row in stays}
+    words = _Words()
+    for bed in beds:
+        yield bed, _board_tile(bed, by_bed.get(bed["id"]), now, words)
+
+
+def bed_board(*, wards, status=None, now=None):
+    """Return the board of `wards` (a list): every room with its beds, each with its
+    current patient and attending doctor, in three queries whatever the size. `status`
+    shows only beds in that (effective) state; the counts cover every bed."""
+    now = now or timezone.now()
+    ward_ids = [w.pk for w in wards]
+    rooms = sorted(
+        WardRoom.objects.filter(ward_id__in=ward_ids).values(
+            "id", "ward_id", "number", class_name=F("room_class__name")
+        ),
+        key=lambda r: natural_key(r["number"]),
+    )
+    beds = sorted(
+        Bed.objects.filter(room__ward_id__in=ward_ids).values(*_BED_ROW),
+        key=lambda b: natural_key(b["number"]),
+    )
+    stays = BedStay.objects.filter(ended_at__isnull=True, bed__room__ward_id__in=ward_ids).values(
+        "bed_id", "started_at", **_STAY_ROW
+    )
+    rows = {r["id"]: RoomRow(number=r["number"], room_class=r["class_name"]) for r in rooms}
+    counts = dict.fromkeys(Bed.Status.values, 0)
+    beds_per_room = dict.fromkeys(rows, 0)
+    total = shown = 0
+    for bed, tile in _board_rows(beds, stays, now):
+        counts[tile.status] += 1
+        total += 1
+        beds_per_room[bed["room_id"]] += 1
+        if status is None or tile.status == status:
+            rows[bed["room_id"]].tiles.append(tile)
+            shown += 1
+    blocks = {w.pk: WardBlock(ward=w) for w in wards}
+    for room in rooms:
+        row = rows[room["id"]]
+        if row.tiles or (status is None and not beds_per_room[room["id"]]):
+            blocks[room["ward_id"]].rooms.append(row)
+    return BedBoard(wards=[blocks[w.pk] for w in wards], counts=counts, total=total, shown=shown)
+
+
+def bed_board_tile(pk, now=None):
+    """Return the board tile of one bed (swapped in after an action on it)."""
+    now = now or timezone.now()
+    beds = Bed.objects.filter(pk=pk).values(*_BED_ROW)
+    stays = BedStay.objects.filter(ended_at__isnull=True, bed_id=pk).values(
+        "bed_id", "started_at", **_STAY_ROW
+    )
+    return next((tile for _bed, tile in _board_rows(beds, stays, now)), None)
+
+
+@dataclass
+class BedDetail:
+    """One bed with its whole rows: the bed panel (state, patient, actions)."""
+
+    bed: Bed
+    status: str  # effective status
+    stay: BedStay | None = None
+    reservation_expired: bool = False
+    days_in_bed: int | None = None
+
+    @property
+    def id(self):
+        return str(self.bed.pk)
+
+    @property
+    def admission(self):
+        return self.stay.admission if self.stay else None
+
+    @property
+    def patient(self):
+        return self.stay.admission.patient if self.stay else None
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status]
+
+
+def bed_detail(user, pk, now=None):
+    """Return bed `pk` with its current stay, admission, patient and doctor, if `user`
+    may see it; else raise Http404."""
+    now = now or timezone.now()
+    current = BedStay.objects.filter(ended_at__isnull=True).select_related(
+        "admission__patient", "admission__attending_doctor"
+    )
+    bed = _get(
+        bed_list_for_user(user).prefetch_related(
+            Prefetch("stays", queryset=current, to_attr="current_stays")
+        ),
+        pk,
+    )
+    stay = bed.current_stays[0] if bed.current_stays else None
+    return BedDetail(
+        bed=bed,
+        status=bed.effective_status(now),
+        stay=stay,
+        reservation_expired=bed.reservation_expired(now),
+        days_in_bed=stay.days_in_bed(now) if stay else None,
+    )
+
+
+def admissible_beds(*, exclude=None, now=None):
+    """Return the beds a patient can be put in now (available, or reserved), by ward."""
+    now = now or timezone.now()
+    beds = (
+        Bed.objects.filter(status__in=[Bed.Status.AVAILABLE, Bed.Status.RESERVED])
+        .exclude(pk__in=BedStay.objects.filter(ended_at__isnull=True).values("bed_id"))
+        .select_related("room__ward", "room__room_class")
+    )
+    if exclude is not None:
+        beds = beds.exclude(pk=exclude)
+    return sorted(
+        beds,
+        key=lambda b: (b.room.ward.name, natural_key(b.room.number), natural_key(b.number)),
+    )
+
+
+def current_stay_of(admission):
+    """Return the admission's current bed stay (with bed, room and ward), or None."""
+    return admission.stays.filter(ended_at__isnull=True).select_related("bed__room__ward").first()
+
+
+# --- Request queue, lists ---------------------------------------------------------------------
+
+
+def admission_request_queue(
+    user, *, status=AdmissionRequest.Status.PENDING, priority=None, ward=None
+):
+    """Return the requests the queue shows: most urgent first, then oldest first."""
+    queryset = admission_request_list_for_user(user).select_related(
+        "patient", "requested_by", "ward_preference", "admission"
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    if priority:
+        queryset = queryset.filter(priority=priority)
+    if ward is not None:
+        queryset = queryset.filter(ward_preference=ward)
+    return queryset.annotate(priority_rank=PRIORITY_RANK).order_by("priority_rank", "created_at")
+
+
+def admissions_with_location(queryset):
+    """Annotate each admission with the ward and bed of its current (or last) stay."""
+    last = BedStay.objects.filter(admission=OuterRef("pk")).order_by("-started_at")
+    return queryset.annotate(
+        ward_id=Subquery(last.values("bed__room__ward_id")[:1], output_field=UUIDField()),
+        ward_name=Subquery(last.values("bed__room__ward__name")[:1]),
+        bed_id=Subquery(last.values("bed_id")[:1], output_field=UUIDField()),
+        room_number=Subquery(last.values("bed__room__number")[:1]),
+        bed_number=Subquery(last.values("bed__number")[:1]),
+    )
+
+
+def admission_history(patient):
+    """Return the patient's admissions, newest first, each with its bed stays."""
+    stays = BedStay.objects.select_related("bed__room__ward").order_by("started_at")
+    return list(
+        Admission.objects.filter(patient=patient)
+        .select_related("attending_doctor", "admitting_doctor")
+        .prefetch_related(Prefetch("stays", queryset=stays))
+        .order_by("-admitted_at")
+    )
+
+
+def open_admission_of(patient):
+    """Return the patient's open admission, or None."""
+    return (
+        Admission.objects.filter(patient=patient)
+        .exclude(status=Admission.Status.DISCHARGED)
+        .first()
+    )
+
+
+# --- The census -------------------------------------------------------------------------------
+
+
+STATES = [s.value for s in Bed.Status]
+
+
+def ward_occupancy(*, wards=None, now=None):
+    """Return one dict per ward: ward, name, total and a count per (effective) state,
+    which add up to total, plus the occupancy in percent. One GROUP BY query."""
+    now = now or timezone.now()
+    expired = Q(rooms__beds__status=Bed.Status.RESERVED, rooms__beds__reserved_until__lte=now)
+    queryset = wards if wards is not None else Ward.objects.all()
+    rows = queryset.order_by("name").annotate(
+        n_total=Count("rooms__beds"),
+        n_available=Count(
+            "rooms__beds", filter=Q(rooms__beds__status=Bed.Status.AVAILABLE) | expired
+        ),
+        n_reserved=Count(
+            "rooms__beds",
+            filter=Q(rooms__beds__status=Bed.Status.RESERVED)
+            & ~Q(rooms__beds__reserved_until__lte=now),
+        ),
+        n_occupied=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.OCCUPIED)),
+        n_cleaning=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.CLEANING)),
+        n_blocked=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.BLOCKED)),
+    )
+    result = []
+    for ward in rows:
+        row = {
+            "ward": ward.pk,
+            "name": ward.name,
+            "ward_type": ward.ward_type,
+            "total": ward.n_total,
+        }
+        for state in STATES:
+            row[state] = getattr(ward, f"n_{state}")
+        row["occupancy"] = _percent(row["occupied"], row["total"])
+        result.append(row)
+    return result
+
+
+def _percent(part, whole):
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
+@dataclass
+class CensusDay:
+    day: object
+    midnight: datetime
+    occupied_at_midnight: int
+    occupancy: float
+    admissions: int = 0
+    discharges: int = 0
+    transfers: int = 0
+
+
+@dataclass
+class Census:
+    """Occupancy now per ward, and the last `days` days: occupancy at midnight (from the
+    bed stays), admissions, discharges and transfers per day, average length of stay."""
+
+    now: datetime
+    wards: list
+    totals: dict
+    days: list
+    average_length_of_stay: timedelta | None
+    discharged_count: int
+    ward: Ward | None = None
+
+
+def _midnight(day, tz):
+    return timezone.make_aware(datetime.combine(day, time.min), tz)
+
+
+def census(*, ward=None, days=CENSUS_DAYS, now=None):
+    """Return the census: occupancy now of every ward (or of `ward`), and per day over the
+    last `days` days (today included) the patients in bed at midnight (bed stays with
+    started_at <= midnight < ended_at, open stays counting as not ended), admissions,
+    discharges and transfers, with the average length of stay of the discharges."""
+    now = now or timezone.now()
+    tz = timezone.get_current_timezone()
+    today = timezone.localdate(now, tz)
+    day_list = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    midnights = [_midnight(d, tz) for d in day_list]
+    window_start, window_end = midnights[0], _midnight(today + timedelta(days=1), tz)
+
+    wards = ward_occupancy(wards=Ward.objects.filter(pk=ward.pk) if ward else None, now=now)
+    totals = {"total": sum(w["total"] for w in wards)}
+    for state in STATES:
+        totals[state] = sum(w[state] for w in wards)
+    totals["occupancy"] = _percent(totals["occupied"], totals["total"])
+
+    stays = BedStay.objects.all()
+    if ward is not None:
+        stays = stays.filter(bed__room__ward=ward)
+    open_at = {
+        f"d{i}": Count(
+            "pk", filter=Q(started_at__lte=m) & (Q(ended_at__isnull=True) | Q(ended_at__gt=m))
+        )
+        for i, m in enumerate(midnights)
+    }
+    occupied = stays.filter(
+        Q(started_at__lte=midnights[-1]),
+        Q(ended_at__isnull=True) | Q(ended_at__gt=midnights[0]),
+    ).aggregate(**open_at)
+
+    def per_day(queryset, column):
+        return dict(
+            queryset.filter(**{f"{column}__gte": window_start, f"{column}__lt": window_end})
+            .annotate(day=TruncDate(column, tzinfo=tz))
+            .values("day")
+            .annotate(n=Count("pk"))
+            .values_list("day", "n")
+        )
+
+    admissions = per_day(stays.filter(reason=BedStay.Reason.ADMISSION), "started_at")
+    transfers = per_day(stays.filter(reason=BedStay.Reason.TRANSFER), "started_at")
+    discharged = Admission.objects.filter(status=Admission.Status.DISCHARGED)
+    if ward is not None:
+        discharged = discharged.filter(
+            stays__bed__room__ward=ward, stays__ended_at=F("discharged_at")
+        )
+    discharges = per_day(discharged, "discharged_at")
+    los = discharged.filter(
+        discharged_at__gte=window_start, discharged_at__lt=window_end
+    ).aggregate(
+        n=Count("pk"),
+        average=Avg(
+            ExpressionWrapper(F("discharged_at") - F("admitted_at"), output_field=DurationField())
+        ),
+    )
+    average = los["average"]
+    if average is not None and not isinstance(average, timedelta):  # SQLite: microseconds
+        average = timedelta(microseconds=float(average))
+
+    rows = []
+    for i, (day, midnight) in enumerate(zip(day_list, midnights, strict=True)):
+        count = occupied[f"d{i}"] or 0
+        rows.append(
+            CensusDay(
+                day=day,
+                midnight=midnight,
+                occupied_at_midnight=count,
+                occupancy=_percent(count, totals["total"]),
+                admissions=admissions.get(day, 0),
+                discharges=discharges.get(day, 0),
+                transfers=transfers.get(day, 0),
+            )
+        )
+    return Census(
+        now=now,
+        wards=wards,
+        totals=totals,
+        days=rows,
+        average_length_of_stay=average,
+        discharged_count=los["n"],
+        ward=ward,
+    )
+
+
+# --- Home panels ------------------------------------------------------------------------------
+
+
+def queue_summary(user, limit=5):
+    """Return the pending requests (most urgent first) and the beds waiting for
+    housekeeping, for the home panel."""
+    queue = admission_request_queue(user)
+    counts = Bed.objects.aggregate(
+        cleaning=Count("pk", filter=Q(status=Bed.Status.CLEANING)),
+        blocked=Count("pk", filter=Q(status=Bed.Status.BLOCKED)),
+    )
+    return {
+        "requests": list(queue[:limit]),
+        "pending": queue.count(),
+        "cleaning": counts["cleaning"],
+        "blocked": counts["blocked"],
+    }
+
+
+def inpatients_of_doctor(user, limit=10):
+    """Return the open admissions `user` attends, with where each patient lies."""
+    queryset = admissions_with_location(
+        admission_list_for_user(user)
+        .filter(attending_doctor=user)
+        .exclude(status=Admission.Status.DISCHARGED)
+        .select_related("patient")
+        .order_by("admitted_at")
+    )
+    return {"admissions": list(queryset[:limit]), "count": queryset.count()}

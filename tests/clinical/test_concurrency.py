@@ -1,0 +1,143 @@
+"""Clinical rules under real parallel transactions (PostgreSQL): one primary diagnosis
+per encounter, one active entry per allergen, "no known allergies" never beside an
+active allergy, and a note signed once.
+
+Each thread takes its own database connection before a barrier releases them together,
+and closes it at the end (as in tests/patients/test_concurrency.py)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from clinical import services
+from clinical.exceptions import (
+    ActiveAllergiesRecorded,
+    AllergyAlreadyRecorded,
+    NoteAlreadySigned,
+    PrimaryDiagnosisExists,
+)
+from clinical.models import Allergy, AllergyStatus, ClinicalNote, Condition
+from clinical.selectors import HAS_ALLERGIES, NO_KNOWN_ALLERGIES, allergy_state
+from tests.factories.clinical import make_codes
+from tests.factories.patients import PatientFactory, on_care_team
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+THREADS = 20
+
+
+@pytest.fixture(autouse=True)
+def _a_connection_per_thread():
+    """Skip on SQLite; on PostgreSQL let the pool hold one connection per thread."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, there is no race to lose")
+    pool_options = connection.settings_dict["OPTIONS"].get("pool")
+    saved = dict(pool_options) if isinstance(pool_options, dict) else None
+    if saved is not None:
+        connection.close()
+        connection.close_pool()
+        pool_options["max_size"] = THREADS + 2
+        pool_options["timeout"] = 30
+    yield
+    if saved is not None:
+        connection.close()
+        connection.close_pool()
+        pool_options.clear()
+        pool_options.update(saved)
+
+
+def run_together(count, work):
+    """Run work(i) in `count` threads released together; return (results, errors)."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+    errors = []
+
+    def target(i):
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout=30)
+            results[i] = work(i)
+        except Exception as exc:  # collected and asserted on by the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    return results, errors
+
+
+@pytest.fixture
+def chart(doctor, nurse):
+    make_codes()
+    return on_care_team(PatientFactory(), doctor, nurse)
+
+
+def test_parallel_primary_diagnoses_of_one_encounter_give_exactly_one(chart, doctor):
+    encounter = services.encounter_start(patient=chart, actor=doctor)
+    codes = ["I10", "E11.9", "J45.909", "J18.9"]
+
+    def work(i):
+        return services.condition_create(
+            patient=chart,
+            actor=doctor,
+            code=codes[i % len(codes)],
+            encounter=encounter,
+            category="encounter-diagnosis",
+            is_primary=True,
+        )
+
+    results, errors = run_together(THREADS, work)
+    assert sum(r is not None for r in results) == 1
+    assert len(errors) == THREADS - 1
+    assert all(isinstance(e, PrimaryDiagnosisExists) for e in errors), errors
+    assert Condition.objects.filter(encounter=encounter, is_primary=True).count() == 1
+
+
+def test_parallel_records_of_one_allergen_give_one_active_allergy(chart, nurse):
+    def work(i):
+        return services.allergy_record(
+            patient=chart, actor=nurse, allergen="Penicillin", severity="severe"
+        )
+
+    results, errors = run_together(THREADS, work)
+    assert sum(r is not None for r in results) == 1
+    assert all(isinstance(e, AllergyAlreadyRecorded) for e in errors), errors
+    assert Allergy.objects.filter(patient=chart, status="active").count() == 1
+
+
+def test_no_known_allergies_and_an_allergy_in_parallel_never_both_hold(chart, nurse):
+    def work(i):
+        if i % 2:
+            return services.allergy_status_set_none_known(patient=chart, actor=nurse)
+        return services.allergy_record(patient=chart, actor=nurse, allergen=f"Drug {i}")
+
+    _results, errors = run_together(THREADS, work)
+    assert all(isinstance(e, ActiveAllergiesRecorded) for e in errors), errors
+    active = Allergy.objects.filter(patient=chart, status="active").count()
+    status = AllergyStatus.objects.filter(patient=chart).first()
+    assert active == THREADS // 2  # every allergy was recorded
+    assert not (status and status.no_known_allergies)  # and NKA does not stand beside them
+    assert allergy_state(chart) == HAS_ALLERGIES != NO_KNOWN_ALLERGIES
+
+
+def test_a_note_is_signed_once_when_signed_and_edited_in_parallel(chart, doctor):
+    note = services.note_create(patient=chart, actor=doctor, text="Draft")
+
+    def work(i):
+        if i % 2:
+            return services.note_sign(note=note, actor=doctor)
+        return services.note_update(note=note, actor=doctor, text=f"Version {i}")
+
+    results, errors = run_together(THREADS, work)
+    assert all(isinstance(e, NoteAlreadySigned) for e in errors), errors
+    signs = [r for i, r in enumerate(results) if i % 2 and r is not None]
+    assert len(signs) == 1
+    signed = ClinicalNote.objects.get(pk=note.pk)
+    assert signed.is_signed
+    assert signed.history.filter(status="signed").count() == 1
