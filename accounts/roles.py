@@ -124,11 +124,73 @@ CLINICAL_DOCTOR = [
 ]
 CLINICAL_NURSE = [*CLINICAL_READ, *CLINICAL_RECORDING, "clinical.sign_nursing_note"]
 
+# Scheduling. Everyone who works with patients sees appointments and schedules; the front
+# desk books, moves, cancels, checks in, keeps the waitlist and manages any doctor's
+# schedule; doctors book their own follow-ups, may book outside availability (an
+# emergency), check patients in and keep their own schedule (checked per doctor by the
+# services); nurses check patients in; administrators keep the master data and anyone's
+# schedule. Patients request appointments through the portal, never through these.
+SCHEDULING_READ = [
+    *_view("scheduling", "clinic"),
+    *_view("scheduling", "consultationroom"),
+    *_view("scheduling", "appointmenttype"),
+    *_view("scheduling", "holiday"),
+    *_view("scheduling", "doctorschedule"),
+    *_view("scheduling", "scheduleexception"),
+    *_view("scheduling", "appointment"),
+]
+SCHEDULE_KEEPING = [
+    *_crud("scheduling", "doctorschedule"),
+    *_crud("scheduling", "scheduleexception"),
+]
+SCHEDULING_RECEPTIONIST = [
+    *SCHEDULING_READ,
+    *SCHEDULE_KEEPING,
+    "scheduling.manage_any_schedule",
+    "scheduling.add_appointment",
+    "scheduling.change_appointment",
+    "scheduling.delete_appointment",
+    "scheduling.check_in_appointment",
+    *_crud("scheduling", "waitlistentry"),
+    *_view("scheduling", "waitlistoffer"),
+    "scheduling.change_waitlistoffer",
+    *_view("scheduling", "appointmentreminder"),
+]
+SCHEDULING_DOCTOR = [
+    *SCHEDULING_READ,
+    *SCHEDULE_KEEPING,
+    "scheduling.add_appointment",
+    "scheduling.change_appointment",
+    "scheduling.check_in_appointment",
+    "scheduling.book_outside_availability",
+    *_view("scheduling", "waitlistentry"),
+    "scheduling.add_waitlistentry",
+    *_view("scheduling", "calendarfeedtoken"),
+    "scheduling.add_calendarfeedtoken",
+    "scheduling.delete_calendarfeedtoken",
+]
+SCHEDULING_NURSE = [*SCHEDULING_READ, "scheduling.check_in_appointment"]
+SCHEDULING_ADMINISTRATOR = [
+    *_crud("scheduling", "clinic"),
+    *_crud("scheduling", "consultationroom"),
+    *_crud("scheduling", "appointmenttype"),
+    *_crud("scheduling", "holiday"),
+    *SCHEDULE_KEEPING,
+    "scheduling.manage_any_schedule",
+    *_view("scheduling", "appointment"),
+    *_view("scheduling", "appointmentstatuschange"),
+    *_view("scheduling", "appointmentreminder"),
+    *_view("scheduling", "waitlistentry"),
+    *_view("scheduling", "calendarfeedtoken"),
+    "scheduling.delete_calendarfeedtoken",
+]
+
 # Permissions per role, as "app_label.codename". Every staff role may read notifications
 # addressed to them through their own pages, which needs no model permission.
 PERMISSIONS = {
     ADMINISTRATOR: [
         *INPATIENT_ADMINISTRATOR,
+        *SCHEDULING_ADMINISTRATOR,
         "clinical.view_diagnosiscode",
         *_crud("accounts", "user"),
         "auth.view_group",
@@ -154,6 +216,7 @@ PERMISSIONS = {
     ],
     DOCTOR: [
         *INPATIENT_DOCTOR,
+        *SCHEDULING_DOCTOR,
         *CLINICAL_DOCTOR,
         "patients.view_patient",
         "patients.break_glass",
@@ -164,6 +227,7 @@ PERMISSIONS = {
     ],
     NURSE: [
         *INPATIENT_WARD_STAFF,
+        *SCHEDULING_NURSE,
         *CLINICAL_NURSE,
         "patients.view_patient",
         "patients.break_glass",
@@ -173,6 +237,7 @@ PERMISSIONS = {
     ],
     RECEPTIONIST: [
         *INPATIENT_WARD_STAFF,
+        *SCHEDULING_RECEPTIONIST,
         "patients.view_patient",
         "patients.add_patient",
         "patients.change_patient",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/v1/", include(("ehr.api", "api"))),
     path("portal/", include("portal.urls")),
     path("patients/", include("patients.urls")),
+    path("scheduling/", include("scheduling.urls")),
     path("clinical/", include("clinical.urls")),
     path("inpatient/", include("inpatient.urls")),
     path("", include("ehr.core.urls")),

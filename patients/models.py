@@ -54,6 +54,11 @@ class Patient(TrackedModel):
     sex = models.CharField(_("sex"), max_length=10, choices=Sex, default=Sex.UNKNOWN)
     phone = PhoneNumberField(_("phone"), blank=True)
     email = models.EmailField(_("email"), blank=True)
+    appointment_reminders = models.BooleanField(
+        _("appointment reminders by email"),
+        default=True,
+        help_text=_("Untick if the patient does not want appointment reminders."),
+    )
     address_line = models.CharField(_("address"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)
     region = models.CharField(_("region or state"), max_length=100, blank=True)

@@ -48,6 +48,7 @@ DEMOGRAPHIC_FIELDS = (
     "sex",
     "phone",
     "email",
+    "appointment_reminders",
     "address_line",
     "city",
     "region",

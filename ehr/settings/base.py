@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "ehr.core",
     "accounts",
     "patients",
+    "scheduling",
     "clinical",
     "inpatient",
     "portal",

@@ -1,0 +1,288 @@
+"""Reading the schedule: a doctor's sessions and free slots on a date, the next free
+slots across a specialty, and the lists the pages and the API show.
+
+Free time is computed, never stored: the weekly templates that apply on a date, plus
+extra sessions, minus leave and blocked time, hospital holidays, the past and the
+appointments that hold time. A few queries cover any number of doctors and days.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts import roles
+from accounts.models import Specialty
+from scheduling.models import (
+    Appointment,
+    DoctorSchedule,
+    Holiday,
+    ScheduleException,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+
+
+@dataclass(frozen=True)
+class Session:
+    """A block of a doctor's working time on one date, cut into slots."""
+
+    doctor_id: object
+    start: datetime
+    end: datetime
+    slot_minutes: int
+    clinic_id: object
+    room_id: object
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A free slot: a doctor's time that can be booked."""
+
+    doctor_id: object
+    start: datetime
+    end: datetime
+    clinic_id: object
+    room_id: object
+
+    def as_json(self):
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def _day_bounds(first_day, last_day):
+    tz = timezone.get_current_timezone()
+    start = timezone.make_aware(datetime.combine(first_day, datetime.min.time()), tz)
+    end = timezone.make_aware(
+        datetime.combine(last_day + timedelta(days=1), datetime.min.time()), tz
+    )
+    return start, end
+
+
+def _days(first_day, last_day):
+    day = first_day
+    while day <= last_day:
+        yield day
+        day += timedelta(days=1)
+
+
+def _overlaps(start, end, intervals):
+    return any(s < end and start < e for s, e in intervals)
+
+
+class Availability:
+    """The working time of some doctors over a range of dates, loaded in four queries:
+    templates, exceptions, holidays and the appointments holding time."""
+
+    def __init__(self, doctor_ids, first_day, last_day, *, exclude_appointment=None):
+        self.doctor_ids = list(doctor_ids)
+        self.first_day, self.last_day = first_day, last_day
+        self.range_start, self.range_end = _day_bounds(first_day, last_day)
+        self.templates = defaultdict(list)
+        for schedule in DoctorSchedule.objects.filter(
+            Q(effective_to__isnull=True) | Q(effective_to__gte=first_day),
+            doctor_id__in=self.doctor_ids,
+            effective_from__lte=last_day,
+        ):
+            self.templates[schedule.doctor_id].append(schedule)
+        self.extra = defaultdict(list)
+        self.blocked = defaultdict(list)
+        for exception in ScheduleException.objects.filter(
+            doctor_id__in=self.doctor_ids,
+            starts_at__lt=self.range_end,
+            ends_at__gt=self.range_start,
+        ):
+            if exception.removes_time:
+                self.blocked[exception.doctor_id].append((exception.starts_at, exception.ends_at))
+            else:
+                self.extra[exception.doctor_id].append(exception)
+        self.holidays = set(
+            Holiday.objects.filter(date__gte=first_day, date__lte=last_day).values_list(
+                "date", flat=True
+            )
+        )
+        booked = Appointment.objects.holding().filter(
+            doctor_id__in=self.doctor_ids, start__lt=self.range_end, end__gt=self.range_start
+        )
+        if exclude_appointment is not None:
+            booked = booked.exclude(pk=exclude_appointment.pk)
+        self.booked = defaultdict(list)
+        for doctor_id, start, end in booked.values_list("doctor_id", "start", "end"):
+            self.booked[doctor_id].append((start, end))
+
+    def sessions(self, doctor_id, day):
+        """Return the sessions of a doctor on `day`, by start: the weekly templates
+        (none on a holiday) and the extra sessions starting that day."""
+        found = []
+        if day not in self.holidays:
+            for schedule in self.templates[doctor_id]:
+                if schedule.applies_on(day):
+                    start, end = schedule.session_on(day)
+                    found.append(
+                        Session(
+                            doctor_id,
+                            start,
+                            end,
+                            schedule.slot_minutes,
+                            schedule.clinic_id,
+                            schedule.room_id,
+                        )
+                    )
+        for extra in self.extra[doctor_id]:
+            if timezone.localdate(extra.starts_at) == day:
+                found.append(
+                    Session(
+                        doctor_id,
+                        extra.starts_at,
+                        extra.ends_at,
+                        extra.slot_minutes,
+                        extra.clinic_id,
+                        extra.room_id,
+                    )
+                )
+        return sorted(found, key=lambda session: session.start)
+
+    def session_covering(self, doctor_id, start, end):
+        """Return the session that contains [start, end) whole, if any."""
+        for day in {timezone.localdate(start), timezone.localdate(end - timedelta(seconds=1))}:
+            for session in self.sessions(doctor_id, day):
+                if session.start <= start and end <= session.end:
+                    return session
+        return None
+
+    def is_available(self, doctor_id, start, end):
+        """Return True if [start, end) lies within one of the doctor's sessions and meets
+        no leave or blocked time (booked time is checked separately)."""
+        return self.session_covering(doctor_id, start, end) is not None and not _overlaps(
+            start, end, self.blocked[doctor_id]
+        )
+
+    def free_slots(self, doctor_id, day, *, now=None, minutes=None):
+        """Return the free slots of a doctor on `day` (from now on, for today)."""
+        now = now or timezone.now()
+        slots = []
+        taken = self.blocked[doctor_id] + self.booked[doctor_id]
+        for session in self.sessions(doctor_id, day):
+            step = timedelta(minutes=session.slot_minutes)
+            length = timedelta(minutes=minutes) if minutes else step
+            start = session.start
+            while start + length <= session.end:
+                end = start + length
+                if start >= now and not _overlaps(start, end, taken):
+                    slots.append(Slot(doctor_id, start, end, session.clinic_id, session.room_id))
+                start += step
+        return slots
+
+
+def free_slots(doctor, day, *, now=None, minutes=None):
+    """Return the free slots of `doctor` on the date `day`."""
+    return Availability([doctor.pk], day, day).free_slots(doctor.pk, day, now=now, minutes=minutes)
+
+
+def doctors_qs(specialty=None):
+    """Active doctors, by name (optionally of a specialty, an instance or its id)."""
+    doctors = get_user_model().objects.filter(groups__name=roles.DOCTOR, is_active=True)
+    if specialty:
+        doctors = doctors.filter(doctor_profile__specialties=specialty)
+    return doctors.order_by("last_name", "first_name").distinct()
+
+
+def next_available(*, doctors, after=None, days=60, limit=10, minutes=None):
+    """Return up to `limit` free slots across `doctors`, earliest first, looking at most
+    `days` days ahead of `after`. Reads a week at a time."""
+    now = after or timezone.now()
+    doctor_ids = [doctor.pk for doctor in doctors]
+    found = []
+    first = timezone.localdate(now)
+    last_day = first + timedelta(days=days)
+    while first <= last_day and len(found) < limit and doctor_ids:
+        last = min(first + timedelta(days=6), last_day)
+        availability = Availability(doctor_ids, first, last)
+        for day in _days(first, last):
+            for doctor_id in doctor_ids:
+                found.extend(availability.free_slots(doctor_id, day, now=now, minutes=minutes))
+            if len(found) >= limit:
+                break
+        first = last + timedelta(days=1)
+    return sorted(found, key=lambda slot: (slot.start, str(slot.doctor_id)))[:limit]
+
+
+def overlapping_appointments(*, start, end, doctor=None, room=None, patient=None, exclude=None):
+    """Appointments holding time that overlap [start, end) for the doctor, the room or
+    the patient given."""
+    appointments = Appointment.objects.holding().overlapping(start, end)
+    if doctor is not None:
+        appointments = appointments.filter(doctor=doctor)
+    if room is not None:
+        appointments = appointments.filter(room=room)
+    if patient is not None:
+        appointments = appointments.filter(patient=patient)
+    if exclude is not None:
+        appointments = appointments.exclude(pk=exclude.pk)
+    return appointments
+
+
+def appointment_list(*, doctor=None, patient=None, clinic=None, day=None, status=None):
+    """Appointments with what their lists show, filtered, by start."""
+    appointments = Appointment.objects.select_related(
+        "patient", "doctor", "clinic", "room", "appointment_type"
+    )
+    if doctor is not None:
+        appointments = appointments.filter(doctor=doctor)
+    if patient is not None:
+        appointments = appointments.filter(patient=patient)
+    if clinic is not None:
+        appointments = appointments.filter(clinic=clinic)
+    if day is not None:
+        appointments = appointments.on_day(day)
+    if status:
+        statuses = [status] if isinstance(status, str) else list(status)
+        appointments = appointments.filter(status__in=statuses)
+    return appointments.order_by("start", "doctor__last_name")
+
+
+def appointments_between(*, start, end, doctor=None, clinic=None):
+    """Appointments of a calendar range (one query), for a doctor or a clinic."""
+    appointments = Appointment.objects.select_related(
+        "patient", "doctor", "room", "appointment_type"
+    ).filter(start__lt=end, end__gt=start)
+    if doctor is not None:
+        appointments = appointments.filter(doctor=doctor)
+    if clinic is not None:
+        appointments = appointments.filter(clinic=clinic)
+    return appointments.order_by("start")
+
+
+def day_bounds(day):
+    """Return the aware start and end of the local date `day`."""
+    return _day_bounds(day, day)
+
+
+def waitlist_matching(*, doctor, start, limit=5):
+    """Waiting entries that a slot with `doctor` at `start` suits, best first
+    (priority, then the longest waiting)."""
+    day = timezone.localdate(start)
+    specialty_ids = Specialty.objects.filter(doctors__user=doctor).values("pk")
+    entries = (
+        WaitlistEntry.objects.filter(
+            state=WaitlistEntry.State.WAITING, earliest__lte=day, latest__gte=day
+        )
+        .filter(Q(doctor=doctor) | Q(doctor__isnull=True, specialty_id__in=specialty_ids))
+        .filter(patient__is_active=True)
+        .select_related("patient", "appointment_type")
+        .order_by("-priority", "created_at")
+    )
+    return list(entries[:limit])
+
+
+def open_offers():
+    """Open waitlist offers of slots still in the future."""
+    return WaitlistOffer.objects.filter(
+        state=WaitlistOffer.State.OPEN, start__gt=timezone.now()
+    ).select_related("entry__patient", "entry__appointment_type", "doctor", "room")
+
+
+def is_today(day: date):
+    return day == timezone.localdate()
