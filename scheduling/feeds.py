@@ -5,7 +5,7 @@ from django.views import View
 
 
 class CalendarFeedView(View):
-    def get(self, request, token):
+    def get(self, request):
         raise Http404
 
 
