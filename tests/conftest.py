@@ -21,7 +21,13 @@ Faker.seed(20261122)
 def _clean_state():
     """Start each test with an empty fast cache and fresh parameters. (The `default`
     cache, with the rate-limit counters, lives in the database each test rolls back.)"""
-    caches["bulk"].clear()
+    bulk = caches["bulk"]
+    if hasattr(bulk, "delete_pattern"):
+        # django-redis's clear() flushes the whole Redis database, other test workers'
+        # keys included; delete only this worker's (settings.test gives each a prefix).
+        bulk.delete_pattern("*")
+    else:
+        bulk.clear()
     parameters.invalidate()
     yield
     parameters.invalidate()
