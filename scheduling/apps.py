@@ -7,9 +7,54 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling (clinics, schedules, appointments)")
 
     def ready(self):
-        from ehr.core import demo
+        from ehr.core import chart, dashboard, demo, navigation
+        from scheduling import panels
         from scheduling.demo import seed_scheduling
 
+        navigation.register(
+            navigation.NavItem(
+                "scheduling",
+                _("Appointments"),
+                "scheduling:calendar",
+                icon="calendar3",
+                roles=frozenset({"Doctor", "Nurse", "Receptionist", "Administrator"}),
+                order=20,
+            )
+        )
+        # Appointments are at the level of demographics (who, when, with whom, why):
+        # receptionists see the tab too.
+        chart.register_tab(
+            chart.ChartTab(
+                "appointments",
+                _("Appointments"),
+                "scheduling/chart/appointments.html",
+                order=40,
+                clinical=False,
+                permission="scheduling.view_appointment",
+                icon="calendar3",
+                context=panels.appointments_tab,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "todays_arrivals",
+                _("Today's arrivals"),
+                "scheduling/panels/arrivals.html",
+                roles=frozenset({"Receptionist"}),
+                order=2,
+                context=panels.arrivals,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "my_day",
+                _("My day"),
+                "scheduling/panels/my_day.html",
+                roles=frozenset({"Doctor"}),
+                order=2,
+                context=panels.my_day,
+            )
+        )
         # After patients (30), before inpatient (40) and clinical (50), whose demo
         # encounters may start from the demo appointments.
         demo.register(

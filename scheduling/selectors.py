@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
 from accounts import roles
@@ -286,3 +288,49 @@ def open_offers():
 
 def is_today(day: date):
     return day == timezone.localdate()
+
+
+# --- Scope: what a user may see (the pages' and the API's one gate) -------------------------
+
+
+def appointment_list_for_user(user):
+    """Appointments `user` may see: all of them for staff with the role permission
+    (receptionists book for every doctor; the list shows demographics, times and type),
+    none otherwise."""
+    if not user.is_authenticated or not user.has_perm("scheduling.view_appointment"):
+        return Appointment.objects.none()
+    return Appointment.objects.all()
+
+
+def appointment_get(user, pk):
+    """Return the appointment `pk` with what its page shows, if `user` may see it; else
+    raise Http404."""
+    try:
+        return (
+            appointment_list_for_user(user)
+            .select_related("patient", "doctor", "clinic", "room", "appointment_type", "series")
+            .get(pk=pk)
+        )
+    except (Appointment.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def waitlist_entry_list_for_user(user):
+    """Waitlist entries `user` may see (the role permission), with what the list shows."""
+    if not user.is_authenticated or not user.has_perm("scheduling.view_waitlistentry"):
+        return WaitlistEntry.objects.none()
+    return WaitlistEntry.objects.select_related(
+        "patient", "doctor", "specialty", "appointment_type"
+    )
+
+
+def waitlist_offer_get(user, pk):
+    """Return the waitlist offer `pk` if `user` may see offers; else raise Http404."""
+    if not user.is_authenticated or not user.has_perm("scheduling.view_waitlistoffer"):
+        raise Http404
+    try:
+        return WaitlistOffer.objects.select_related(
+            "entry__patient", "entry__appointment_type", "entry__specialty", "doctor", "room"
+        ).get(pk=pk)
+    except (WaitlistOffer.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None

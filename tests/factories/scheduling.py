@@ -39,7 +39,8 @@ class AppointmentTypeFactory(factory.django.DjangoModelFactory):
         model = AppointmentType
         django_get_or_create = ("code",)
 
-    code = "consultation"
+    # Not one of the types the install creates (their lengths are master data).
+    code = "test-visit"
     name = factory.LazyAttribute(lambda o: o.code.replace("-", " ").capitalize())
     default_duration = 15
     colour = "#0d6efd"

@@ -1,0 +1,1285 @@
+"""Scheduling pages: the doctor and clinic calendars (FullCalendar) with their JSON
+events and drag-to-reschedule, the booking form (free slots, next available, recurring
+series), an appointment's page with its state changes, the receptionist's day list and
+the doctor's day, doctors' schedules and exceptions, and the waitlist with its offers.
+
+Each view declares its role permission; objects come through the selectors (unknown:
+404). Every write goes through `scheduling.services`; their domain errors are shown as
+they are. Receptionists see names, times, type and reason (no clinical content).
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from ehr.core.exceptions import DomainError, DomainPermissionDenied
+from ehr.core.permissions import RolePermissionRequiredMixin
+from ehr.core.views import StaffViewMixin
+from patients.selectors import patient_get, patient_list_for_user, patient_search
+from scheduling import forms, services
+from scheduling.exceptions import PatientAlreadyBooked, SeriesConflicts
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    Clinic,
+    ConsultationRoom,
+    DoctorSchedule,
+    ScheduleException,
+    WaitlistEntry,
+    WaitlistOffer,
+)
+from scheduling.selectors import (
+    Availability,
+    appointment_get,
+    appointment_list,
+    appointment_list_for_user,
+    doctors_qs,
+    next_available,
+    waitlist_entry_list_for_user,
+    waitlist_offer_get,
+)
+
+Status = AppointmentStatus
+
+
+class SchedulingViewMixin(StaffViewMixin, RolePermissionRequiredMixin):
+    """Base of the scheduling pages: staff only, and the role gate."""
+
+
+def _error_text(exc):
+    return " ".join(str(m) for m in exc.messages)
+
+
+def _doctor_or_404(pk):
+    doctor = doctors_qs().filter(pk=pk).first() if pk else None
+    if doctor is None:
+        raise Http404
+    return doctor
+
+
+def _get_doctor(value):
+    """The active doctor of the id `value`, or None (a bad id is ignored)."""
+    try:
+        return doctors_qs().filter(pk=value).first() if value else None
+    except (ValueError, ValidationError):
+        return None
+
+
+def _get_clinic(value):
+    try:
+        return Clinic.objects.filter(pk=value, is_active=True).first() if value else None
+    except (ValueError, ValidationError):
+        return None
+
+
+# --- Appointment actions: which buttons an appointment shows --------------------------------
+
+# action slug → (target state, role permission)
+ACTIONS = {
+    "confirm": (Status.CONFIRMED, "scheduling.change_appointment"),
+    "accept": (Status.BOOKED, "scheduling.change_appointment"),
+    "check-in": (Status.CHECKED_IN, "scheduling.check_in_appointment"),
+    "no-show": (Status.NO_SHOW, "scheduling.check_in_appointment"),
+    "complete": (Status.COMPLETED, "scheduling.change_appointment"),
+    "cancel": (Status.CANCELLED, "scheduling.change_appointment"),
+}
+ACTION_LABELS = {
+    "confirm": gettext_lazy("Confirm"),
+    "accept": gettext_lazy("Accept request"),
+    "check-in": gettext_lazy("Check in"),
+    "no-show": gettext_lazy("No-show"),
+    "complete": gettext_lazy("Complete"),
+    "cancel": gettext_lazy("Cancel"),
+}
+
+
+def allowed_actions(appointment, user, now=None):
+    """Return the action slugs the transition table allows on `appointment` and `user`'s
+    role permits (a no-show only once the appointment began, as the model requires)."""
+    now = now or timezone.now()
+    allowed = appointment.allowed_transitions()
+    found = []
+    for slug, (status, perm) in ACTIONS.items():
+        if status not in allowed or not user.has_perm(perm):
+            continue
+        if slug == "no-show" and now < appointment.start:
+            continue
+        found.append(slug)
+    return found
+
+
+def annotate_actions(appointments, user):
+    """Attach `actions` (slugs) to each appointment of a list; return the list."""
+    now = timezone.now()
+    for appointment in appointments:
+        appointment.actions = allowed_actions(appointment, user, now)
+    return appointments
+
+
+def state_counts(day, *, clinic=None, doctor=None):
+    """Return {state: count} of the appointments of a day (one query)."""
+    rows = Appointment.objects.on_day(day)
+    if clinic is not None:
+        rows = rows.filter(clinic=clinic)
+    if doctor is not None:
+        rows = rows.filter(doctor=doctor)
+    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+    return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
+
+
+# --- Calendars --------------------------------------------------------------------------------
+
+CALENDAR_VIEWS = {
+    "day": "timeGridDay",
+    "week": "timeGridWeek",
+    "month": "dayGridMonth",
+}
+
+
+class CalendarView(SchedulingViewMixin, TemplateView):
+    """A doctor's or a clinic's calendar (`?doctor=` or `?clinic=`, ids): day, week and
+    month; free slots of a doctor open the booking form; appointments can be dragged to
+    another time (the reschedule service decides)."""
+
+    permission_required = "scheduling.view_appointment"
+    template_name = "scheduling/calendar.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        get = self.request.GET
+        doctors = list(doctors_qs())
+        clinics = list(Clinic.objects.filter(is_active=True))
+        doctor = next((d for d in doctors if str(d.pk) == get.get("doctor")), None)
+        clinic = next((c for c in clinics if str(c.pk) == get.get("clinic")), None)
+        if doctor is None and clinic is None:
+            if user.has_role("Doctor") and any(d.pk == user.pk for d in doctors):
+                doctor = user
+            elif clinics:
+                clinic = clinics[0]
+            elif doctors:
+                doctor = doctors[0]
+        query = {"doctor": doctor.pk} if doctor else {"clinic": clinic.pk} if clinic else {}
+        view = CALENDAR_VIEWS.get(get.get("view", ""), "timeGridWeek")
+        initial_date = forms.parse_moment(get.get("date"))
+        context.update(
+            doctors=doctors,
+            clinics=clinics,
+            doctor=doctor,
+            clinic=clinic,
+            events_url=(
+                f"{reverse('scheduling:calendar_events')}?{urlencode(query)}" if query else ""
+            ),
+            book_url=reverse("scheduling:appointment_create"),
+            initial_view=view,
+            initial_date=initial_date.date().isoformat() if initial_date else "",
+            time_zone=settings.TIME_ZONE,
+            can_book=user.has_perm("scheduling.add_appointment"),
+            can_move=user.has_perm("scheduling.change_appointment"),
+            can_manage=doctor is not None and services.can_manage_schedule(user, doctor),
+        )
+        return context
+
+
+class CalendarEventsView(SchedulingViewMixin, View):
+    """The calendar's events as JSON (FullCalendar's `start`/`end` range, at most 62
+    days): the appointments of a doctor or a clinic, coloured by type, with a class per
+    state; for a doctor, the free slots as background events."""
+
+    permission_required = "scheduling.view_appointment"
+    MAX_RANGE = timedelta(days=62)
+
+    def get(self, request):
+        get = request.GET
+        start, end = forms.parse_moment(get.get("start")), forms.parse_moment(get.get("end"))
+        if start is None or end is None or end <= start or end - start > self.MAX_RANGE:
+            return JsonResponse(
+                {"error": _("Give a start and an end at most 62 days apart.")}, status=400
+            )
+        doctor = clinic = None
+        if get.get("doctor"):
+            doctor = _doctor_or_404(get["doctor"])
+        elif get.get("clinic"):
+            clinic = _get_clinic(get["clinic"])
+            if clinic is None:
+                raise Http404
+        else:
+            return JsonResponse({"error": _("Choose a doctor or a clinic.")}, status=400)
+        user = request.user
+        events = self.appointment_events(user, start, end, doctor=doctor, clinic=clinic)
+        if doctor is not None:
+            events.extend(self.free_slot_events(doctor, start, end))
+        return JsonResponse(events, safe=False)
+
+    def appointment_events(self, user, start, end, *, doctor=None, clinic=None):
+        rows = appointment_list_for_user(user).filter(start__lt=end, end__gt=start)
+        if doctor is not None:
+            rows = rows.filter(doctor=doctor)
+        if clinic is not None:
+            rows = rows.filter(clinic=clinic)
+        rows = rows.order_by("start").values_list(
+            "id",
+            "start",
+            "end",
+            "status",
+            "patient__first_name",
+            "patient__last_name",
+            "appointment_type__name",
+            "appointment_type__colour",
+            "doctor__last_name",
+            "room__name",
+        )
+        # Reverse once; 2,000 events a week must not cost 4,000 URL resolutions.
+        placeholder = "00000000-0000-0000-0000-000000000000"
+        detail_url = reverse("scheduling:appointment_detail", args=[placeholder])
+        move_url = reverse("scheduling:appointment_move", args=[placeholder])
+        can_move = user.has_perm("scheduling.change_appointment")
+        movable = {s.value for s in services.RESCHEDULABLE}
+        labels = dict(Status.choices)
+        with_doctor = doctor is None
+        events = []
+        localtime = timezone.localtime
+        for pk, a_start, a_end, status, first, last, type_name, colour, doc, room in rows:
+            pk = str(pk)
+            title = f"{last}, {first} · {type_name}"
+            if with_doctor:
+                title += f" · Dr {doc}"
+            event = {
+                "id": pk,
+                "title": title,
+                "start": localtime(a_start).isoformat(),
+                "end": localtime(a_end).isoformat(),
+                "color": colour,
+                "className": f"appt appt-{status}",
+                "url": detail_url.replace(placeholder, pk),
+                "editable": can_move and status in movable,
+                "extendedProps": {"status": str(labels[status]), "room": room or ""},
+            }
+            if event["editable"]:
+                event["extendedProps"]["moveUrl"] = move_url.replace(placeholder, pk)
+            events.append(event)
+        return events
+
+    def free_slot_events(self, doctor, start, end):
+        first = timezone.localdate(start)
+        last = timezone.localdate(end - timedelta(seconds=1))
+        availability = Availability([doctor.pk], first, last)
+        events = []
+        day = first
+        while day <= last:
+            for slot in availability.free_slots(doctor.pk, day):
+                events.append(
+                    {
+                        "start": timezone.localtime(slot.start).isoformat(),
+                        "end": timezone.localtime(slot.end).isoformat(),
+                        "display": "background",
+                        "className": "free-slot",
+                        "groupId": "free",
+                        "extendedProps": {"freeSlot": True, "doctor": str(doctor.pk)},
+                    }
+                )
+            day += timedelta(days=1)
+        return events
+
+
+class AppointmentMoveView(SchedulingViewMixin, View):
+    """A drag or resize on the calendar (POST `start`, `end`): the appointment is
+    rescheduled by the service, or the refusal is answered with its message (JSON)."""
+
+    permission_required = "scheduling.change_appointment"
+
+    def post(self, request, pk):
+        appointment = appointment_get(request.user, pk)
+        form = forms.MoveForm(request.POST)
+        if not form.is_valid():
+            errors = [str(e) for field in form.errors.values() for e in field]
+            return JsonResponse({"error": " ".join(errors)}, status=400)
+        try:
+            new = services.appointment_reschedule(
+                appointment=appointment,
+                start=form.cleaned_data["start"],
+                end=form.cleaned_data["end"],
+                actor=request.user,
+                reason=_("Moved on the calendar"),
+            )
+        except DomainError as exc:
+            return JsonResponse({"error": _error_text(exc)}, status=exc.status_code)
+        when = timezone.localtime(new.start)
+        return JsonResponse(
+            {
+                "id": str(new.pk),
+                "url": new.get_absolute_url(),
+                "message": _("Moved to %(when)s.") % {"when": when.strftime("%a %d %b %H:%M")},
+            }
+        )
+
+
+# --- Booking ----------------------------------------------------------------------------------
+
+
+NEXT_SLOTS = 8
+
+
+def slot_context(*, doctor=None, specialty=None, day=None, appointment_type=None, selected=""):
+    """Return what the free-slot list shows: the slots of a doctor (or of the doctors of
+    a specialty, or of every doctor) on `day`, and the next free ones from that day."""
+    day = day or timezone.localdate()
+    minutes = appointment_type.default_duration if appointment_type else None
+    doctors = [doctor] if doctor is not None else list(doctors_qs(specialty))
+    by_id = {d.pk: d for d in doctors}
+    slots = []
+    if doctors and day >= timezone.localdate():
+        availability = Availability(list(by_id), day, day)
+        for doctor_id in by_id:
+            slots.extend(availability.free_slots(doctor_id, day, minutes=minutes))
+        slots.sort(key=lambda s: (s.start, str(s.doctor_id)))
+    # The earliest free slots from now, but not those of the day already listed.
+    upcoming = [
+        s
+        for s in next_available(
+            doctors=doctors, days=60, limit=NEXT_SLOTS + len(slots), minutes=minutes
+        )
+        if timezone.localdate(s.start) != day
+    ][:NEXT_SLOTS]
+    room_ids = {s.room_id for s in [*slots, *upcoming] if s.room_id}
+    rooms = {r.pk: r for r in ConsultationRoom.objects.filter(pk__in=room_ids)}
+
+    def rows(items):
+        return [
+            {
+                "value": f"{s.doctor_id}|{timezone.localtime(s.start).isoformat()}",
+                "start": s.start,
+                "end": s.end,
+                "doctor": by_id[s.doctor_id],
+                "room": rooms.get(s.room_id),
+            }
+            for s in items
+        ]
+
+    return {
+        "slot_day": day,
+        "slots": rows(slots),
+        "next_slots": rows(upcoming),
+        "one_doctor": doctor is not None,
+        "selected_slot": selected,
+        "doctor_count": len(doctors),
+    }
+
+
+def _as_date(value):
+    if value is None or hasattr(value, "isoformat"):
+        return value
+    moment = forms.parse_moment(value)
+    return moment.date() if moment else None
+
+
+def _slot_value(doctor, start):
+    return f"{doctor.pk}|{timezone.localtime(start).isoformat()}" if doctor and start else ""
+
+
+def _default_type():
+    types = AppointmentType.objects.filter(is_active=True)
+    return types.filter(code="consultation").first() or types.first()
+
+
+class SlotListView(SchedulingViewMixin, View):
+    """The free-slot list of the booking form (htmx): a doctor's or a specialty's slots on
+    a date and the next available ones."""
+
+    permission_required = "scheduling.add_appointment"
+
+    def get(self, request):
+        form = forms.SlotSearchForm(request.GET)
+        data = form.cleaned_data if form.is_valid() else {}
+        context = slot_context(
+            doctor=data.get("doctor"),
+            specialty=data.get("specialty"),
+            day=data.get("date"),
+            appointment_type=data.get("appointment_type"),
+            selected=request.GET.get("slot", ""),
+        )
+        return render(request, "scheduling/partials/slot_list.html", context)
+
+
+class PatientSearchView(SchedulingViewMixin, View):
+    """The patient picker's results (htmx POST, so that no name travels in an address)."""
+
+    permission_required = "patients.view_patient"
+
+    def post(self, request):
+        query = request.POST.get("patient_q", "").strip()[:200]
+        patients = []
+        if len(query) >= 2:
+            patients = list(
+                patient_search(
+                    patient_list_for_user(request.user).filter(is_active=True), query
+                ).order_by("last_name", "first_name", "mrn")[:10]
+            )
+        return render(
+            request,
+            "scheduling/partials/patient_results.html",
+            {"patients": patients, "query": query, "too_short": len(query) < 2},
+        )
+
+
+class AppointmentCreateView(SchedulingViewMixin, View):
+    """Book an appointment: pick a doctor or a specialty and a date, a free slot, the
+    patient, type and reason. `?doctor=&start=` (from a calendar's free slot) and
+    `?patient=` (from a chart) preselect. A warning that the patient is booked elsewhere
+    asks for confirmation; a recurring series is previewed occurrence by occurrence
+    before it is booked."""
+
+    permission_required = "scheduling.add_appointment"
+    template_name = "scheduling/appointment_form.html"
+
+    def make_form(self, data=None, initial=None):
+        user = self.request.user
+        return forms.BookingForm(
+            data,
+            initial=initial,
+            user=user,
+            can_override=services.can_override_availability(user),
+        )
+
+    def get(self, request):
+        get = request.GET
+        initial = {"appointment_type": _default_type(), "interval": 1, "unit": "weeks"}
+        doctor = _get_doctor(get.get("doctor"))
+        start = forms.parse_moment(get.get("start"))
+        patient = patient_get(request.user, get["patient"]) if get.get("patient") else None
+        if doctor:
+            initial["doctor"] = doctor
+        if specialty := get.get("specialty"):
+            initial["specialty"] = specialty
+        day = timezone.localdate(start) if start else None
+        if day is None and get.get("date"):
+            parsed = forms.parse_moment(get["date"])
+            day = parsed.date() if parsed else None
+        if day:
+            initial["date"] = day
+        if patient:
+            initial["patient"] = patient
+        initial["slot"] = _slot_value(doctor, start)
+        form = self.make_form(initial=initial)
+        return self.render(form, patient=patient)
+
+    def post(self, request):
+        form = self.make_form(request.POST)
+        step = request.POST.get("step", "book")
+        extra = {}
+        if form.is_valid():
+            data = form.cleaned_data
+            if data.get("repeat"):
+                response = self.series(form, data, step, extra)
+            else:
+                response = self.book(form, data, extra)
+            if response is not None:
+                return response
+        return self.render(form, status=400 if form.errors else 200, **extra)
+
+    def book(self, form, data, extra):
+        try:
+            appointment = services.appointment_book(
+                patient=data["patient"],
+                doctor=data["doctor"],
+                start=data["start"],
+                appointment_type=data["appointment_type"],
+                reason=data["reason"],
+                notes=data["notes"],
+                actor=self.request.user,
+                override=data.get("override", False),
+                allow_patient_overlap=data["allow_patient_overlap"],
+            )
+        except PatientAlreadyBooked as exc:
+            extra["overlap"] = exc
+            return None
+        except DomainError as exc:
+            form.add_error(None, exc)
+            return None
+        messages.success(
+            self.request,
+            _("%(patient)s is booked with Dr %(doctor)s on %(when)s.")
+            % {
+                "patient": appointment.patient.full_name,
+                "doctor": appointment.doctor.get_full_name(),
+                "when": timezone.localtime(appointment.start).strftime("%a %d %b %Y %H:%M"),
+            },
+        )
+        return redirect(appointment)
+
+    def series(self, form, data, step, extra):
+        common = {
+            "patient": data["patient"],
+            "doctor": data["doctor"],
+            "start": data["start"],
+            "interval": data["interval"],
+            "unit": data["unit"] or "weeks",
+            "count": data.get("count"),
+            "until": data.get("until"),
+            "actor": self.request.user,
+            "override": data.get("override", False),
+        }
+        try:
+            if step == "book_series":
+                _series, booked = services.series_book(
+                    appointment_type=data["appointment_type"],
+                    reason=data["reason"],
+                    notes=data["notes"],
+                    skip=data["skip"],
+                    **common,
+                )
+                messages.success(
+                    self.request,
+                    _("%(n)s appointments booked for %(patient)s.")
+                    % {"n": len(booked), "patient": data["patient"].full_name},
+                )
+                if booked:
+                    return redirect(booked[0])
+                return redirect("scheduling:appointment_create")
+            plan = services.series_plan(minutes=data["appointment_type"].default_duration, **common)
+        except SeriesConflicts as exc:
+            form.add_error(None, exc)
+            plan = exc.occurrences
+        except DomainError as exc:
+            form.add_error(None, exc)
+            return None
+        extra["plan"] = plan
+        extra["plan_skip"] = {o.index for o in plan if not o.ok}
+        extra["plan_bookable"] = any(o.ok for o in plan)
+        return None
+
+    def render(self, form, *, patient=None, status=200, **extra):
+        data = form.data if form.is_bound else {}
+        initial = form.initial
+
+        def value(name):
+            if form.is_bound:
+                return data.get(name) or None
+            item = initial.get(name)
+            return getattr(item, "pk", item)
+
+        doctor = _get_doctor(value("doctor"))
+        specialty = None
+        if value("specialty"):
+            specialty = form.fields["specialty"].queryset.filter(pk=value("specialty")).first()
+        type_id = value("appointment_type")
+        appointment_type = AppointmentType.objects.filter(pk=type_id).first() if type_id else None
+        day = _as_date(value("date"))
+        chosen_patient = patient
+        if chosen_patient is None and value("patient"):
+            chosen_patient = (
+                patient_list_for_user(self.request.user).filter(pk=value("patient")).first()
+            )
+        context = {
+            "form": form,
+            "patient": chosen_patient,
+            "slot_query": urlencode(
+                {
+                    k: v
+                    for k, v in {
+                        "doctor": doctor.pk if doctor else "",
+                        "specialty": specialty.pk if specialty else "",
+                        "date": day.isoformat() if day else "",
+                        "appointment_type": appointment_type.pk if appointment_type else "",
+                    }.items()
+                    if v
+                }
+            ),
+            **slot_context(
+                doctor=doctor,
+                specialty=specialty,
+                day=day,
+                appointment_type=appointment_type,
+                selected=value("slot") or "",
+            ),
+            **extra,
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+# --- One appointment --------------------------------------------------------------------------
+
+
+class AppointmentDetailView(SchedulingViewMixin, TemplateView):
+    """An appointment: details, state history, the allowed state changes, reschedule,
+    the original or replacement, and the other appointments of its series."""
+
+    permission_required = "scheduling.view_appointment"
+    template_name = "scheduling/appointment_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        appointment = appointment_get(user, self.kwargs["pk"])
+        annotate_actions([appointment], user)
+        replacement = (
+            Appointment.objects.filter(rescheduled_from=appointment)
+            .select_related("doctor")
+            .first()
+        )
+        original = None
+        if appointment.rescheduled_from_id:
+            original = (
+                Appointment.objects.select_related("doctor")
+                .filter(pk=appointment.rescheduled_from_id)
+                .first()
+            )
+        siblings = []
+        if appointment.series_id:
+            siblings = list(
+                Appointment.objects.filter(series_id=appointment.series_id)
+                .exclude(pk=appointment.pk)
+                .select_related("doctor")
+                .order_by("start")
+            )
+        offers = []
+        if user.has_perm("scheduling.view_waitlistoffer"):
+            offers = list(
+                appointment.waitlist_offers.filter(state=WaitlistOffer.State.OPEN)
+                .select_related("entry__patient")
+                .order_by("-entry__priority")
+            )
+        context.update(
+            appointment=appointment,
+            patient=appointment.patient,
+            history=appointment.status_changes.select_related("by").order_by("at"),
+            replacement=replacement,
+            original=original,
+            siblings=siblings,
+            offers=offers,
+            cancel_form=forms.CancelForm(),
+            can_reschedule=(
+                user.has_perm("scheduling.change_appointment")
+                and appointment.status in services.RESCHEDULABLE
+            ),
+            action_labels=ACTION_LABELS,
+            # The clinical app lets only the appointment's doctor start its encounter.
+            can_start_encounter=(
+                appointment.status == Status.CHECKED_IN
+                and appointment.doctor_id == user.pk
+                and user.has_perm("clinical.add_encounter")
+            ),
+        )
+        return context
+
+
+ROW_TEMPLATES = {
+    "day": "scheduling/partials/day_row.html",
+    "my_day": "scheduling/partials/my_day_row.html",
+}
+
+
+class AppointmentActionView(SchedulingViewMixin, View):
+    """A state change (POST): confirm, accept a request, check in, no-show, complete or
+    cancel (with a reason). htmx gets the list row back (and the day's counts out of
+    band); a plain form goes back to the appointment's page."""
+
+    action = None
+
+    def has_permission(self):
+        if self.action not in ACTIONS:
+            return False
+        self.permission_required = ACTIONS[self.action][1]
+        return super().has_permission()
+
+    def post(self, request, pk):
+        user = request.user
+        appointment = appointment_get(user, pk)
+        status = ACTIONS[self.action][0]
+        error = done = None
+        reason = ""
+        if self.action == "cancel":
+            form = forms.CancelForm(request.POST)
+            if form.is_valid():
+                reason = form.cleaned_data["reason"]
+            else:
+                error = form.errors["reason"][0]
+        if error is None:
+            try:
+                appointment = services.appointment_transition(
+                    appointment=appointment, status=status, actor=user, reason=reason
+                )
+                done = _("%(patient)s: %(state)s.") % {
+                    "patient": appointment.patient.full_name,
+                    "state": appointment.get_status_display().lower(),
+                }
+            except DomainError as exc:
+                error = _error_text(exc)
+        row = request.POST.get("row", "")
+        if request.htmx and row in ROW_TEMPLATES:
+            appointment = appointment_get(user, pk)
+            annotate_actions([appointment], user)
+            context = {
+                "appointment": appointment,
+                "row_error": error,
+                "row_done": done,
+                "cancel_form": forms.CancelForm(),
+                "can_start_encounter": user.has_perm("clinical.add_encounter"),
+            }
+            if row == "day":
+                clinic = _get_clinic(request.POST.get("clinic"))
+                doctor = _get_doctor(request.POST.get("doctor"))
+                context.update(
+                    counts=state_counts(
+                        timezone.localdate(appointment.start), clinic=clinic, doctor=doctor
+                    ),
+                    oob_counts=True,
+                    filter_clinic=clinic,
+                    filter_doctor=doctor,
+                )
+            return render(request, ROW_TEMPLATES[row], context)
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, done)
+        return redirect(appointment)
+
+
+class AppointmentRescheduleView(SchedulingViewMixin, View):
+    """Move an appointment to another free slot of its doctor (the original is kept,
+    cancelled as "rescheduled", and linked to the new one)."""
+
+    permission_required = "scheduling.change_appointment"
+    template_name = "scheduling/appointment_reschedule.html"
+
+    def get_appointment(self):
+        if not hasattr(self, "_appointment"):
+            self._appointment = appointment_get(self.request.user, self.kwargs["pk"])
+        return self._appointment
+
+    def make_form(self, data=None, initial=None):
+        return forms.RescheduleForm(
+            data,
+            initial=initial,
+            can_override=services.can_override_availability(self.request.user),
+        )
+
+    def get(self, request, pk):
+        appointment = self.get_appointment()
+        if appointment.status not in services.RESCHEDULABLE:
+            messages.error(request, _("This appointment can no longer be rescheduled."))
+            return redirect(appointment)
+        day = None
+        if request.GET.get("date"):
+            parsed = forms.parse_moment(request.GET["date"])
+            day = parsed.date() if parsed else None
+        day = day or timezone.localdate(appointment.start)
+        if request.htmx:
+            return render(request, "scheduling/partials/slot_list.html", self.slot_context(day, ""))
+        return self.render(self.make_form(initial={"date": day}), day)
+
+    def post(self, request, pk):
+        appointment = self.get_appointment()
+        form = self.make_form(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                new = services.appointment_reschedule(
+                    appointment=appointment,
+                    start=data["start"],
+                    actor=request.user,
+                    override=data.get("override", False),
+                    reason=data.get("reason", ""),
+                )
+            except DomainError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("The appointment is moved to %(when)s.")
+                    % {"when": timezone.localtime(new.start).strftime("%a %d %b %Y %H:%M")},
+                )
+                return redirect(new)
+        day = form.cleaned_data.get("date") if hasattr(form, "cleaned_data") else None
+        return self.render(form, day or timezone.localdate(appointment.start), status=400)
+
+    def slot_context(self, day, selected):
+        appointment = self.get_appointment()
+        doctor = appointment.doctor
+        slots = []
+        if day >= timezone.localdate():
+            availability = Availability([doctor.pk], day, day, exclude_appointment=appointment)
+            slots = availability.free_slots(doctor.pk, day, minutes=appointment.duration_minutes)
+        rooms = {
+            r.pk: r for r in ConsultationRoom.objects.filter(pk__in={s.room_id for s in slots})
+        }
+        return {
+            "slot_day": day,
+            "slots": [
+                {
+                    "value": f"{doctor.pk}|{timezone.localtime(s.start).isoformat()}",
+                    "start": s.start,
+                    "end": s.end,
+                    "doctor": doctor,
+                    "room": rooms.get(s.room_id),
+                }
+                for s in slots
+            ],
+            "next_slots": [],
+            "one_doctor": True,
+            "selected_slot": selected,
+            "doctor_count": 1,
+        }
+
+    def render(self, form, day, status=200):
+        appointment = self.get_appointment()
+        context = {
+            "form": form,
+            "appointment": appointment,
+            "patient": appointment.patient,
+            "slot_url": reverse("scheduling:appointment_reschedule", args=[appointment.pk]),
+            **self.slot_context(day, form.data.get("slot", "") if form.is_bound else ""),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+# --- Day lists --------------------------------------------------------------------------------
+
+
+class DayListView(SchedulingViewMixin, TemplateView):
+    """The receptionist's day: the arrivals of a date (filters clinic and doctor, ids),
+    with check-in, no-show and cancel on each row (htmx) and the counts per state."""
+
+    permission_required = "scheduling.view_appointment"
+    template_name = "scheduling/day_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        form = forms.DayFilterForm(self.request.GET)
+        values = form.values()
+        day = values["date"]
+        appointments = list(
+            appointment_list(day=day, clinic=values["clinic"], doctor=values["doctor"])
+        )
+        annotate_actions(appointments, user)
+        context.update(
+            filter_form=form,
+            day=day,
+            previous_day=day - timedelta(days=1),
+            next_day=day + timedelta(days=1),
+            is_today=day == timezone.localdate(),
+            appointments=appointments,
+            counts=state_counts(day, clinic=values["clinic"], doctor=values["doctor"]),
+            filter_clinic=values["clinic"],
+            filter_doctor=values["doctor"],
+            cancel_form=forms.CancelForm(),
+            can_book=user.has_perm("scheduling.add_appointment"),
+        )
+        return context
+
+
+class MyDayView(SchedulingViewMixin, TemplateView):
+    """The doctor's day: their appointments of a date (today by default) by time, with
+    the state, check-in, "Start encounter" for checked-in patients, and complete."""
+
+    permission_required = "scheduling.view_appointment"
+    template_name = "scheduling/my_day.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        parsed = forms.parse_moment(self.request.GET.get("date"))
+        day = parsed.date() if parsed else timezone.localdate()
+        appointments = annotate_actions(list(appointment_list(doctor=user, day=day)), user)
+        context.update(
+            day=day,
+            previous_day=day - timedelta(days=1),
+            next_day=day + timedelta(days=1),
+            is_today=day == timezone.localdate(),
+            appointments=appointments,
+            waiting=sum(1 for a in appointments if a.status == Status.CHECKED_IN),
+            remaining=sum(1 for a in appointments if a.holds_time and not a.is_closed),
+            cancel_form=forms.CancelForm(),
+            can_start_encounter=user.has_perm("clinical.add_encounter"),
+        )
+        return context
+
+
+# --- Doctors' schedules -----------------------------------------------------------------------
+
+
+class DoctorListView(SchedulingViewMixin, ListView):
+    """The doctors, with links to their schedules and calendars."""
+
+    permission_required = "scheduling.view_doctorschedule"
+    template_name = "scheduling/doctor_list.html"
+    context_object_name = "doctors"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return doctors_qs().prefetch_related("doctor_profile__specialties")
+
+
+class ScheduleScopeMixin(SchedulingViewMixin):
+    """Pages about one doctor's schedule; editing needs `can_manage_schedule` (doctors
+    their own, receptionists and administrators anyone's): 403 otherwise."""
+
+    edits = True
+
+    def dispatch(self, request, *args, **kwargs):
+        self.doctor = None
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_doctor(self):
+        if self.doctor is None:
+            self.doctor = _doctor_or_404(self.kwargs["doctor"])
+            if self.edits and not services.can_manage_schedule(self.request.user, self.doctor):
+                raise PermissionDenied
+        return self.doctor
+
+    def schedule_url(self):
+        return reverse("scheduling:doctor_schedule", args=[self.get_doctor().pk])
+
+
+class DoctorScheduleView(ScheduleScopeMixin, TemplateView):
+    """A doctor's weekly sessions and their exceptions (leave, blocked time, extra
+    sessions) from today on, with add, edit and delete for those who may."""
+
+    permission_required = "scheduling.view_doctorschedule"
+    template_name = "scheduling/doctor_schedule.html"
+    edits = False
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        doctor = self.get_doctor()
+        user = self.request.user
+        today = timezone.localdate()
+        sessions = (
+            DoctorSchedule.objects.filter(doctor=doctor)
+            .select_related("clinic", "room")
+            .order_by("weekday", "start_time", "effective_from")
+        )
+        exceptions = (
+            ScheduleException.objects.filter(doctor=doctor, ends_at__gte=timezone.now())
+            .select_related("clinic", "room")
+            .order_by("starts_at")
+        )
+        context.update(
+            doctor=doctor,
+            sessions=[(s, s.effective_to is not None and s.effective_to < today) for s in sessions],
+            exceptions=exceptions,
+            can_manage=services.can_manage_schedule(user, doctor),
+            is_own=user.pk == doctor.pk,
+        )
+        return context
+
+
+class DoctorScheduleFormView(ScheduleScopeMixin, View):
+    """Add (no `pk`) or change a weekly session."""
+
+    template_name = "scheduling/doctorschedule_form.html"
+
+    def has_permission(self):
+        self.permission_required = (
+            "scheduling.change_doctorschedule"
+            if "pk" in self.kwargs
+            else "scheduling.add_doctorschedule"
+        )
+        return super().has_permission()
+
+    def get_schedule(self):
+        if "pk" not in self.kwargs:
+            return None
+        return get_object_or_404(DoctorSchedule, pk=self.kwargs["pk"], doctor=self.get_doctor())
+
+    def get(self, request, doctor, pk=None):
+        self.get_doctor()
+        schedule = self.get_schedule()
+        initial = forms.DoctorScheduleForm.initial_from(schedule) if schedule else None
+        return self.render(forms.DoctorScheduleForm(initial=initial), schedule)
+
+    def post(self, request, doctor, pk=None):
+        doctor = self.get_doctor()
+        schedule = self.get_schedule()
+        form = forms.DoctorScheduleForm(request.POST)
+        if form.is_valid():
+            try:
+                if schedule is None:
+                    services.schedule_create(doctor=doctor, actor=request.user, **form.cleaned_data)
+                else:
+                    services.schedule_update(
+                        schedule=schedule, actor=request.user, **form.cleaned_data
+                    )
+            except DomainError as exc:
+                form.add_error(None, exc)
+            except DomainPermissionDenied:
+                raise PermissionDenied from None
+            else:
+                messages.success(request, _("The weekly session is saved."))
+                return redirect(self.schedule_url())
+        return self.render(form, schedule, status=400)
+
+    def render(self, form, schedule, status=200):
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "form": form,
+                "doctor": self.get_doctor(),
+                "schedule": schedule,
+                "back_url": self.schedule_url(),
+            },
+            status=status,
+        )
+
+
+class DoctorScheduleDeleteView(ScheduleScopeMixin, View):
+    permission_required = "scheduling.delete_doctorschedule"
+
+    def post(self, request, doctor, pk):
+        schedule = get_object_or_404(DoctorSchedule, pk=pk, doctor=self.get_doctor())
+        try:
+            services.schedule_delete(schedule=schedule, actor=request.user)
+        except DomainPermissionDenied:
+            raise PermissionDenied from None
+        messages.success(request, _("The weekly session is removed."))
+        return redirect(self.schedule_url())
+
+
+class ScheduleExceptionCreateView(ScheduleScopeMixin, View):
+    """Add leave, blocked time or an extra session; after leave or blocked time, show
+    the booked appointments that now fall in it."""
+
+    permission_required = "scheduling.add_scheduleexception"
+    template_name = "scheduling/scheduleexception_form.html"
+
+    def get(self, request, doctor):
+        self.get_doctor()
+        kind = request.GET.get("kind")
+        initial = {"kind": kind} if kind in ScheduleException.Kind.values else None
+        return self.render(forms.ScheduleExceptionForm(initial=initial))
+
+    def post(self, request, doctor):
+        doctor = self.get_doctor()
+        form = forms.ScheduleExceptionForm(request.POST)
+        if form.is_valid():
+            try:
+                exception, affected = services.schedule_exception_add(
+                    doctor=doctor, actor=request.user, **form.cleaned_data
+                )
+            except DomainError as exc:
+                form.add_error(None, exc)
+            except DomainPermissionDenied:
+                raise PermissionDenied from None
+            else:
+                messages.success(
+                    request,
+                    _("%(kind)s added.") % {"kind": exception.get_kind_display()},
+                )
+                if affected:
+                    return render(
+                        request,
+                        "scheduling/scheduleexception_affected.html",
+                        {
+                            "doctor": doctor,
+                            "exception": exception,
+                            "affected": annotate_actions(affected, request.user),
+                            "back_url": self.schedule_url(),
+                        },
+                    )
+                return redirect(self.schedule_url())
+        return self.render(form, status=400)
+
+    def render(self, form, status=200):
+        return render(
+            self.request,
+            self.template_name,
+            {"form": form, "doctor": self.get_doctor(), "back_url": self.schedule_url()},
+            status=status,
+        )
+
+
+class ScheduleExceptionDeleteView(ScheduleScopeMixin, View):
+    permission_required = "scheduling.delete_scheduleexception"
+
+    def post(self, request, doctor, pk):
+        exception = get_object_or_404(ScheduleException, pk=pk, doctor=self.get_doctor())
+        try:
+            services.schedule_exception_remove(exception=exception, actor=request.user)
+        except DomainPermissionDenied:
+            raise PermissionDenied from None
+        messages.success(request, _("The exception is removed."))
+        return redirect(self.schedule_url())
+
+
+# --- Waitlist ---------------------------------------------------------------------------------
+
+
+class WaitlistView(SchedulingViewMixin, ListView):
+    """The waitlist: waiting entries (by default) by priority and age, filtered by state
+    and priority; open offers of freed slots above it."""
+
+    permission_required = "scheduling.view_waitlistentry"
+    template_name = "scheduling/waitlist.html"
+    context_object_name = "entries"
+    paginate_by = 25
+
+    def get_filter_form(self):
+        if not hasattr(self, "_filter_form"):
+            data = self.request.GET.copy()
+            data.setdefault("state", WaitlistEntry.State.WAITING)
+            self._filter_form = forms.WaitlistFilterForm(data)
+            self._filter_form.is_valid()
+        return self._filter_form
+
+    def get_queryset(self):
+        form = self.get_filter_form()
+        values = form.cleaned_data if not form.errors else {"state": WaitlistEntry.State.WAITING}
+        entries = waitlist_entry_list_for_user(self.request.user)
+        if values.get("state"):
+            entries = entries.filter(state=values["state"])
+        if values.get("priority"):
+            entries = entries.filter(priority=values["priority"])
+        return entries.order_by("-priority", "created_at")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        offers = []
+        if user.has_perm("scheduling.view_waitlistoffer"):
+            offers = list(
+                WaitlistOffer.objects.filter(
+                    state=WaitlistOffer.State.OPEN, start__gt=timezone.now()
+                )
+                .select_related("entry__patient", "doctor")
+                .order_by("start")[:20]
+            )
+        context.update(
+            filter_form=self.get_filter_form(),
+            offers=offers,
+            can_add=user.has_perm("scheduling.add_waitlistentry"),
+            can_book=user.has_perm("scheduling.add_appointment"),
+            can_remove=user.has_perm("scheduling.delete_waitlistentry"),
+        )
+        return context
+
+
+class WaitlistEntryCreateView(SchedulingViewMixin, View):
+    """Put a patient on the waitlist (`?patient=` preselects)."""
+
+    permission_required = "scheduling.add_waitlistentry"
+    template_name = "scheduling/waitlistentry_form.html"
+
+    def get(self, request):
+        patient = None
+        initial = {"appointment_type": _default_type()}
+        if request.GET.get("patient"):
+            patient = patient_get(request.user, request.GET["patient"])
+            initial["patient"] = patient
+        return self.render(forms.WaitlistEntryForm(initial=initial, user=request.user), patient)
+
+    def post(self, request):
+        form = forms.WaitlistEntryForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                entry = services.waitlist_add(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(patient)s is on the waitlist.") % {"patient": entry.patient.full_name},
+                )
+                return redirect("scheduling:waitlist")
+        patient = None
+        if form.data.get("patient"):
+            patient = (
+                patient_list_for_user(request.user).filter(pk=form.data["patient"]).first()
+                if _is_uuid(form.data["patient"])
+                else None
+            )
+        return self.render(form, patient, status=400)
+
+    def render(self, form, patient, status=200):
+        return render(
+            self.request, self.template_name, {"form": form, "patient": patient}, status=status
+        )
+
+
+def _is_uuid(value):
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+class WaitlistEntryRemoveView(SchedulingViewMixin, View):
+    permission_required = "scheduling.delete_waitlistentry"
+
+    def post(self, request, pk):
+        entry = get_object_or_404(waitlist_entry_list_for_user(request.user), pk=pk)
+        try:
+            services.waitlist_remove(entry=entry, actor=request.user)
+            messages.success(
+                request,
+                _("%(patient)s is off the waitlist.") % {"patient": entry.patient.full_name},
+            )
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+        return redirect("scheduling:waitlist")
+
+
+class WaitlistOfferView(SchedulingViewMixin, TemplateView):
+    """A freed slot offered to a waitlisted patient (linked from the receptionists'
+    notification): book it in one click; the slot's other open offers beside it."""
+
+    permission_required = "scheduling.view_waitlistoffer"
+    template_name = "scheduling/waitlist_offer.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        offer = waitlist_offer_get(self.request.user, self.kwargs["pk"])
+        others = (
+            WaitlistOffer.objects.filter(
+                freed_by_id=offer.freed_by_id, state=WaitlistOffer.State.OPEN
+            )
+            .exclude(pk=offer.pk)
+            .select_related("entry__patient", "entry__appointment_type")
+            .order_by("-entry__priority", "entry__created_at")
+        )
+        context.update(
+            offer=offer,
+            entry=offer.entry,
+            patient=offer.entry.patient,
+            others=others,
+            is_open=offer.state == WaitlistOffer.State.OPEN and offer.start > timezone.now(),
+            can_book=self.request.user.has_perm("scheduling.change_waitlistoffer"),
+        )
+        return context
+
+
+class WaitlistOfferBookView(SchedulingViewMixin, View):
+    """Book the offered slot for the waitlisted patient (POST, one click)."""
+
+    permission_required = "scheduling.change_waitlistoffer"
+
+    def post(self, request, pk):
+        offer = waitlist_offer_get(request.user, pk)
+        try:
+            appointment = services.waitlist_offer_book(offer=offer, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, _error_text(exc))
+            return redirect(offer)
+        messages.success(
+            request,
+            _("%(patient)s is booked from the waitlist.")
+            % {"patient": appointment.patient.full_name},
+        )
+        return redirect(appointment)

@@ -1,0 +1,159 @@
+"""The front desk's day in a real browser: the receptionist books a patient into a free
+slot from the doctor's calendar, a second booking of the same time is refused, the
+patient is checked in from the arrivals list (only the row changes), and the doctor
+completes the visit. No CSP violation on the way."""
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.browser.conftest import browser_type_launch_args, csp_violations  # noqa: F401
+from tests.factories.patients import PatientFactory
+from tests.factories.scheduling import (
+    AppointmentTypeFactory,
+    ConsultationRoomFactory,
+    weekly_schedule,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# EHR_SCREENSHOTS=/some/dir keeps a screenshot of each page (1280 px wide) for review.
+SHOTS = os.environ.get("EHR_SCREENSHOTS")
+
+
+def shot(page, name):
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def watch(page, violations):
+    """Collect the CSP violations of another page into `violations`."""
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    return page
+
+
+def sign_in(page, base, user, password):
+    page.goto(f"{base}/accounts/login/")
+    page.locator("#id_login").fill(user.email)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_completes(
+    live_server,
+    browser,
+    page,
+    make_user,
+    password,
+    csp_violations,  # noqa: F811  (the fixture imported above)
+):
+    base = live_server.url
+    doctor = make_user("Doctor", first_name="Gregory", last_name="House")
+    receptionist = make_user("Receptionist", first_name="Pam", last_name="Beesly")
+    weekly_schedule(doctor, room=ConsultationRoomFactory(name="Room 4"))
+    AppointmentTypeFactory(code="consultation", default_duration=15)
+    PatientFactory(first_name="Ada", last_name="Lovelace")
+    PatientFactory(first_name="Charles", last_name="Babbage")
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    # The receptionist opens the doctor's calendar on tomorrow's day view.
+    sign_in(page, base, receptionist, password)
+    shot(page, "home-receptionist")
+    page.get_by_role("link", name=re.compile("^Appointments$")).click()
+    page.get_by_label("Doctor").select_option(str(doctor.pk))
+    page.wait_for_url(re.compile(rf"doctor={doctor.pk}"))
+    page.goto(f"{base}/scheduling/?doctor={doctor.pk}&view=day&date={tomorrow.isoformat()}")
+    free = page.locator("#scheduling-calendar .free-slot")
+    expect(free.first).to_be_visible()
+    shot(page, "calendar-day")
+
+    # A second receptionist has the same slot open in another tab.
+    other = browser.new_context(viewport={"width": 1280, "height": 900})
+    other_page = watch(other.new_page(), csp_violations)
+    sign_in(other_page, base, receptionist, password)
+
+    # Click the 09:00 slot where a person would: the free slot is a shaded background
+    # under the day's grid, which takes the click.
+    free.first.evaluate("element => element.scrollIntoView({block: 'center'})")
+    box = free.first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_url(re.compile(r"/scheduling/book/\?doctor="))
+    booking_url = page.url
+    slot = page.locator("#slot-list input[name='slot']:checked")
+    expect(slot).to_have_count(1)
+    assert "T09:00:00" in slot.get_attribute("value")
+    page.get_by_placeholder(re.compile("Search: name")).fill("Lovel")
+    page.get_by_role("button", name=re.compile("Ada Lovelace")).click()
+    expect(page.locator("[data-patient-chosen]")).to_contain_text("Ada Lovelace")
+    page.get_by_label("Reason for visit").fill("Palpitations")
+    shot(page, "booking-form")
+
+    other_page.goto(booking_url)
+    other_page.get_by_placeholder(re.compile("Search: name")).fill("Babb")
+    other_page.get_by_role("button", name=re.compile("Charles Babbage")).click()
+
+    page.get_by_role("button", name=re.compile("^Book$")).click()
+    page.wait_for_url(re.compile(r"/scheduling/appointments/[0-9a-f-]+/$"))
+    expect(page.get_by_text("Ada Lovelace is booked with Dr Gregory House")).to_be_visible()
+    expect(page.locator(".page-meta .appt-status")).to_have_text("Booked")
+    appointment_url = page.url
+    shot(page, "appointment-detail")
+
+    # The stale tab's booking of the same time is refused.
+    other_page.get_by_role("button", name=re.compile("^Book$")).click()
+    expect(
+        other_page.get_by_role("alert").filter(has_text="already has an appointment")
+    ).to_be_visible()
+    shot(other_page, "booking-refused")
+    other.close()
+
+    # The calendar shows the appointment where the free slot was.
+    page.goto(f"{base}/scheduling/?doctor={doctor.pk}&view=week&date={tomorrow.isoformat()}")
+    expect(
+        page.locator("#scheduling-calendar").get_by_text(re.compile("Lovelace, Ada"))
+    ).to_be_visible()
+    shot(page, "calendar-week")
+
+    # Arrivals: checking in swaps the row only (the page is not reloaded).
+    page.goto(f"{base}/scheduling/day/?date={tomorrow.isoformat()}&doctor={doctor.pk}")
+    page.evaluate("window.notReloaded = true")
+    row = page.get_by_role("row", name=re.compile("Ada Lovelace"))
+    expect(row).to_contain_text("Booked")
+    row.get_by_role("button", name=re.compile("Check in")).click()
+    expect(row).to_contain_text("Checked in")
+    expect(page.locator("[data-count='checked_in']")).to_have_text("1")
+    assert page.evaluate("window.notReloaded") is True
+    shot(page, "arrivals")
+
+    # The doctor sees the patient waiting and completes the visit.
+    doctor_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    doctor_page = watch(doctor_context.new_page(), csp_violations)
+    sign_in(doctor_page, base, doctor, password)
+    shot(doctor_page, "home-doctor")
+    doctor_page.goto(f"{base}/scheduling/my-day/?date={tomorrow.isoformat()}")
+    row = doctor_page.get_by_role("row", name=re.compile("Ada Lovelace"))
+    expect(row).to_contain_text("Checked in")
+    expect(row.get_by_role("button", name=re.compile("Start encounter"))).to_be_visible()
+    shot(doctor_page, "my-day")
+    row.get_by_role("button", name=re.compile("Complete")).click()
+    expect(row).to_contain_text("Completed")
+    doctor_page.goto(appointment_url)
+    expect(doctor_page.locator(".status-history")).to_contain_text("Checked in → Completed")
+    doctor_context.close()
+
+    assert csp_violations == []
