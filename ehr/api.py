@@ -15,6 +15,7 @@ from clinical import api as clinical_api
 from ehr.core.api.views import NotificationViewSet
 from inpatient import api as inpatient_api
 from patients import api as patients_api
+from scheduling import api as scheduling_api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("notifications", NotificationViewSet, basename="notification")
@@ -22,6 +23,7 @@ router.register("wards", inpatient_api.WardViewSet, basename="ward")
 router.register("beds", inpatient_api.BedViewSet, basename="bed")
 router.register("admissions", inpatient_api.AdmissionViewSet, basename="admission")
 router.register("patients", patients_api.PatientViewSet, basename="patient")
+router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
 
 urlpatterns = [
     path("auth/login", accounts_api.LoginView.as_view(), name="auth_login"),
@@ -31,6 +33,7 @@ urlpatterns = [
     path("doctors", accounts_api.DoctorListView.as_view(), name="doctor_list"),
     path("inpatient/census", inpatient_api.CensusView.as_view(), name="inpatient_census"),
     path("", include(clinical_api.urls)),
+    path("", include(scheduling_api.urls)),
     path("", include(router.urls)),
     # The schema and its browsable docs are for signed-in users only.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

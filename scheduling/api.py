@@ -1,0 +1,612 @@
+"""API v1 for scheduling: a doctor's free slots on a date, the next free slots across a
+specialty, and appointments (list, book, read, change, reschedule, cancel).
+
+Gates: `RolePermission`, the role's model permission for the request's method
+(`scheduling.view_appointment` to read, `add_` to book, `change_` to change, `delete_`
+to cancel by DELETE); checking a patient in or marking a no-show needs
+`scheduling.check_in_appointment` instead (nurses hold it, not `change_appointment`).
+Every write goes through `scheduling.services`. Conflicts answer 409 with
+{"detail", "code"} (`doctor_double_booked`, `room_double_booked`,
+`outside_availability`, `invalid_transition`, `appointment_closed`); bad input answers
+400 with field errors.
+"""
+
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Specialty
+from ehr.core.api.permissions import RolePermission
+from patients.selectors import patient_list_for_user
+from scheduling import services
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    ConsultationRoom,
+    DoctorSchedule,
+)
+from scheduling.selectors import (
+    appointment_list,
+    appointment_list_for_user,
+    doctors_qs,
+    free_slots,
+    next_available,
+    overlapping_appointments,
+)
+
+CHECK_IN_PERMISSION = "scheduling.check_in_appointment"
+# The states a front desk or a ward nurse sets on arrival.
+CHECK_IN_STATES = (AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW)
+DEFAULT_CANCELLATION_REASON = "Cancelled through the API"
+MAX_NEXT_SLOTS = 50
+
+
+def _doctor_name(user):
+    return f"Dr {user.get_full_name()}".strip()
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+# --- Permissions ------------------------------------------------------------------------------
+
+
+def _requested_status(request):
+    data = request.data
+    return data.get("status") if isinstance(data, Mapping) else None
+
+
+class AppointmentPermission(RolePermission):
+    """The role gate of appointments. A change that only checks the patient in or marks
+    a no-show needs `scheduling.check_in_appointment`; every other change
+    `change_appointment`; DELETE (cancel) `delete_appointment`."""
+
+    def _required(self, request, model_cls):
+        if request.method in ("PUT", "PATCH") and _requested_status(request) in CHECK_IN_STATES:
+            return [CHECK_IN_PERMISSION]
+        return self.get_required_permissions(request.method, model_cls)
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated or not user.is_active:
+            return False
+        return user.has_perms(self._required(request, Appointment))
+
+    def has_object_permission(self, request, view, obj):
+        perms = self._required(request, type(obj))
+        return request.user.has_perms(perms) or request.user.has_perms(perms, obj)
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "format": "date-time"})
+class OffsetDateTimeField(serializers.DateTimeField):
+    """ISO 8601 in the site's time zone with its numeric offset (`+02:00`, `+00:00`)."""
+
+    def to_representation(self, value):
+        return timezone.localtime(value).isoformat() if value else None
+
+
+class SlotSerializer(serializers.Serializer):
+    start = OffsetDateTimeField()
+    end = OffsetDateTimeField()
+
+
+class NextSlotSerializer(SlotSerializer):
+    doctor = serializers.UUIDField(source="doctor_id")
+    doctor_name = serializers.CharField()
+    clinic = serializers.UUIDField(source="clinic_id", allow_null=True)
+    room = serializers.UUIDField(source="room_id", allow_null=True)
+
+
+class AppointmentSerializer(serializers.Serializer):
+    """An appointment. Ids are those other endpoints take: `patient` (GET
+    /api/v1/patients), `doctor` (GET /api/v1/doctors), `type` (an appointment type)."""
+
+    id = serializers.UUIDField()
+    patient = serializers.UUIDField(source="patient_id")
+    patient_name = serializers.CharField(source="patient.full_name")
+    doctor = serializers.UUIDField(source="doctor_id")
+    doctor_name = serializers.SerializerMethodField()
+    clinic = serializers.UUIDField(source="clinic_id", allow_null=True)
+    clinic_name = serializers.CharField(source="clinic.name", allow_null=True)
+    room = serializers.UUIDField(source="room_id", allow_null=True)
+    room_name = serializers.CharField(source="room.name", allow_null=True)
+    type = serializers.UUIDField(source="appointment_type_id")
+    type_name = serializers.CharField(source="appointment_type.name")
+    start = OffsetDateTimeField()
+    end = OffsetDateTimeField()
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices)
+    allowed_transitions = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    notes = serializers.CharField()
+    cancellation_reason = serializers.CharField()
+    rescheduled_from = serializers.UUIDField(source="rescheduled_from_id", allow_null=True)
+    series = serializers.UUIDField(source="series_id", allow_null=True)
+    outside_availability = serializers.BooleanField()
+    status_changed_at = OffsetDateTimeField()
+    booked_at = OffsetDateTimeField(allow_null=True)
+    confirmed_at = OffsetDateTimeField(allow_null=True)
+    checked_in_at = OffsetDateTimeField(allow_null=True)
+    started_at = OffsetDateTimeField(allow_null=True)
+    completed_at = OffsetDateTimeField(allow_null=True)
+    cancelled_at = OffsetDateTimeField(allow_null=True)
+    no_show_at = OffsetDateTimeField(allow_null=True)
+    created_at = OffsetDateTimeField()
+    updated_at = OffsetDateTimeField()
+
+    def get_doctor_name(self, appointment) -> str:
+        return _doctor_name(appointment.doctor)
+
+    def get_allowed_transitions(self, appointment) -> list[str]:
+        """The states the transition table allows next."""
+        return [str(state) for state in appointment.allowed_transitions()]
+
+
+class BookingWarningSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    appointment = serializers.UUIDField(help_text="The patient's other appointment.")
+
+
+class AppointmentWithWarningsSerializer(AppointmentSerializer):
+    warnings = BookingWarningSerializer(
+        many=True,
+        help_text="Booked anyway, but worth a look: the patient's other appointments at "
+        "the same time.",
+    )
+
+
+class AppointmentTypeField(serializers.CharField):
+    """An appointment type by its id, its name or its code (case-insensitive)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).strip()
+        try:
+            key = Q(pk=uuid.UUID(value))
+        except ValueError:
+            key = Q(name__iexact=value) | Q(code__iexact=value)
+        found = AppointmentType.objects.filter(key).first()
+        if found is None:
+            raise serializers.ValidationError(_("No appointment type has this id, name or code."))
+        if not found.is_active:
+            raise serializers.ValidationError(_("This appointment type is no longer in use."))
+        return found
+
+
+class _AppointmentWriteSerializer(serializers.Serializer):
+    doctor = serializers.UUIDField(help_text="The doctor's user id, as GET /api/v1/doctors lists.")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField(
+        required=False, help_text="The type's default length after `start` if omitted."
+    )
+    type = AppointmentTypeField(help_text="The appointment type's id, name or code.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    room = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="A consultation room; the room of the doctor's session if omitted.",
+    )
+    override = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Book outside the doctor's availability (emergencies); needs the "
+        "permission scheduling.book_outside_availability.",
+    )
+
+    def validate_doctor(self, value):
+        doctor = doctors_qs().filter(pk=value).first()
+        if doctor is None:
+            raise serializers.ValidationError(_("No active doctor has this id."))
+        return doctor
+
+    def validate_room(self, value):
+        if value is None:
+            return None
+        room = ConsultationRoom.objects.filter(pk=value, is_active=True).first()
+        if room is None:
+            raise serializers.ValidationError(_("No consultation room in use has this id."))
+        return room
+
+    def validate(self, attrs):
+        start, end = attrs.get("start"), attrs.get("end")
+        if start and end and end <= start:
+            raise serializers.ValidationError({"end": _("The end comes after the start.")})
+        return attrs
+
+
+class AppointmentCreateSerializer(_AppointmentWriteSerializer):
+    patient = serializers.UUIDField(help_text="The patient's id (GET /api/v1/patients).")
+
+    def validate_patient(self, value):
+        patient = patient_list_for_user(self.context["request"].user).filter(pk=value).first()
+        if patient is None:
+            raise serializers.ValidationError(_("No patient has this id."))
+        return patient
+
+
+class AppointmentChangeSerializer(_AppointmentWriteSerializer):
+    """A change: either `status` (with `cancellation_reason` or `reason` as the reason
+    of the change), or any of the booking's fields."""
+
+    status = serializers.ChoiceField(choices=AppointmentStatus.choices, required=False)
+    cancellation_reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    patient = serializers.UUIDField(
+        required=False, help_text="May be sent (PUT), but must be the appointment's patient."
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if "status" in attrs:
+            others = set(attrs) - {"status", "reason", "cancellation_reason", "override"}
+            if others:
+                raise serializers.ValidationError(
+                    {
+                        "status": _(
+                            "Change the status on its own (with a reason); change %(fields)s "
+                            "in another request."
+                        )
+                        % {"fields": ", ".join(sorted(others))}
+                    }
+                )
+        appointment = self.context["appointment"]
+        if "patient" in attrs and attrs["patient"] != appointment.patient_id:
+            raise serializers.ValidationError(
+                {"patient": _("An appointment keeps its patient; cancel it and book another.")}
+            )
+        return attrs
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    cancellation_reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class AppointmentFilterSerializer(serializers.Serializer):
+    doctor = serializers.UUIDField(required=False)
+    patient = serializers.UUIDField(required=False)
+    date = serializers.DateField(required=False, help_text="Appointments starting that day.")
+    status = serializers.MultipleChoiceField(choices=AppointmentStatus.choices, required=False)
+
+
+class SlotQuerySerializer(serializers.Serializer):
+    date = serializers.DateField()
+
+
+class NextSlotQuerySerializer(serializers.Serializer):
+    specialty = serializers.CharField(required=False, help_text="A specialty's id or code.")
+    doctor = serializers.UUIDField(required=False)
+    limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
+    after = serializers.DateTimeField(required=False, help_text="Now if omitted.")
+
+    def validate_specialty(self, value):
+        value = value.strip()
+        try:
+            key = Q(pk=uuid.UUID(value))
+        except ValueError:
+            key = Q(code__iexact=value)
+        specialty = Specialty.objects.filter(key).first()
+        if specialty is None:
+            raise serializers.ValidationError(_("No specialty has this id or code."))
+        return specialty
+
+
+# --- Slots ------------------------------------------------------------------------------------
+
+
+class DoctorSlotsView(APIView):
+    """A doctor's free slots on a date: the weekly schedule and extra sessions, minus
+    leave, blocked time, hospital holidays, the past and booked time."""
+
+    queryset = DoctorSchedule.objects.none()  # RolePermission: view_doctorschedule
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("date", str, required=True, description="YYYY-MM-DD"),
+        ],
+        responses={200: SlotSerializer(many=True), 400: None, 404: None},
+    )
+    def get(self, request, pk):
+        query = SlotQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        doctor = get_object_or_404(doctors_qs(), pk=pk)
+        slots = free_slots(doctor, query.validated_data["date"])
+        return Response(SlotSerializer(slots, many=True).data)
+
+
+class NextSlotsView(APIView):
+    """The next free slots, earliest first, across the doctors of a specialty
+    (`?specialty=<id or code>`), one doctor (`?doctor=<id>`), or every doctor, looking
+    up to 60 days ahead; each slot names its doctor."""
+
+    queryset = DoctorSchedule.objects.none()  # RolePermission: view_doctorschedule
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("specialty", str, description="Specialty id or code"),
+            OpenApiParameter("doctor", str, description="Doctor id"),
+            OpenApiParameter("limit", int, description="1 to 50 (default 10)"),
+            OpenApiParameter("after", str, description="ISO 8601 date-time (default now)"),
+        ],
+        responses={200: NextSlotSerializer(many=True), 400: None},
+    )
+    def get(self, request):
+        query = NextSlotQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        doctors = doctors_qs(data.get("specialty"))
+        if "doctor" in data:
+            doctors = doctors.filter(pk=data["doctor"])
+        doctors = list(doctors)
+        names = {doctor.pk: _doctor_name(doctor) for doctor in doctors}
+        # Never offer time that has passed, whatever `after` says.
+        after = max(data.get("after") or timezone.now(), timezone.now())
+        slots = next_available(doctors=doctors, after=after, limit=data["limit"])
+        rows = [
+            {
+                "doctor_id": slot.doctor_id,
+                "doctor_name": names[slot.doctor_id],
+                "start": slot.start,
+                "end": slot.end,
+                "clinic_id": slot.clinic_id,
+                "room_id": slot.room_id,
+            }
+            for slot in slots
+        ]
+        return Response(NextSlotSerializer(rows, many=True).data)
+
+
+# --- Appointments -----------------------------------------------------------------------------
+
+
+def _patient_warnings(patient, start, end, exclude=None):
+    others = overlapping_appointments(
+        start=start, end=end, patient=patient, exclude=exclude
+    ).select_related("doctor")
+    return [
+        {
+            "code": "patient_already_booked",
+            "detail": _(
+                "The patient already has an appointment from %(start)s to %(end)s with %(doctor)s."
+            )
+            % {
+                "start": _local(other.start),
+                "end": timezone.localtime(other.end).strftime("%H:%M"),
+                "doctor": _doctor_name(other.doctor),
+            },
+            "appointment": other.pk,
+        }
+        for other in others.order_by("start")
+    ]
+
+
+class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Appointments (`?doctor=<id>`, `?patient=<id>`, `?date=YYYY-MM-DD`,
+    `?status=<state>`, repeatable), booked, changed and cancelled through the
+    scheduling services."""
+
+    queryset = Appointment.objects.none()  # the schema's model; rows come from get_queryset
+    serializer_class = AppointmentSerializer
+    permission_classes = [AppointmentPermission]
+
+    def get_queryset(self):
+        filters = {}
+        if self.action == "list":
+            query = AppointmentFilterSerializer(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            data = query.validated_data
+            filters = {
+                "doctor": data.get("doctor"),
+                "patient": data.get("patient"),
+                "day": data.get("date"),
+                "status": sorted(data["status"]) if data.get("status") else None,
+            }
+        # The filtered list (with what it shows) within the user's scope.
+        queryset = appointment_list(**filters) & appointment_list_for_user(self.request.user)
+        return queryset.order_by("start", "doctor__last_name", "pk")
+
+    def _answer(self, appointment, warnings, code=status.HTTP_200_OK):
+        appointment = self.get_queryset().get(pk=appointment.pk)
+        data = AppointmentSerializer(appointment, context=self.get_serializer_context()).data
+        data["warnings"] = BookingWarningSerializer(warnings, many=True).data
+        return Response(data, status=code)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("doctor", str, description="Doctor id"),
+            OpenApiParameter("patient", str, description="Patient id"),
+            OpenApiParameter("date", str, description="YYYY-MM-DD: appointments starting that day"),
+            OpenApiParameter("status", str, many=True, enum=AppointmentStatus.values, explode=True),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=AppointmentCreateSerializer,
+        responses={
+            201: AppointmentWithWarningsSerializer,
+            400: OpenApiResponse(description="Field errors, or a time that has passed."),
+            409: OpenApiResponse(
+                description="The doctor or the room is booked (`doctor_double_booked`, "
+                "`room_double_booked`), or the time is outside the doctor's availability "
+                "(`outside_availability`) without an allowed override."
+            ),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        """Book an appointment. A patient with another appointment at the same time is
+        booked anyway; the answer's `warnings` lists the other appointments."""
+        payload = AppointmentCreateSerializer(data=request.data, context={"request": request})
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        appointment_type = data["type"]
+        end = data.get("end") or data["start"] + timedelta(
+            minutes=appointment_type.default_duration
+        )
+        warnings = _patient_warnings(data["patient"], data["start"], end)
+        appointment = services.appointment_book(
+            patient=data["patient"],
+            doctor=data["doctor"],
+            start=data["start"],
+            end=end,
+            room=data.get("room"),
+            appointment_type=appointment_type,
+            reason=data.get("reason", ""),
+            notes=data.get("notes", ""),
+            override=data["override"],
+            allow_patient_overlap=True,
+            actor=request.user,
+        )
+        return self._answer(appointment, warnings, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=AppointmentChangeSerializer,
+        responses={
+            200: AppointmentWithWarningsSerializer,
+            400: OpenApiResponse(description="Field errors; a cancellation without a reason."),
+            409: OpenApiResponse(
+                description="A state change the transition table forbids "
+                "(`invalid_transition`), a closed appointment (`appointment_closed`), or "
+                "the new time is taken or outside availability."
+            ),
+        },
+        description=(
+            "Change an appointment (PUT needs `doctor`, `start` and `type`; fields left "
+            "out keep their values; PATCH takes any of them).\n\n"
+            "* `status` alone (PATCH) follows the transition table (forbidden: 409). Cancelling "
+            "needs `cancellation_reason` (or `reason`): 400 without. `checked_in` and "
+            "`no_show` need `scheduling.check_in_appointment`.\n"
+            "* `reason`, `notes` and `type` change the appointment in place.\n"
+            "* A new `start`, `end`, `doctor` or `room` **reschedules**: the appointment "
+            'is cancelled (reason "Rescheduled") and a new one is booked by the same '
+            "rules as POST. The answer is the **new** appointment, with a new `id`; its "
+            "`rescheduled_from` is the old id. If the new time is refused, nothing "
+            "changes. `room: null` keeps the room (with a new doctor: the room of their "
+            "session)."
+        ),
+    )
+    def update(self, request, *args, **kwargs):
+        return self._change(request, partial=False)
+
+    @extend_schema(
+        request=AppointmentChangeSerializer,
+        responses={200: AppointmentWithWarningsSerializer, 400: None, 409: None},
+        description="As PUT, with any subset of the fields.",
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self._change(request, partial=True)
+
+    def _change(self, request, *, partial):
+        appointment = self.get_object()
+        payload = AppointmentChangeSerializer(
+            data=request.data,
+            partial=partial,
+            context={"request": request, "appointment": appointment},
+        )
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        actor = request.user
+        if "status" in data:
+            new_status = AppointmentStatus(data["status"])
+            if new_status != appointment.status:
+                appointment = services.appointment_transition(
+                    appointment=appointment,
+                    status=new_status,
+                    reason=data.get("cancellation_reason") or data.get("reason", ""),
+                    actor=actor,
+                )
+            return self._answer(appointment, [])
+        warnings = []
+        with transaction.atomic():
+            edits = {
+                name: data[key]
+                for key, name in (
+                    ("reason", "reason"),
+                    ("notes", "notes"),
+                    ("type", "appointment_type"),
+                )
+                if key in data and data[key] != getattr(appointment, name)
+            }
+            if edits:
+                appointment = services.appointment_update(
+                    appointment=appointment, actor=actor, **edits
+                )
+            start = data.get("start", appointment.start)
+            end = data.get("end") or (
+                appointment.end
+                if "start" not in data
+                else start + (appointment.end - appointment.start)
+            )
+            doctor = data.get("doctor") or appointment.doctor
+            room = data.get("room") or None
+            moves = (
+                start != appointment.start
+                or end != appointment.end
+                or doctor.pk != appointment.doctor_id
+                or (room is not None and room.pk != appointment.room_id)
+            )
+            if moves:
+                warnings = _patient_warnings(appointment.patient, start, end, exclude=appointment)
+                appointment = services.appointment_reschedule(
+                    appointment=appointment,
+                    start=start,
+                    end=end,
+                    doctor=doctor,
+                    room=room,
+                    override=data.get("override", False),
+                    allow_patient_overlap=True,
+                    actor=actor,
+                )
+        return self._answer(appointment, warnings)
+
+    @extend_schema(
+        request=CancelSerializer,
+        responses={
+            204: None,
+            409: OpenApiResponse(description="Completed or a no-show: it cannot be cancelled."),
+        },
+        description=(
+            "Cancel the appointment: the record stays, in state `cancelled`, with the "
+            'reason given (`reason` or `cancellation_reason`) or "Cancelled through the '
+            'API". The freed time is offered to the waitlist.'
+        ),
+    )
+    def destroy(self, request, *args, **kwargs):
+        appointment = self.get_object()
+        payload = CancelSerializer(data=request.data if isinstance(request.data, Mapping) else {})
+        payload.is_valid(raise_exception=True)
+        if appointment.status != AppointmentStatus.CANCELLED:
+            reason = (
+                payload.validated_data.get("cancellation_reason")
+                or payload.validated_data.get("reason")
+                or DEFAULT_CANCELLATION_REASON
+            )
+            services.appointment_cancel(appointment=appointment, actor=request.user, reason=reason)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+urls = [
+    path("doctors/<uuid:pk>/slots", DoctorSlotsView.as_view(), name="doctor_slots"),
+    path("slots/next", NextSlotsView.as_view(), name="slots_next"),
+]
