@@ -26,6 +26,25 @@
     });
   }
 
+  // Copy buttons: data-copy="<id of an input>" copies its value and says so.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    var done = function () {
+      button.textContent = button.getAttribute("data-copied") || "Copied";
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        field.select();
+      });
+    } else {
+      field.select();
+      if (document.execCommand && document.execCommand("copy")) done();
+    }
+  });
+
   // A small error toast in #toast-area (base.html), built without innerHTML.
   function showToast(message) {
     var area = document.getElementById("toast-area");
