@@ -181,6 +181,7 @@ SCHEDULING_ADMINISTRATOR = [
     *_view("scheduling", "appointmentstatuschange"),
     *_view("scheduling", "appointmentreminder"),
     *_view("scheduling", "waitlistentry"),
+    *_view("scheduling", "waitlistoffer"),
     *_view("scheduling", "calendarfeedtoken"),
     "scheduling.delete_calendarfeedtoken",
 ]

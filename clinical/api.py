@@ -84,6 +84,9 @@ NotePermission = _permission(
 AllergyPermission = _permission(
     "AllergyPermission", "clinical.view_allergy", post="clinical.add_allergy"
 )
+AllergyStatusPermission = _permission(
+    "AllergyStatusPermission", "clinical.view_allergystatus", put="clinical.add_allergystatus"
+)
 ConditionPermission = _permission(
     "ConditionPermission", "clinical.view_condition", post="clinical.add_condition"
 )
@@ -296,12 +299,20 @@ class EncounterSerializer(serializers.ModelSerializer):
     cancel_reason = serializers.CharField(
         required=False, allow_blank=True, help_text="Required to cancel."
     )
+    appointment = serializers.UUIDField(
+        source="appointment_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The appointment this visit was started from (finishing the encounter "
+        "completes it), or null.",
+    )
 
     class Meta:
         model = Encounter
         fields = [
             "id",
             "patient",
+            "appointment",
             "encounter_class",
             "doctor",
             "status",
@@ -597,6 +608,84 @@ class PatientAllergiesView(PatientClinicalListView):
         return Response(self.get_serializer(allergy).data, status=status.HTTP_201_CREATED)
 
 
+class AllergyStatusSerializer(serializers.Serializer):
+    """The patient's allergy assessment: `has_allergies` (active allergies are listed),
+    `no_known_allergies` (asked, none found) or `not_asked` (never assessed)."""
+
+    status = serializers.ChoiceField(
+        choices=[
+            selectors.HAS_ALLERGIES,
+            selectors.NO_KNOWN_ALLERGIES,
+            selectors.NOT_ASKED,
+        ]
+    )
+    active_allergies = serializers.IntegerField(
+        read_only=True, help_text="How many active allergies are listed."
+    )
+    assessed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the patient was last asked (null if never recorded).",
+    )
+    assessed_by = UserRefSerializer(read_only=True, allow_null=True)
+
+
+class AllergyStatusWriteSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[selectors.NO_KNOWN_ALLERGIES],
+        help_text="Record that the patient was asked and has no known allergies (409 while "
+        "active allergies are listed). Allergies themselves are recorded with "
+        "POST /patients/{id}/allergies.",
+    )
+
+
+class PatientAllergyStatusView(PatientClinicalListView):
+    """The allergy assessment of a patient, distinct from the list: "no known allergies"
+    is an answer, "not asked" is none. PUT records "no known allergies"."""
+
+    serializer_class = AllergyStatusSerializer
+    permission_classes = [AllergyStatusPermission]
+    part = "allergies:status"
+
+    def assessment(self, patient):
+        active = list(
+            Allergy.objects.filter(patient=patient, status=AllergyClinicalStatus.ACTIVE).only("pk")
+        )
+        row = selectors.allergy_status_get(patient)
+        return {
+            "status": selectors.allergy_state(patient, active=active),
+            "active_allergies": len(active),
+            "assessed_at": row.assessed_at if row else None,
+            "assessed_by": row.assessed_by if row else None,
+        }
+
+    @extend_schema(
+        summary="A patient's allergy status (has allergies, no known allergies, not asked)",
+        responses={200: AllergyStatusSerializer, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def get(self, request, patient_id):
+        patient = self.get_patient()
+        return Response(AllergyStatusSerializer(self.assessment(patient)).data)
+
+    @extend_schema(
+        summary="Record that the patient has no known allergies",
+        request=AllergyStatusWriteSerializer,
+        responses={
+            200: AllergyStatusSerializer,
+            400: FIELD_ERRORS,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def put(self, request, patient_id):
+        patient = self.get_patient()
+        serializer = AllergyStatusWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.allergy_status_set_none_known(patient=patient, actor=request.user)
+        return Response(AllergyStatusSerializer(self.assessment(patient)).data)
+
+
 class PatientConditionsView(PatientClinicalListView):
     """A patient's conditions (problem list and encounter diagnoses); add one by its
     ICD-10-CM code."""
@@ -764,6 +853,11 @@ urls = [
         "patients/<uuid:patient_id>/allergies",
         PatientAllergiesView.as_view(),
         name="patient_allergies",
+    ),
+    path(
+        "patients/<uuid:patient_id>/allergy-status",
+        PatientAllergyStatusView.as_view(),
+        name="patient_allergy_status",
     ),
     path(
         "patients/<uuid:patient_id>/conditions",

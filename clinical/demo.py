@@ -9,8 +9,9 @@ allergies" or nothing asked yet, surgical, family and social history.
 
 Past records are written in bulk with their real dates (through simple-history's
 bulk helper); today's encounters, drafts and allergies go through the services, so
-their rules (care-team grant, object permissions) apply. Patients that already have
-encounters are left alone, so the seeder can run again.
+their rules (care-team grant, object permissions) apply. The appointment the scheduling
+demo left in progress today gets its encounter, started from the appointment. Patients
+that already have encounters are left alone, so the seeder can run again.
 """
 
 import random
@@ -47,6 +48,7 @@ from patients.demo import PORTAL_PATIENTS
 from patients.models import Patient
 from patients.selectors import patients_on_care_team_of
 from patients.services import care_team_add
+from scheduling.models import Appointment, AppointmentStatus
 
 DEMO = {"demo": True}
 TEAM_SIZE = 25
@@ -542,6 +544,7 @@ def seed_clinical(*, password, stdout=None, options=None):
             patients.append((extra, len(patients), False))
     todo = [(p, i, j) for p, i, j in patients if not Encounter.objects.filter(patient=p).exists()]
     if not todo:
+        _visit_under_way(doctor)
         return f"already there ({len(patients)} patients with clinical records)"
 
     codes = (
@@ -567,7 +570,24 @@ def seed_clinical(*, password, stdout=None, options=None):
         rng = random.Random(f"clinical-today-{patient.mrn}")  # noqa: S311 - demo data
         has_nurse = nurse is not None and (is_john or index % 2 == 0)
         _seed_today(rng, patient, index, doctor, nurse if has_nurse else None, is_john=is_john)
+    _visit_under_way(doctor)
     return (
         f"{len(todo)} patients: {Encounter.objects.count()} encounters, "
         f"{VitalSigns.objects.count()} vital-sign sets, {ClinicalNote.objects.count()} notes"
     )
+
+
+def _visit_under_way(doctor):
+    """The scheduling demo leaves one of the doctor's appointments in progress today:
+    that visit is the encounter under way, started from the appointment."""
+    appointment = (
+        Appointment.objects.filter(
+            doctor=doctor, status=AppointmentStatus.IN_PROGRESS, encounters__isnull=True
+        )
+        .order_by("start")
+        .first()
+    )
+    if appointment is not None:
+        services.encounter_start_for_appointment(
+            appointment=appointment, actor=doctor, at=appointment.started_at
+        )

@@ -169,3 +169,28 @@ class AllergyStatusFinal(Conflict):
 
     default_message = _("An allergy entered in error cannot be changed; record it anew.")
     default_code = "allergy_entered_in_error"
+
+
+class AppointmentNotCheckedIn(Conflict):
+    """An encounter starts from an appointment whose patient has arrived (checked in)."""
+
+    default_message = _(
+        "The patient of this appointment has not been checked in; check them in first."
+    )
+    default_code = "appointment_not_checked_in"
+
+
+class NotTheAppointmentDoctor(DomainPermissionDenied):
+    """Only the doctor an appointment is booked with starts its encounter."""
+
+    def __init__(self, message=None):
+        super().__init__(
+            message or _("Only the doctor of this appointment may start its encounter.")
+        )
+
+
+class DischargeSummaryExists(Conflict):
+    """An admission has one discharge summary; corrections are its addenda."""
+
+    default_message = _("This admission already has a discharge summary; add an addendum.")
+    default_code = "discharge_summary_exists"

@@ -113,9 +113,9 @@ ENCOUNTER_TRANSITIONS = {
 class Encounter(TrackedModel):
     """A contact between a patient and a doctor: a visit, a stay, an emergency or a
     telephone consultation. Its status changes only along ENCOUNTER_TRANSITIONS, each
-    change time-stamped. An inpatient encounter links its admission.
-
-    Scheduling does not exist yet, so there is no link to an appointment.
+    change time-stamped. An inpatient encounter links its admission; an outpatient visit
+    started from a checked-in appointment links the appointment (finishing the encounter
+    completes it).
     """
 
     patient = models.ForeignKey(
@@ -148,6 +148,14 @@ class Encounter(TrackedModel):
     admission = models.ForeignKey(
         "inpatient.Admission",
         verbose_name=_("admission"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="encounters",
+    )
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        verbose_name=_("appointment"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -193,6 +201,19 @@ class Encounter(TrackedModel):
                 condition=models.Q(admission__isnull=True)
                 | models.Q(encounter_class=EncounterClass.INPATIENT),
                 name="encounter_admission_is_inpatient",
+            ),
+            # One visit documents one appointment. A cancelled encounter (started by
+            # mistake) frees the appointment for a new one.
+            models.UniqueConstraint(
+                fields=["appointment"],
+                condition=~models.Q(status=EncounterStatus.CANCELLED),
+                name="encounter_one_per_appointment",
+                violation_error_message=_("This appointment already has an encounter."),
+            ),
+            # An encounter comes from an appointment or from an admission, not both.
+            models.CheckConstraint(
+                condition=models.Q(appointment__isnull=True) | models.Q(admission__isnull=True),
+                name="encounter_appointment_or_admission",
             ),
         ]
 
@@ -528,6 +549,15 @@ class ClinicalNote(EnteredInErrorFields, TrackedModel):
         blank=True,
         related_name="addenda",
     )
+    admission = models.ForeignKey(
+        "inpatient.Admission",
+        verbose_name=_("admission"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clinical_notes",
+        help_text=_("The admission whose discharge summary this is."),
+    )
 
     class Meta(EnteredInErrorFields.Meta):
         ordering = ["-created_at"]
@@ -560,6 +590,18 @@ class ClinicalNote(EnteredInErrorFields, TrackedModel):
             models.CheckConstraint(
                 condition=~models.Q(amends=models.F("id")),
                 name="clinicalnote_addendum_not_itself",
+            ),
+            # An admission has one discharge summary (the letter the next carer reads);
+            # corrections are its addenda.
+            models.UniqueConstraint(
+                fields=["admission"],
+                condition=models.Q(
+                    note_type=NoteType.DISCHARGE_SUMMARY,
+                    amends__isnull=True,
+                    entered_in_error=False,
+                ),
+                name="clinicalnote_one_discharge_summary_per_admission",
+                violation_error_message=_("This admission already has a discharge summary."),
             ),
         ]
 

@@ -4,7 +4,8 @@ logs the read), except for the ICD-10-CM catalogue, which is reference data."""
 
 import re
 
-from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
+from django.core.exceptions import ValidationError
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.db.models.functions import Length
 from django.http import Http404
 
@@ -27,6 +28,7 @@ from clinical.models import (
 )
 from ehr.core.permissions import user_has_object_permission
 from patients.selectors import patients_on_care_team_of
+from scheduling.models import Appointment
 
 SEARCH_LIMIT = 20
 MIN_SEARCH_LENGTH = 2
@@ -121,8 +123,21 @@ def encounter_get(pk):
     """Return the encounter `pk` with its patient and doctor, or raise Http404. (Chart
     access to its patient is checked by the caller, which logs the read.)"""
     try:
-        return Encounter.objects.select_related("patient", "doctor").get(pk=pk)
+        return Encounter.objects.select_related(
+            "patient", "doctor", "appointment__appointment_type"
+        ).get(pk=pk)
     except (Encounter.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def appointment_get(pk):
+    """Return the appointment `pk` with its patient, doctor and type, or raise Http404.
+    (The caller looks its patient up through `patient_get` and checks chart access.)"""
+    try:
+        return Appointment.objects.select_related("patient", "doctor", "appointment_type").get(
+            pk=pk
+        )
+    except (Appointment.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
 
 
@@ -229,6 +244,20 @@ def note_type_signable_by(note_type, user):
     """Return True if `user`'s role may sign notes of `note_type`."""
     return user.has_perm("clinical.sign_note") or (
         note_type == NoteType.NURSING and user.has_perm("clinical.sign_nursing_note")
+    )
+
+
+def discharge_summary_of(admission):
+    """Return the discharge-summary note of `admission` (author, signer and the number
+    of addenda loaded), or None. Callers check chart access first."""
+    return (
+        ClinicalNote.objects.filter(
+            admission=admission, note_type=NoteType.DISCHARGE_SUMMARY, amends__isnull=True
+        )
+        .select_related("author", "signed_by")
+        .annotate(addendum_count=Count("addenda"))
+        .order_by("entered_in_error", "-created_at")
+        .first()
     )
 
 

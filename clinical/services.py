@@ -20,8 +20,10 @@ from clinical.exceptions import (
     AllergyAlreadyRecorded,
     AllergyStatusFinal,
     AlreadyEnteredInError,
+    AppointmentNotCheckedIn,
     CancelReasonRequired,
     DateInFuture,
+    DischargeSummaryExists,
     EncounterClosed,
     InvalidDoctor,
     InvalidEncounter,
@@ -31,6 +33,7 @@ from clinical.exceptions import (
     NoteEnteredInError,
     NoteNotSigned,
     NoteSignDenied,
+    NotTheAppointmentDoctor,
     PrimaryDiagnosisExists,
     ReasonRequired,
     UnknownDiagnosisCode,
@@ -65,6 +68,8 @@ from patients.exceptions import ChartAccessDenied, PatientInactive
 from patients.models import AccessReason, Patient
 from patients.selectors import chart_access_for
 from patients.services import care_team_add
+from scheduling import services as scheduling_services
+from scheduling.models import Appointment, AppointmentStatus
 
 # Clocks of devices and workstations drift; a time a little ahead is not "in the future".
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -145,21 +150,88 @@ def encounter_start(
 ):
     """Start an encounter (in progress, from now or `started_at`) with `doctor` (the
     actor by default), and put the doctor on the patient's care team. Return it."""
+    return _encounter_open(
+        patient=patient,
+        actor=actor,
+        doctor=doctor or actor,
+        encounter_class=encounter_class,
+        chief_complaint=chief_complaint,
+        started_at=started_at,
+    )
+
+
+def _encounter_open(
+    *, patient, actor, doctor, encounter_class, chief_complaint, started_at, appointment=None
+):
     _check_chart_access(actor, patient)
     _check_patient_active(patient)
-    doctor = doctor or actor
     _check_doctor(doctor)
     _check_not_future(started_at, "started_at")
     encounter = Encounter(
         patient=patient,
         doctor=doctor,
         encounter_class=encounter_class,
-        chief_complaint=(chief_complaint or "").strip(),
+        chief_complaint=(chief_complaint or "").strip()[:500],
         status=EncounterStatus.IN_PROGRESS,
         started_at=started_at or timezone.now(),
+        appointment=appointment,
     )
     _save(encounter, actor)
     care_team_add(patient=patient, user=doctor, actor=actor, reason=AccessReason.ENCOUNTER)
+    return encounter
+
+
+@transaction.atomic
+def encounter_start_for_appointment(*, appointment, actor, at=None):
+    """Start the outpatient encounter of a checked-in appointment and return it: the
+    appointment's patient, doctor and reason (as chief complaint); the appointment moves
+    to in progress in the same transaction.
+
+    Only the appointment's doctor may (NotTheAppointmentDoctor, 403): the visit is theirs,
+    and booking already put them on the care team; chart access is checked as for any
+    encounter. Starting twice returns the running encounter (a double click, two tabs).
+    An appointment already in progress without an encounter (its encounter was cancelled,
+    or the scheduling pages started it) gets one; any other state is refused
+    (AppointmentNotCheckedIn, 409).
+    """
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient", "doctor")
+        .get(pk=appointment.pk)
+    )
+    if actor is not None and actor.pk != appointment.doctor_id:
+        raise NotTheAppointmentDoctor()
+    existing = (
+        Encounter.objects.filter(appointment=appointment)
+        .exclude(status=EncounterStatus.CANCELLED)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    if appointment.status not in (AppointmentStatus.CHECKED_IN, AppointmentStatus.IN_PROGRESS):
+        raise AppointmentNotCheckedIn()
+    try:
+        with transaction.atomic():
+            encounter = _encounter_open(
+                patient=appointment.patient,
+                actor=actor,
+                doctor=appointment.doctor,
+                encounter_class=EncounterClass.OUTPATIENT,
+                chief_complaint=appointment.reason,
+                started_at=at,
+                appointment=appointment,
+            )
+    except IntegrityError:
+        # encounter_one_per_appointment: another request started it first.
+        return (
+            Encounter.objects.filter(appointment=appointment)
+            .exclude(status=EncounterStatus.CANCELLED)
+            .get()
+        )
+    if appointment.status == AppointmentStatus.CHECKED_IN:
+        scheduling_services.appointment_start(
+            appointment=appointment, actor=actor, at=encounter.started_at
+        )
     return encounter
 
 
@@ -233,12 +305,24 @@ def encounter_begin(*, encounter, actor, at=None):
 
 @transaction.atomic
 def encounter_finish(*, encounter, actor, at=None):
-    """Finish a running encounter (now, or at `at`)."""
+    """Finish a running encounter (now, or at `at`). The appointment it was started
+    from, if still in progress, is completed at the same time."""
     encounter = _locked(Encounter, encounter)
     _check_chart_access(actor, encounter.patient)
     _check_not_future(at, "ended_at")
     encounter.set_status(EncounterStatus.FINISHED, at=at)
-    return _save(encounter, actor)
+    _save(encounter, actor)
+    if encounter.appointment_id is not None:
+        _complete_appointment(encounter, actor)
+    return encounter
+
+
+def _complete_appointment(encounter, actor):
+    appointment = encounter.appointment
+    if appointment.status == AppointmentStatus.IN_PROGRESS:
+        scheduling_services.appointment_complete(
+            appointment=appointment, actor=actor, at=encounter.ended_at
+        )
 
 
 @transaction.atomic
@@ -481,6 +565,62 @@ def note_mark_entered_in_error(*, note, actor, reason):
         raise NoteEditDenied("Only the author of a note may mark it entered in error.")
     note = _mark_entered_in_error(note, actor, reason)
     _revoke_note_edit(note, actor)
+    return note
+
+
+# --- Discharge summaries ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def discharge_summary_record(*, admission, text, actor, at=None):
+    """Write the discharge summary of `admission` as a clinical note and return it.
+
+    The note (type discharge summary, free text) is linked to the admission and to its
+    inpatient encounter, which is finished at the discharge time if still running. It is
+    signed by the discharging doctor (`actor`) at the discharge time `at` (now by
+    default); a system job (`actor` None) leaves a draft by the attending doctor, who
+    alone may edit and sign it. Corrections are addenda; a second summary is refused
+    (DischargeSummaryExists, 409).
+
+    Called by `inpatient.services.admission_discharge` inside its transaction, after it
+    has authorised the discharge (only doctors discharge), so chart access is not
+    checked again: discharging the patient is itself care of them.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise NoteEmpty()
+    at = at or timezone.now()
+    author = actor or admission.attending_doctor
+    if actor is not None and not note_type_signable_by(NoteType.DISCHARGE_SUMMARY, actor):
+        raise NoteSignDenied()
+    if ClinicalNote.objects.filter(
+        admission=admission,
+        note_type=NoteType.DISCHARGE_SUMMARY,
+        amends__isnull=True,
+        entered_in_error=False,
+    ).exists():
+        raise DischargeSummaryExists()
+    encounters = Encounter.objects.select_for_update().filter(admission=admission)
+    for running in encounters.filter(status=EncounterStatus.IN_PROGRESS):
+        running.set_status(EncounterStatus.FINISHED, at=at)
+        _save(running, actor)
+    encounter = encounters.exclude(status=EncounterStatus.CANCELLED).order_by("-started_at").first()
+    note = ClinicalNote(
+        patient=admission.patient,
+        admission=admission,
+        encounter=encounter,
+        author=author,
+        note_type=NoteType.DISCHARGE_SUMMARY,
+        text=text,
+        created_at=at,
+    )
+    if actor is not None:
+        note.status = NoteStatus.SIGNED
+        note.signed_by = actor
+        note.signed_at = at
+    _save(note, actor)
+    if actor is None:
+        _grant_note_edit(note, author, None)
     return note
 
 

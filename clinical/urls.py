@@ -47,6 +47,12 @@ urlpatterns = [
         views.SocialHistoryUpdateView.as_view(),
         name="socialhistory_update",
     ),
+    # Start the encounter of a checked-in appointment (`pk` is the appointment).
+    path(
+        "appointments/<uuid:pk>/encounter/start/",
+        views.AppointmentEncounterStartView.as_view(),
+        name="appointment_encounter_start",
+    ),
     # Pages of one record (`pk` is the record).
     path("encounters/<uuid:pk>/", views.EncounterDetailView.as_view(), name="encounter_detail"),
     path(

@@ -15,6 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -220,6 +221,44 @@ class EncounterCreateView(ClinicalFormView):
 
     def get_success_url(self, encounter):
         return encounter.get_absolute_url()
+
+
+class AppointmentEncounterStartView(ClinicalView):
+    """Start the encounter of a checked-in appointment (POST; `pk` is the appointment)
+    and open it. Only the appointment's doctor may; a second click opens the encounter
+    already started. A refusal (not checked in, another doctor's appointment) goes back
+    to `next` (or the chart's encounters) with the reason."""
+
+    permission_required = ("patients.view_patient", "clinical.add_encounter")
+    http_method_names = ["post"]
+    chart_part = "encounters:start"
+    back_tab = "encounters"
+
+    def get_appointment(self):
+        if not hasattr(self, "_appointment"):
+            self._appointment = selectors.appointment_get(self.kwargs["pk"])
+        return self._appointment
+
+    def get_patient(self):
+        if not hasattr(self, "_patient"):
+            self._patient = patient_get(self.request.user, self.get_appointment().patient_id)
+        return self._patient
+
+    def post(self, request, pk):
+        try:
+            encounter = services.encounter_start_for_appointment(
+                appointment=self.get_appointment(), actor=request.user
+            )
+        except (ValidationError, DomainPermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            target = request.POST.get("next", "")
+            if not url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                target = self.back_url()
+            return HttpResponseRedirect(target)
+        messages.success(request, _("The encounter is open."))
+        return redirect(encounter)
 
 
 class EncounterMixin:

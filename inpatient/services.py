@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from clinical import services as clinical_services
 from ehr.core import parameters
 from ehr.core.exceptions import DomainError, InvalidTransition
 from inpatient.exceptions import (
@@ -374,7 +375,9 @@ def admission_discharge_order_cancel(*, admission, actor):
 def admission_discharge(*, admission, disposition, summary, actor, discharged_at=None):
     """Complete a discharge: time, disposition and summary; close the bed stay and send
     the bed to cleaning; withdraw the ward nurses' access. A deceased disposition records
-    the death on the patient record. Return the admission."""
+    the death on the patient record. The summary becomes the signed discharge-summary
+    note of the chart (`clinical.services.discharge_summary_record`), and the inpatient
+    encounter still running ends. Return the admission."""
     admission = _lock_admission(admission)
     if disposition not in Disposition.values:
         raise DomainError(_("Choose a disposition."), code="invalid_disposition")
@@ -388,6 +391,11 @@ def admission_discharge(*, admission, disposition, summary, actor, discharged_at
     admission.discharge_summary = summary
     admission.full_clean(validate_constraints=False)
     admission.save()
+    # The summary is also the chart's discharge-summary note, signed by the discharging
+    # doctor and linked from the admission (read with chart access, like every note).
+    clinical_services.discharge_summary_record(
+        admission=admission, text=summary, actor=actor, at=at
+    )
     stay.ended_at = at
     stay.stamp(actor)
     stay.save()

@@ -177,6 +177,7 @@ def appointment_book(
     series=None,
     rescheduled_from=None,
     _allow_past=False,
+    _at=None,
 ):
     """Book `patient` with `doctor` from `start` (to `end`, or for the type's default
     length) and return the appointment.
@@ -186,6 +187,9 @@ def appointment_book(
     RoomDoubleBooked: 409); another appointment of the patient at the same time raises
     PatientAlreadyBooked unless `allow_patient_overlap` (the booker confirmed the
     warning). The doctor joins the patient's care team (reason "appointment").
+
+    `_allow_past` and `_at` (when the booking was made) are for imports and demo data
+    that record bookings made earlier.
     """
     _check_patient(patient)
     _check_doctor(doctor)
@@ -228,7 +232,7 @@ def appointment_book(
                 },
                 appointments=others,
             )
-    now = timezone.now()
+    now = _at or timezone.now()
     appointment = Appointment(
         patient=patient,
         doctor=doctor,
@@ -763,6 +767,13 @@ def _check_schedule(schedule):
             raise InvalidAppointmentTime(
                 _("This session overlaps another of the same day: %(other)s.") % {"other": other}
             )
+
+
+def schedule_check(schedule):
+    """Raise InvalidAppointmentTime if the weekly session `schedule` (saved or not) has a
+    room of another clinic, ends before it starts, or overlaps another session of its
+    doctor on the same weekday and dates (the admin's form shows the same errors)."""
+    _check_schedule(schedule)
 
 
 @transaction.atomic

@@ -49,3 +49,12 @@ def _number(value, measure=""):
     if measure == "weight_kg" and text.endswith("0"):
         text = text[:-1]  # 70.50 → 70.5, 70.25 stays
     return text
+
+
+@register.simple_tag
+def discharge_summary_note(admission):
+    """Return the discharge-summary note of `admission` (with its author, signer and
+    number of addenda), or None. The caller shows it only with chart access."""
+    from clinical.selectors import discharge_summary_of
+
+    return discharge_summary_of(admission)

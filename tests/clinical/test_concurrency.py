@@ -17,7 +17,7 @@ from clinical.exceptions import (
     NoteAlreadySigned,
     PrimaryDiagnosisExists,
 )
-from clinical.models import Allergy, AllergyStatus, ClinicalNote, Condition
+from clinical.models import Allergy, AllergyStatus, ClinicalNote, Condition, Encounter
 from clinical.selectors import HAS_ALLERGIES, NO_KNOWN_ALLERGIES, allergy_state
 from tests.factories.clinical import make_codes
 from tests.factories.patients import PatientFactory, on_care_team
@@ -141,3 +141,25 @@ def test_a_note_is_signed_once_when_signed_and_edited_in_parallel(chart, doctor)
     signed = ClinicalNote.objects.get(pk=note.pk)
     assert signed.is_signed
     assert signed.history.filter(status="signed").count() == 1
+
+
+def test_parallel_starts_from_one_appointment_open_one_encounter(chart, doctor):
+    """A double click, or two tabs: every request gets the same running encounter."""
+    from scheduling import services as scheduling_services
+    from scheduling.models import AppointmentStatus
+    from tests.factories.scheduling import at, book, weekly_schedule
+
+    weekly_schedule(doctor)
+    appointment = book(chart, doctor, at(0, 10), _allow_past=True)
+    scheduling_services.appointment_check_in(appointment=appointment, actor=doctor)
+
+    def work(i):
+        return services.encounter_start_for_appointment(appointment=appointment, actor=doctor).pk
+
+    results, errors = run_together(THREADS, work)
+    assert not errors, errors
+    assert len(set(results)) == 1
+    assert Encounter.objects.filter(appointment=appointment).count() == 1
+    appointment.refresh_from_db()
+    assert appointment.status == AppointmentStatus.IN_PROGRESS
+    assert appointment.status_changes.filter(to_status="in_progress").count() == 1

@@ -64,3 +64,22 @@ def test_the_demo_charts_are_full_and_the_seeder_is_idempotent():
     assert ClinicalNote.objects.filter(entered_in_error=True).exists()
     assert Encounter.objects.filter(status="in_progress", patient=john).exists()
     assert Condition.objects.filter(code_id="I10").exists()
+
+
+def test_the_appointment_in_progress_today_gets_its_encounter():
+    from ehr.core.demo import seed_hospital
+    from scheduling.demo import seed_scheduling
+    from scheduling.models import Appointment
+
+    seed_accounts(password=PASSWORD)
+    seed_hospital(password=PASSWORD)
+    seed_patients(password=PASSWORD, options={"patients": 40})
+    seed_scheduling(PASSWORD, None, {})
+    seed_clinical(password=PASSWORD)
+    appointment = Appointment.objects.get(status="in_progress")
+    encounter = Encounter.objects.get(appointment=appointment)
+    assert encounter.status == "in_progress" and encounter.doctor == appointment.doctor
+    assert encounter.started_at == appointment.started_at
+    assert encounter.chief_complaint == appointment.reason
+    seed_clinical(password=PASSWORD)
+    assert Encounter.objects.filter(appointment=appointment).count() == 1
