@@ -16,7 +16,8 @@ VENV_STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PASSWORD ?= Demo-Passw0rd!
-PYTEST_ARGS ?=
+# The suite runs on every core (at most 4 workers); PYTEST_ARGS='-n 0' runs it in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
 
 # make test-postgres: the services .ci/run starts (override on the command line if yours differ).
 PG_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ehr
@@ -36,7 +37,7 @@ help: ## List the targets
 		| awk 'BEGIN {FS = ":.*## "}; {printf "  %-15s %s\n", $$1, $$2}'
 	@echo
 	@echo "Variables: HOST=$(HOST) PORT=$(PORT) DEMO_PASSWORD=$(DEMO_PASSWORD)"
-	@echo "           PYTEST_ARGS='$(PYTEST_ARGS)' (e.g. PYTEST_ARGS='-x -k login' or '-n 2')"
+	@echo "           PYTEST_ARGS='$(PYTEST_ARGS)' (e.g. PYTEST_ARGS='-n 0 -x -k login')"
 	@echo "           PYTHON=$(PYTHON)"
 
 venv: $(VENV_STAMP) ## Build .venv from requirements/local.txt (done automatically)

@@ -468,8 +468,7 @@ class AppointmentCreateView(SchedulingViewMixin, View):
         if day is None and get.get("date"):
             parsed = forms.parse_moment(get["date"])
             day = parsed.date() if parsed else None
-        if day:
-            initial["date"] = day
+        initial["date"] = day or timezone.localdate()
         if patient:
             initial["patient"] = patient
         initial["slot"] = _slot_value(doctor, start)

@@ -616,6 +616,18 @@ def test_my_day_offers_start_encounter_for_checked_in_patients(
     assert reverse("scheduling:appointment_complete", args=[today_appointment.pk]) in html
 
 
+def test_my_day_opens_the_running_encounter_of_a_visit_in_progress(
+    today_appointment, signed_in, doctor
+):
+    services.appointment_check_in(appointment=today_appointment, actor=doctor)
+    client = signed_in(doctor)
+    start = reverse("clinical:appointment_encounter_start", args=[today_appointment.pk])
+    first = client.post(start)
+    html = client.get(reverse("scheduling:my_day")).content.decode()
+    assert "Open encounter" in html and start in html
+    assert client.post(start).url == first.url  # the same encounter, not a second one
+
+
 def test_the_doctor_completes_from_my_day(today_appointment, signed_in, doctor):
     services.appointment_check_in(appointment=today_appointment, actor=doctor)
     response = signed_in(doctor).post(
