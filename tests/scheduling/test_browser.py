@@ -17,6 +17,7 @@ from tests.factories.patients import PatientFactory
 from tests.factories.scheduling import (
     AppointmentTypeFactory,
     ConsultationRoomFactory,
+    at,
     weekly_schedule,
 )
 
@@ -154,6 +155,75 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
     expect(row).to_contain_text("Completed")
     doctor_page.goto(appointment_url)
     expect(doctor_page.locator(".status-history")).to_contain_text("Checked in → Completed")
+    doctor_context.close()
+
+    assert csp_violations == []
+
+
+def test_a_cancelled_slot_is_offered_to_a_waitlisted_patient_and_the_doctor_starts_the_visit(
+    live_server,
+    browser,
+    page,
+    make_user,
+    password,
+    csp_violations,  # noqa: F811  (the fixture imported above)
+):
+    from scheduling import services
+
+    base = live_server.url
+    doctor = make_user("Doctor", first_name="Meredith", last_name="Grey")
+    receptionist = make_user("Receptionist", first_name="Pam", last_name="Beesly")
+    weekly_schedule(doctor, room=ConsultationRoomFactory(name="Room 2"))
+    kind = AppointmentTypeFactory(code="consultation", default_duration=15)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    start = at(1, 10)
+    leaving = PatientFactory(first_name="Grace", last_name="Hopper")
+    waiting = PatientFactory(first_name="Alan", last_name="Turing")
+    services.appointment_book(
+        patient=leaving, doctor=doctor, start=start, appointment_type=kind, actor=receptionist
+    )
+    services.waitlist_add(
+        patient=waiting,
+        doctor=doctor,
+        appointment_type=kind,
+        earliest=tomorrow,
+        latest=tomorrow + timedelta(days=7),
+        reason="Wants an earlier visit",
+        actor=receptionist,
+    )
+
+    # The receptionist cancels Grace Hopper's appointment from the arrivals list.
+    sign_in(page, base, receptionist, password)
+    page.goto(f"{base}/scheduling/day/?date={tomorrow.isoformat()}&doctor={doctor.pk}")
+    row = page.get_by_role("row", name=re.compile("Grace Hopper"))
+    row.get_by_role("button", name=re.compile("^Cancel$")).click()
+    row.get_by_label("Reason for cancelling").fill("Travelling")
+    row.get_by_role("button", name=re.compile("Cancel appointment")).click()
+    expect(row).to_contain_text("Cancelled")
+
+    # The notification leads to the offer; one click books the waitlisted patient.
+    page.goto(f"{base}/notifications/")
+    page.get_by_role("link", name=re.compile("Freed slot")).first.click()
+    expect(page.get_by_text("Alan Turing").first).to_be_visible()
+    shot(page, "waitlist-offer")
+    page.get_by_role("button", name=re.compile("^Book$")).click()
+    page.wait_for_url(re.compile(r"/scheduling/appointments/[0-9a-f-]+/$"))
+    expect(page.locator(".page-meta .appt-status")).to_have_text("Booked")
+    expect(page.get_by_text("Alan Turing").first).to_be_visible()
+
+    # Next day at the desk: checked in, and the doctor starts the encounter from "my day".
+    appointment = waiting.appointments.get()
+    services.appointment_check_in(appointment=appointment, actor=receptionist)
+    doctor_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    doctor_page = watch(doctor_context.new_page(), csp_violations)
+    sign_in(doctor_page, base, doctor, password)
+    doctor_page.goto(f"{base}/scheduling/my-day/?date={tomorrow.isoformat()}")
+    row = doctor_page.get_by_role("row", name=re.compile("Alan Turing"))
+    row.get_by_role("button", name=re.compile("Start encounter")).click()
+    doctor_page.wait_for_url(re.compile(r"/clinical/encounters/[0-9a-f-]+/"))
+    shot(doctor_page, "encounter-from-appointment")
+    appointment.refresh_from_db()
+    assert appointment.status == "in_progress"
     doctor_context.close()
 
     assert csp_violations == []
