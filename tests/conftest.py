@@ -108,3 +108,17 @@ def signed_in(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def connection_per_thread():
+    """For race tests (tests/concurrency.py): skip on SQLite, size the PostgreSQL pool
+    for one connection per thread."""
+    from django.db import connection
+
+    from tests.concurrency import pool_for_threads
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises writers, there is no race to lose")
+    with pool_for_threads():
+        yield

@@ -5,10 +5,7 @@ active allergy, and a note signed once.
 Each thread takes its own database connection before a barrier releases them together,
 and closes it at the end (as in tests/patients/test_concurrency.py)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from clinical import services
 from clinical.exceptions import (
@@ -19,57 +16,17 @@ from clinical.exceptions import (
 )
 from clinical.models import Allergy, AllergyStatus, ClinicalNote, Condition, Encounter
 from clinical.selectors import HAS_ALLERGIES, NO_KNOWN_ALLERGIES, allergy_state
+from tests.concurrency import run_together, split
 from tests.factories.clinical import make_codes
 from tests.factories.patients import PatientFactory, on_care_team
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("connection_per_thread"),
+]
 
 THREADS = 20
-
-
-@pytest.fixture(autouse=True)
-def _a_connection_per_thread():
-    """Skip on SQLite; on PostgreSQL let the pool hold one connection per thread."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, there is no race to lose")
-    pool_options = connection.settings_dict["OPTIONS"].get("pool")
-    saved = dict(pool_options) if isinstance(pool_options, dict) else None
-    if saved is not None:
-        connection.close()
-        connection.close_pool()
-        pool_options["max_size"] = THREADS + 2
-        pool_options["timeout"] = 30
-    yield
-    if saved is not None:
-        connection.close()
-        connection.close_pool()
-        pool_options.clear()
-        pool_options.update(saved)
-
-
-def run_together(count, work):
-    """Run work(i) in `count` threads released together; return (results, errors)."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-    errors = []
-
-    def target(i):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results, errors
 
 
 @pytest.fixture
@@ -92,7 +49,7 @@ def test_parallel_primary_diagnoses_of_one_encounter_give_exactly_one(chart, doc
             is_primary=True,
         )
 
-    results, errors = run_together(THREADS, work)
+    results, errors = split(run_together(THREADS, work))
     assert sum(r is not None for r in results) == 1
     assert len(errors) == THREADS - 1
     assert all(isinstance(e, PrimaryDiagnosisExists) for e in errors), errors
@@ -105,7 +62,7 @@ def test_parallel_records_of_one_allergen_give_one_active_allergy(chart, nurse):
             patient=chart, actor=nurse, allergen="Penicillin", severity="severe"
         )
 
-    results, errors = run_together(THREADS, work)
+    results, errors = split(run_together(THREADS, work))
     assert sum(r is not None for r in results) == 1
     assert all(isinstance(e, AllergyAlreadyRecorded) for e in errors), errors
     assert Allergy.objects.filter(patient=chart, status="active").count() == 1
@@ -117,7 +74,7 @@ def test_no_known_allergies_and_an_allergy_in_parallel_never_both_hold(chart, nu
             return services.allergy_status_set_none_known(patient=chart, actor=nurse)
         return services.allergy_record(patient=chart, actor=nurse, allergen=f"Drug {i}")
 
-    _results, errors = run_together(THREADS, work)
+    _results, errors = split(run_together(THREADS, work))
     assert all(isinstance(e, ActiveAllergiesRecorded) for e in errors), errors
     active = Allergy.objects.filter(patient=chart, status="active").count()
     status = AllergyStatus.objects.filter(patient=chart).first()
@@ -134,9 +91,10 @@ def test_a_note_is_signed_once_when_signed_and_edited_in_parallel(chart, doctor)
             return services.note_sign(note=note, actor=doctor)
         return services.note_update(note=note, actor=doctor, text=f"Version {i}")
 
-    results, errors = run_together(THREADS, work)
+    results = run_together(THREADS, work)  # by thread: odd ones signed
+    _values, errors = split(results)
     assert all(isinstance(e, NoteAlreadySigned) for e in errors), errors
-    signs = [r for i, r in enumerate(results) if i % 2 and r is not None]
+    signs = [r for i, r in enumerate(results) if i % 2 and not isinstance(r, Exception)]
     assert len(signs) == 1
     signed = ClinicalNote.objects.get(pk=note.pk)
     assert signed.is_signed
@@ -156,7 +114,7 @@ def test_parallel_starts_from_one_appointment_open_one_encounter(chart, doctor):
     def work(i):
         return services.encounter_start_for_appointment(appointment=appointment, actor=doctor).pk
 
-    results, errors = run_together(THREADS, work)
+    results, errors = split(run_together(THREADS, work))
     assert not errors, errors
     assert len(set(results)) == 1
     assert Encounter.objects.filter(appointment=appointment).count() == 1

@@ -5,72 +5,31 @@ Each thread takes its own database connection; a barrier releases them together;
 thread closes its connection at the end.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from inpatient import services
 from inpatient.models import Admission, Bed, BedStay
+from tests.concurrency import run_together
 from tests.factories.inpatient import admit, beds_in
 from tests.factories.patients import PatientFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("connection_per_thread"),
+]
 
 THREADS = 50
 
 
-@pytest.fixture(autouse=True)
-def _a_connection_per_thread():
-    """Skip on SQLite; on PostgreSQL let the pool hold one connection per thread, so the
-    50 transactions really run at the same time."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, there is no race to lose")
-    pool_options = connection.settings_dict["OPTIONS"].get("pool")
-    saved = dict(pool_options) if isinstance(pool_options, dict) else None
-    if saved is not None:
-        connection.close()
-        connection.close_pool()
-        pool_options["max_size"] = THREADS + 2
-        pool_options["timeout"] = 30
-    yield
-    if saved is not None:
-        connection.close()
-        connection.close_pool()
-        pool_options.clear()
-        pool_options.update(saved)
-
-
-def together(work):
-    """Run work(i) in THREADS threads released at once; return their results. An
-    exception (a 500 would raise through the test client) is returned as the result."""
-    barrier = threading.Barrier(THREADS)
-    results = [None] * THREADS
-
-    def target(i):
-        try:
-            client = APIClient()
-            prepared = work(i, client)
-            barrier.wait(timeout=60)
-            results[i] = prepared()
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def post_admission(doctor, patient, bed):
-    def prepare(i, client):
+    def prepare(i):
+        client = APIClient()
         client.force_authenticate(doctor)
 
         def send():
@@ -94,7 +53,9 @@ def post_admission(doctor, patient, bed):
 def test_fifty_patients_into_one_bed_admit_exactly_one(doctor, ward):
     bed = beds_in(ward, 1)[0]
     patients = [PatientFactory() for _ in range(THREADS)]
-    results = together(post_admission(doctor, lambda i: patients[i], lambda i: bed))
+    results = run_together(
+        THREADS, post_admission(doctor, lambda i: patients[i], lambda i: bed), staged=True
+    )
     assert sorted(results, key=str) == sorted(
         [(201, None)] + [(409, "bed_occupied")] * (THREADS - 1), key=str
     ), [r for r in results if r not in ((201, None), (409, "bed_occupied"))]
@@ -107,7 +68,9 @@ def test_fifty_patients_into_one_bed_admit_exactly_one(doctor, ward):
 def test_one_patient_into_fifty_beds_admits_exactly_once(doctor, ward):
     beds = beds_in(ward, THREADS)
     patient = PatientFactory()
-    results = together(post_admission(doctor, lambda i: patient, lambda i: beds[i]))
+    results = run_together(
+        THREADS, post_admission(doctor, lambda i: patient, lambda i: beds[i]), staged=True
+    )
     assert sorted(results, key=str) == sorted(
         [(201, None)] + [(409, "patient_already_admitted")] * (THREADS - 1), key=str
     ), [r for r in results if r not in ((201, None), (409, "patient_already_admitted"))]
@@ -123,7 +86,9 @@ def test_the_database_holds_the_bed_even_when_the_service_check_is_skipped(
     monkeypatch.setattr(services, "_check_bed_takes", lambda bed, patient, now: None)
     bed = beds_in(ward, 1)[0]
     patients = [PatientFactory() for _ in range(THREADS)]
-    results = together(post_admission(doctor, lambda i: patients[i], lambda i: bed))
+    results = run_together(
+        THREADS, post_admission(doctor, lambda i: patients[i], lambda i: bed), staged=True
+    )
     assert results.count((201, None)) == 1
     assert results.count((409, "bed_occupied")) == THREADS - 1
     assert BedStay.objects.filter(bed=bed, ended_at__isnull=True).count() == 1
@@ -136,7 +101,8 @@ def test_fifty_transfers_into_one_bed_move_exactly_one_patient(doctor, nurse, wa
     target = beds[-1]
     admissions = [admit(PatientFactory(), beds[i], doctor) for i in range(THREADS)]
 
-    def prepare(i, client):
+    def prepare(i):
+        client = APIClient()
         client.force_authenticate(nurse)
 
         def send():
@@ -149,7 +115,7 @@ def test_fifty_transfers_into_one_bed_move_exactly_one_patient(doctor, nurse, wa
 
         return send
 
-    results = together(prepare)
+    results = run_together(THREADS, prepare, staged=True)
     assert results.count((200, None)) == 1
     assert results.count((409, "bed_occupied")) == THREADS - 1
     assert BedStay.objects.filter(bed=target).count() == 1

@@ -6,10 +6,7 @@ Each thread takes its own database connection before a barrier releases them tog
 and closes it at the end.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 
 from accounts import roles
 from patients import services
@@ -22,57 +19,16 @@ from patients.models import (
     luhn_is_valid,
 )
 from patients.selectors import chart_access_for
+from tests.concurrency import run_together, split
 from tests.factories.patients import PatientFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("connection_per_thread"),
+]
 
 THREADS = 50
-
-
-@pytest.fixture(autouse=True)
-def _a_connection_per_thread():
-    """Skip on SQLite; on PostgreSQL let the connection pool hold one connection per
-    thread, so the 50 transactions really run at the same time."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, there is no race to lose")
-    pool_options = connection.settings_dict["OPTIONS"].get("pool")
-    saved = dict(pool_options) if isinstance(pool_options, dict) else None
-    if saved is not None:
-        connection.close()
-        connection.close_pool()
-        pool_options["max_size"] = THREADS + 2
-        pool_options["timeout"] = 30
-    yield
-    if saved is not None:
-        connection.close()
-        connection.close_pool()
-        pool_options.clear()
-        pool_options.update(saved)
-
-
-def run_together(count, work):
-    """Run work(i) in `count` threads released together; return (results, errors)."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-    errors = []
-
-    def target(i):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=30)
-            results[i] = work(i)
-        except Exception as exc:  # collected and asserted on by the test
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results, errors
 
 
 def _letters(number):
@@ -97,7 +53,7 @@ def test_fifty_parallel_registrations_get_fifty_distinct_valid_mrns(receptionist
             date_of_birth=date(1980, 1, 1 + i % 28),
         )
 
-    results, errors = run_together(THREADS, register)
+    results, errors = split(run_together(THREADS, register))
     assert errors == []
     mrns = [p.mrn for p in results]
     assert len(set(mrns)) == THREADS
@@ -112,7 +68,7 @@ def test_fifty_parallel_care_team_adds_make_one_membership(doctor, nurse):
     def add(_i):
         return services.care_team_add(patient=patient, user=nurse, actor=doctor)
 
-    results, errors = run_together(THREADS, add)
+    results, errors = split(run_together(THREADS, add))
     assert errors == []
     rows = PatientUserObjectPermission.objects.filter(user=nurse, content_object=patient)
     assert rows.count() == 1
@@ -129,7 +85,7 @@ def test_fifty_parallel_break_glass_openings_by_different_users_all_succeed(
     def open_chart(i):
         return services.break_glass_open(patient=patient, user=users[i], reason=f"Code {i}")
 
-    results, errors = run_together(THREADS, open_chart)
+    results, errors = split(run_together(THREADS, open_chart))
     assert errors == []
     assert BreakGlassAccess.objects.filter(patient=patient).count() == THREADS
     for user in users:
@@ -148,7 +104,7 @@ def test_a_record_merged_in_parallel_into_different_survivors_is_merged_once(adm
             survivor=survivors[i], duplicate=duplicate, actor=administrator
         )
 
-    results, errors = run_together(count, merge)
+    results, errors = split(run_together(count, merge))
     succeeded = [r for r in results if r is not None]
     assert len(succeeded) == 1
     assert len(errors) == count - 1

@@ -11,13 +11,14 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from accounts import roles
 from scheduling import services
 from scheduling.exceptions import DoctorDoubleBooked
 from scheduling.models import Appointment, AppointmentStatus
+from tests.concurrency import run_together
 from tests.factories.patients import PatientFactory
 from tests.factories.scheduling import (
     AppointmentTypeFactory,
@@ -26,55 +27,13 @@ from tests.factories.scheduling import (
     weekly_schedule,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("connection_per_thread"),
+]
 
 THREADS = 50
-
-
-@pytest.fixture(autouse=True)
-def _a_connection_per_thread():
-    """Skip on SQLite; on PostgreSQL let the pool hold one connection per thread, so the
-    50 transactions really run at the same time."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: SQLite serialises writers, there is no race to lose")
-    pool_options = connection.settings_dict["OPTIONS"].get("pool")
-    saved = dict(pool_options) if isinstance(pool_options, dict) else None
-    if saved is not None:
-        connection.close()
-        connection.close_pool()
-        pool_options["max_size"] = THREADS + 2
-        pool_options["timeout"] = 30
-    yield
-    if saved is not None:
-        connection.close()
-        connection.close_pool()
-        pool_options.clear()
-        pool_options.update(saved)
-
-
-def run_together(work):
-    """Run work(i) in THREADS threads released together by a barrier; return the
-    results, an exception standing as the result of a thread that raised one."""
-    barrier = threading.Barrier(THREADS)
-    results = [None] * THREADS
-
-    def target(i):
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=60)
-            results[i] = work(i)
-        except Exception as exc:  # asserted on by the test
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a thread hung"
-    return results
 
 
 def outcomes(results):
@@ -123,7 +82,7 @@ def test_fifty_bookings_of_one_slot_through_the_service_give_one_appointment(
             actor=doctor,
         )
 
-    results = run_together(attempt)
+    results = run_together(THREADS, attempt)
     assert outcomes(results) == {"ok": 1, "DoctorDoubleBooked": THREADS - 1}, results
     assert Appointment.objects.filter(doctor=doctor).count() == 1
     winner = next(r for r in results if isinstance(r, Appointment))
@@ -152,7 +111,7 @@ def test_fifty_posts_of_one_slot_give_one_201_and_forty_nine_409s(
         )
         return response.status_code, response.json().get("code")
 
-    results = run_together(attempt)
+    results = run_together(THREADS, attempt)
     assert sorted(results, key=str) == sorted(
         [(201, None)] + [(409, "doctor_double_booked")] * (THREADS - 1), key=str
     ), [r for r in results if r not in ((201, None), (409, "doctor_double_booked"))]
@@ -175,7 +134,7 @@ def test_the_exclusion_constraint_alone_keeps_one_of_fifty_rows(doctor, room, ki
                 end=end,
             )
 
-    results = run_together(attempt)
+    results = run_together(THREADS, attempt)
     assert outcomes(results) == {"ok": 1, "IntegrityError": THREADS - 1}, results
     assert all(
         "appointment_no_overlap_per_doctor" in str(r)
@@ -211,7 +170,7 @@ def test_with_the_service_checks_taken_out_the_constraint_still_answers_409(
         )
         return response.status_code, response.json().get("code")
 
-    results = run_together(attempt)
+    results = run_together(THREADS, attempt)
     assert results.count((201, None)) == 1, results
     assert results.count((409, "doctor_double_booked")) == THREADS - 1, results
     assert Appointment.objects.count() == 1
@@ -235,7 +194,7 @@ def test_one_room_wanted_by_fifty_doctors_at_once_is_booked_once(make_user, room
             override=True,
         )
 
-    results = run_together(attempt)
+    results = run_together(THREADS, attempt)
     assert outcomes(results) == {"ok": 1, "RoomDoubleBooked": THREADS - 1}, results
     assert Appointment.objects.filter(room=room).count() == 1
 
@@ -255,7 +214,7 @@ def test_the_room_constraint_alone_keeps_one_of_fifty_rows(make_user, room, kind
                 end=end,
             )
 
-    results = run_together(attempt)
+    results = run_together(THREADS, attempt)
     assert outcomes(results) == {"ok": 1, "IntegrityError": THREADS - 1}, results
     assert all(
         "appointment_no_overlap_per_room" in str(r)
@@ -331,7 +290,7 @@ def _check_then_insert(doctor, kind, patients, start, end):
 
 def test_when_every_check_passes_the_constraint_still_admits_one(doctor, kind, patients):
     start, end = at(1, 10), at(1, 10, 15)
-    results = run_together(_check_then_insert(doctor, kind, patients, start, end))
+    results = run_together(THREADS, _check_then_insert(doctor, kind, patients, start, end))
     assert outcomes(results) == {"ok": 1, "IntegrityError": THREADS - 1}, results
     assert Appointment.objects.count() == 1
 
@@ -345,7 +304,7 @@ def test_without_the_constraint_the_same_race_double_books(doctor, kind, patient
             cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
     try:
         start, end = at(1, 10), at(1, 10, 15)
-        results = run_together(_check_then_insert(doctor, kind, patients, start, end))
+        results = run_together(THREADS, _check_then_insert(doctor, kind, patients, start, end))
         assert outcomes(results) == {"ok": THREADS}, outcomes(results)
     finally:
         Appointment.objects.all().delete()
