@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -854,6 +855,15 @@ class DayListView(SchedulingViewMixin, TemplateView):
 
     permission_required = "scheduling.view_appointment"
     template_name = "scheduling/day_list.html"
+    # A busy clinic day runs to hundreds of arrivals: a page holds a couple of hours.
+    paginate_by = 60
+
+    def _page_of_now(self, rows, day):
+        """Today, open on the page of the first appointment that has not ended yet."""
+        if day != timezone.localdate():
+            return 1
+        earlier = rows.filter(end__lt=timezone.now()).count()
+        return earlier // self.paginate_by + 1
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -861,11 +871,13 @@ class DayListView(SchedulingViewMixin, TemplateView):
         form = forms.DayFilterForm(self.request.GET)
         values = form.values()
         day = values["date"]
-        appointments = list(
-            appointment_list(day=day, clinic=values["clinic"], doctor=values["doctor"])
+        rows = appointment_list(day=day, clinic=values["clinic"], doctor=values["doctor"])
+        page_obj = Paginator(rows, self.paginate_by).get_page(
+            self.request.GET.get("page") or self._page_of_now(rows, day)
         )
-        annotate_actions(appointments, user)
+        appointments = annotate_actions(list(page_obj.object_list), user)
         context.update(
+            page_obj=page_obj,
             filter_form=form,
             day=day,
             previous_day=day - timedelta(days=1),

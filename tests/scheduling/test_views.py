@@ -809,3 +809,35 @@ def test_no_page_carries_names_in_its_links(scene, signed_in, receptionist):
         assert "Lovelace" not in href and "Waiting" not in href
     events = signed_in(receptionist).get(_events(scene)).json()
     assert all("Lovelace" not in json.dumps(e.get("url", "")) for e in events)
+
+
+def test_a_busy_day_list_is_paged_and_today_opens_on_the_page_of_now(
+    make_user, receptionist, signed_in
+):
+    doctors = [make_user("Doctor") for _ in range(4)]
+    kind = AppointmentTypeFactory()
+    patient = PatientFactory()
+    midnight = at(0, 0)
+    rows = [
+        Appointment(
+            patient=patient,
+            doctor=doctor,
+            appointment_type=kind,
+            start=midnight + timedelta(minutes=20 * slot),
+            end=midnight + timedelta(minutes=20 * slot + 20),
+        )
+        for doctor in doctors
+        for slot in range(40)  # 00:00 to 13:20, 160 appointments
+    ]
+    Appointment.objects.bulk_create(rows)
+    client = signed_in(receptionist)
+    response = client.get(reverse("scheduling:day_list") + "?page=3")
+    assert response.context["page_obj"].number == 3
+    assert len(response.context["appointments"]) == 160 - 2 * 60
+    assert sum(n for _value, _label, n in response.context["counts"]) == 160  # the whole day
+    ended = sum(1 for row in rows if row.end < timezone.now())
+    today = client.get(reverse("scheduling:day_list")).context["page_obj"]
+    assert today.number == ended // 60 + 1
+    other_day = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = client.get(reverse("scheduling:day_list") + f"?date={other_day}")
+    assert response.context["page_obj"].number == 1
