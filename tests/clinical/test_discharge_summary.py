@@ -183,3 +183,12 @@ def test_the_discharge_form_writes_the_note(signed_in, admission, doctor):
     assert response.status_code == 302, response.content.decode()[:2000]
     note = ClinicalNote.objects.get(admission=admission)
     assert note.signed_by == doctor
+
+
+def test_the_database_keeps_a_signed_summary_on_its_admission(admission, doctor):
+    discharge(admission, doctor)
+    note = ClinicalNote.objects.get(admission=admission)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ClinicalNote.objects.filter(pk=note.pk).update(admission=None)  # around the service
+    note.refresh_from_db()
+    assert note.admission == admission
