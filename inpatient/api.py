@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import roles
+from clinical.selectors import discharge_summary_of
 from inpatient import services
 from inpatient.models import Admission, Bed, BedStay, Disposition, Ward
 from inpatient.selectors import (
@@ -143,12 +144,23 @@ class AdmissionDetailSerializer(AdmissionSerializer):
 
     stays = BedStaySerializer(many=True)
     discharge_summary = serializers.SerializerMethodField()
+    discharge_summary_note = serializers.SerializerMethodField(
+        help_text="The signed discharge-summary note (GET /api/v1/notes/{id}), with chart "
+        "access; else null."
+    )
+
+    def _chart_access(self, admission):
+        user = self.context["request"].user
+        return chart_access_for(user, admission.patient).allowed
 
     def get_discharge_summary(self, admission) -> str | None:
-        user = self.context["request"].user
-        if chart_access_for(user, admission.patient).allowed:
-            return admission.discharge_summary
-        return None
+        return admission.discharge_summary if self._chart_access(admission) else None
+
+    def get_discharge_summary_note(self, admission) -> str | None:
+        if admission.discharged_at is None or not self._chart_access(admission):
+            return None
+        note = discharge_summary_of(admission)
+        return str(note.pk) if note is not None else None
 
 
 class AdmissionCreateSerializer(serializers.Serializer):

@@ -356,6 +356,8 @@ def test_discharge_by_api(api, doctor, nurse, beds, occupied):
     response = api(doctor).post(url, {"disposition": "home", "summary": "Home."}, format="json")
     assert response.status_code == 200
     assert response.json()["status"] == "discharged"
+    note = response.json()["discharge_summary_note"]
+    assert api(doctor).get(f"/api/v1/notes/{note}").json()["note_type"] == "discharge_summary"
     beds[0].refresh_from_db()
     assert beds[0].status == "cleaning"
     again = api(doctor).post(url, {"disposition": "home", "summary": "Home."}, format="json")
