@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_type_launch_args, csp_violations  # noqa: F401
@@ -90,9 +91,19 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
 
     # Click the 09:00 slot where a person would: the free slot is a shaded background
     # under the day's grid, which takes the click.
-    free.first.evaluate("element => element.scrollIntoView({block: 'center'})")
-    box = free.first.bounding_box()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    # The calendar lays itself out after its events arrive: click once it is still, and
+    # click again if a late layout moved the slot from under the pointer.
+    page.wait_for_load_state("networkidle")
+    for _attempt in range(3):
+        free.first.evaluate("element => element.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(300)
+        box = free.first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            page.wait_for_url(re.compile(r"/scheduling/book/\?doctor="), timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
     page.wait_for_url(re.compile(r"/scheduling/book/\?doctor="))
     booking_url = page.url
     slot = page.locator("#slot-list input[name='slot']:checked")

@@ -63,9 +63,11 @@ def test_no_slots_on_leave_blocked_time_holidays_or_outside_effective_dates(doct
 
 def test_todays_slots_start_from_now(doctor):
     weekly_schedule(doctor, start=time(0), end=time(23, 45), slot_minutes=15)
-    now = timezone.now()
-    slots = selectors.free_slots(doctor, timezone.localdate())
-    assert slots and all(slot.start >= now for slot in slots)
+    noon = at(0, 12, 5)
+    slots = selectors.free_slots(doctor, timezone.localdate(), now=noon)
+    assert times(slots)[:2] == ["12:15", "12:30"] and len(slots) == 46
+    late = selectors.free_slots(doctor, timezone.localdate(), now=at(0, 23, 40))
+    assert late == []
 
 
 def test_next_available_across_a_specialty_is_earliest_first(make_user, receptionist):

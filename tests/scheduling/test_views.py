@@ -521,7 +521,8 @@ def today_appointment(scene, receptionist):
     return services.appointment_book(
         patient=PatientFactory(first_name="Tom", last_name="Today"),
         doctor=scene["doctor"],
-        start=timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=1),
+        # (never yesterday: just after midnight it begins at 00:00)
+        start=max(timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=1), at(0, 0)),
         appointment_type=AppointmentTypeFactory(),
         actor=scene["doctor"],
         override=True,
