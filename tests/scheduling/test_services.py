@@ -486,3 +486,35 @@ def test_leave_lists_the_appointments_it_affects(scheduled, patient, receptionis
         doctor=scheduled, kind="leave", starts_at=at(1, 0), ends_at=at(2, 0), actor=scheduled
     )
     assert affected == [inside]
+
+
+def test_a_merge_moves_appointments_series_and_waitlist_entries(
+    scheduled, receptionist, administrator
+):
+    from patients.services import patient_merge
+
+    survivor, duplicate = PatientFactory(), PatientFactory()
+    booked = book(duplicate, scheduled, at(1, 10), actor=receptionist)
+    series, _booked = services.series_book(
+        patient=duplicate,
+        doctor=scheduled,
+        start=at(2, 10),
+        appointment_type=AppointmentTypeFactory(),
+        interval=1,
+        unit="weeks",
+        count=2,
+        actor=receptionist,
+    )
+    entry = services.waitlist_add(
+        patient=duplicate,
+        doctor=scheduled,
+        appointment_type=AppointmentTypeFactory(),
+        earliest=at(0, 0).date(),
+        latest=at(9, 0).date(),
+        actor=receptionist,
+    )
+    patient_merge(survivor=survivor, duplicate=duplicate, actor=administrator)
+    for record in (booked, series, entry):
+        record.refresh_from_db()
+        assert record.patient == survivor
+    assert Appointment.objects.filter(patient=survivor).count() == 3
