@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from accounts import roles
 from accounts.models import Specialty
 from scheduling.models import (
     Appointment,
+    AppointmentStatus,
     DoctorSchedule,
     Holiday,
     ScheduleException,
@@ -243,6 +244,18 @@ def appointment_list(*, doctor=None, patient=None, clinic=None, day=None, status
         statuses = [status] if isinstance(status, str) else list(status)
         appointments = appointments.filter(status__in=statuses)
     return appointments.order_by("start", "doctor__last_name")
+
+
+def appointment_state_counts(day, *, clinic=None, doctor=None):
+    """Return [(state, label, count)] of the appointments of a day, every state listed
+    (one query)."""
+    rows = Appointment.objects.on_day(day)
+    if clinic is not None:
+        rows = rows.filter(clinic=clinic)
+    if doctor is not None:
+        rows = rows.filter(doctor=doctor)
+    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
+    return [(value, label, counts.get(value, 0)) for value, label in AppointmentStatus.choices]
 
 
 def appointments_between(*, start, end, doctor=None, clinic=None):

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,6 +46,7 @@ from scheduling.selectors import (
     appointment_get,
     appointment_list,
     appointment_list_for_user,
+    appointment_state_counts,
     doctors_qs,
     next_available,
     waitlist_entry_list_for_user,
@@ -128,17 +128,6 @@ def annotate_actions(appointments, user):
     for appointment in appointments:
         appointment.actions = allowed_actions(appointment, user, now)
     return appointments
-
-
-def state_counts(day, *, clinic=None, doctor=None):
-    """Return {state: count} of the appointments of a day (one query)."""
-    rows = Appointment.objects.on_day(day)
-    if clinic is not None:
-        rows = rows.filter(clinic=clinic)
-    if doctor is not None:
-        rows = rows.filter(doctor=doctor)
-    counts = dict(rows.values_list("status").annotate(n=Count("id")).order_by())
-    return [(value, label, counts.get(value, 0)) for value, label in Status.choices]
 
 
 # --- Calendars --------------------------------------------------------------------------------
@@ -733,7 +722,7 @@ class AppointmentActionView(SchedulingViewMixin, View):
                 clinic = _get_clinic(request.POST.get("clinic"))
                 doctor = _get_doctor(request.POST.get("doctor"))
                 context.update(
-                    counts=state_counts(
+                    counts=appointment_state_counts(
                         timezone.localdate(appointment.start), clinic=clinic, doctor=doctor
                     ),
                     oob_counts=True,
@@ -884,7 +873,7 @@ class DayListView(SchedulingViewMixin, TemplateView):
             next_day=day + timedelta(days=1),
             is_today=day == timezone.localdate(),
             appointments=appointments,
-            counts=state_counts(day, clinic=values["clinic"], doctor=values["doctor"]),
+            counts=appointment_state_counts(day, clinic=values["clinic"], doctor=values["doctor"]),
             filter_clinic=values["clinic"],
             filter_doctor=values["doctor"],
             cancel_form=forms.CancelForm(),
