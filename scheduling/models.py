@@ -612,10 +612,6 @@ class AppointmentSeries(TrackedModel):
     def __str__(self):
         return _("every %(n)s %(unit)s") % {"n": self.interval, "unit": self.get_unit_display()}
 
-    @property
-    def step(self):
-        return timedelta(days=self.interval * (7 if self.unit == self.Unit.WEEKS else 1))
-
 
 # --- Waitlist ---------------------------------------------------------------------------------
 
@@ -700,16 +696,6 @@ class WaitlistEntry(TrackedModel):
 
     def __str__(self):
         return f"{self.patient} · {self.get_priority_display()}"
-
-    def accepts(self, doctor, specialty_ids, start):
-        """Return True if a slot with `doctor` (whose specialties are `specialty_ids`)
-        starting at `start` suits this entry."""
-        day = timezone.localdate(start)
-        if not (self.earliest <= day <= self.latest):
-            return False
-        if self.doctor_id is not None:
-            return self.doctor_id == doctor.pk
-        return self.specialty_id in specialty_ids
 
 
 class WaitlistOffer(TrackedModel):

@@ -8,7 +8,7 @@ appointments that hold time. A few queries cover any number of doctors and days.
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -258,23 +258,6 @@ def appointment_state_counts(day, *, clinic=None, doctor=None):
     return [(value, label, counts.get(value, 0)) for value, label in AppointmentStatus.choices]
 
 
-def appointments_between(*, start, end, doctor=None, clinic=None):
-    """Appointments of a calendar range (one query), for a doctor or a clinic."""
-    appointments = Appointment.objects.select_related(
-        "patient", "doctor", "room", "appointment_type"
-    ).filter(start__lt=end, end__gt=start)
-    if doctor is not None:
-        appointments = appointments.filter(doctor=doctor)
-    if clinic is not None:
-        appointments = appointments.filter(clinic=clinic)
-    return appointments.order_by("start")
-
-
-def day_bounds(day):
-    """Return the aware start and end of the local date `day`."""
-    return _day_bounds(day, day)
-
-
 def waitlist_matching(*, doctor, start, limit=5):
     """Waiting entries that a slot with `doctor` at `start` suits, best first
     (priority, then the longest waiting)."""
@@ -290,17 +273,6 @@ def waitlist_matching(*, doctor, start, limit=5):
         .order_by("-priority", "created_at")
     )
     return list(entries[:limit])
-
-
-def open_offers():
-    """Open waitlist offers of slots still in the future."""
-    return WaitlistOffer.objects.filter(
-        state=WaitlistOffer.State.OPEN, start__gt=timezone.now()
-    ).select_related("entry__patient", "entry__appointment_type", "doctor", "room")
-
-
-def is_today(day: date):
-    return day == timezone.localdate()
 
 
 # --- Scope: what a user may see (the pages' and the API's one gate) -------------------------

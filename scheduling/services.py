@@ -103,28 +103,21 @@ def _lock_room(room):
 
 
 def _check_free(*, doctor, room, start, end, exclude=None):
-    """Raise if the doctor or the room is booked in [start, end)."""
-    clash = (
-        overlapping_appointments(start=start, end=end, doctor=doctor, exclude=exclude)
-        .order_by("start")
-        .first()
-    )
-    if clash is not None:
-        raise DoctorDoubleBooked(
-            _("The doctor already has an appointment from %(start)s to %(end)s.")
-            % {"start": _local(clash.start), "end": timezone.localtime(clash.end).strftime("%H:%M")}
-        )
+    """Raise if the doctor or the room is booked in [start, end), naming the clash."""
+    checks = [({"doctor": doctor}, DoctorDoubleBooked, _("The doctor already has"))]
     if room is not None:
+        checks.append(({"room": room}, RoomDoubleBooked, _("Room %s has") % room.name))
+    for resource, error, who in checks:
         clash = (
-            overlapping_appointments(start=start, end=end, room=room, exclude=exclude)
+            overlapping_appointments(start=start, end=end, exclude=exclude, **resource)
             .order_by("start")
             .first()
         )
         if clash is not None:
-            raise RoomDoubleBooked(
-                _("Room %(room)s is booked from %(start)s to %(end)s.")
+            raise error(
+                _("%(who)s an appointment from %(start)s to %(end)s.")
                 % {
-                    "room": room.name,
+                    "who": who,
                     "start": _local(clash.start),
                     "end": timezone.localtime(clash.end).strftime("%H:%M"),
                 }
@@ -749,7 +742,10 @@ SCHEDULE_FIELDS = (
 )
 
 
-def _check_schedule(schedule):
+def schedule_check(schedule):
+    """Raise InvalidAppointmentTime if the weekly session `schedule` (saved or not) has a
+    room of another clinic, ends before it starts, or overlaps another session of its
+    doctor on the same weekday and dates (the services and the admin's form use it)."""
     if schedule.room_id and schedule.room.clinic_id != schedule.clinic_id:
         raise InvalidAppointmentTime(_("The room belongs to another clinic."))
     if schedule.end_time <= schedule.start_time:
@@ -769,13 +765,6 @@ def _check_schedule(schedule):
             )
 
 
-def schedule_check(schedule):
-    """Raise InvalidAppointmentTime if the weekly session `schedule` (saved or not) has a
-    room of another clinic, ends before it starts, or overlaps another session of its
-    doctor on the same weekday and dates (the admin's form shows the same errors)."""
-    _check_schedule(schedule)
-
-
 @transaction.atomic
 def schedule_create(*, doctor, actor, **fields):
     """Add a weekly session to a doctor's schedule."""
@@ -786,7 +775,7 @@ def schedule_create(*, doctor, actor, **fields):
         doctor=doctor, **{k: fields[k] for k in fields if k in SCHEDULE_FIELDS}
     )
     schedule.full_clean(exclude=["doctor"])
-    _check_schedule(schedule)
+    schedule_check(schedule)
     schedule.stamp(actor)
     schedule.save()
     return schedule
@@ -801,7 +790,7 @@ def schedule_update(*, schedule, actor, **fields):
         if name in SCHEDULE_FIELDS:
             setattr(schedule, name, value)
     schedule.full_clean(exclude=["doctor"])
-    _check_schedule(schedule)
+    schedule_check(schedule)
     schedule.stamp(actor)
     schedule.save()
     return schedule
