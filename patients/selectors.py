@@ -105,6 +105,26 @@ def chart_access_for(user, patient, now=None):
     return ChartAccessDecision(True, grant.reason)
 
 
+def chart_access_patient_ids(user, patient_ids, now=None):
+    """Return the subset of `patient_ids` whose clinical content `user` may open now, in
+    one query (lists that show or hide clinical text per row)."""
+    patient_ids = {pk for pk in patient_ids if pk is not None}
+    if (
+        not patient_ids
+        or not user.is_authenticated
+        or not user.is_active
+        or not user.is_hospital_staff
+    ):
+        return set()
+    if user.is_superuser:
+        return patient_ids
+    return set(
+        patients_on_care_team_of(user, now=now)
+        .filter(pk__in=patient_ids)
+        .values_list("pk", flat=True)
+    )
+
+
 def can_manage_care_team(user, patient):
     """Return True if `user` may change the patient's care team: the role permission and
     a membership of the team (emergency break-the-glass access does not count)."""
