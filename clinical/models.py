@@ -23,6 +23,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import TrackedModel
+from patients.models import AccessReason, CareWindow
 
 # --- Entered in error -------------------------------------------------------------------------
 
@@ -227,6 +228,21 @@ class Encounter(TrackedModel):
     def is_open(self):
         """Return True while the encounter is planned or in progress."""
         return self.status in (EncounterStatus.PLANNED, EncounterStatus.IN_PROGRESS)
+
+    def care_windows(self):
+        """Return the chart access this encounter gives its doctor: from its start
+        while it runs, until the follow-up time after it ends. A planned or cancelled
+        encounter gives none."""
+        if self.status in (EncounterStatus.PLANNED, EncounterStatus.CANCELLED):
+            return []
+        return [
+            CareWindow.of_care(
+                self.doctor,
+                AccessReason.ENCOUNTER,
+                starts=self.started_at,
+                ends=self.ended_at if self.status == EncounterStatus.FINISHED else None,
+            )
+        ]
 
     def can_become(self, status):
         """Return True if the transition table allows a change to `status`."""

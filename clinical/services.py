@@ -65,9 +65,9 @@ from clinical.models import (
 )
 from clinical.selectors import diagnosis_code_get, note_editable_by, note_type_signable_by
 from patients.exceptions import ChartAccessDenied, PatientInactive
-from patients.models import AccessReason, Patient
+from patients.models import Patient
 from patients.selectors import chart_access_for
-from patients.services import care_team_add
+from patients.services import care_relationships_sync
 from scheduling import services as scheduling_services
 from scheduling.models import Appointment, AppointmentStatus
 
@@ -78,6 +78,15 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 def _check_chart_access(actor, patient):
     if actor is not None and not chart_access_for(actor, patient).allowed:
         raise ChartAccessDenied()
+
+
+def _sync_care(encounter, actor):
+    """Give the encounter's doctor the chart access its state allows (a running
+    encounter opens the chart, a finished one keeps it open for the follow-up time, a
+    cancelled one closes it at once)."""
+    care_relationships_sync(
+        source=encounter, patient=encounter.patient, windows=encounter.care_windows(), actor=actor
+    )
 
 
 def _check_patient_active(patient):
@@ -177,7 +186,7 @@ def _encounter_open(
         appointment=appointment,
     )
     _save(encounter, actor)
-    care_team_add(patient=patient, user=doctor, actor=actor, reason=AccessReason.ENCOUNTER)
+    _sync_care(encounter, actor)
     return encounter
 
 
@@ -237,8 +246,8 @@ def encounter_start_for_appointment(*, appointment, actor, at=None):
 
 @transaction.atomic
 def encounter_start_from_admission(*, admission, actor, chief_complaint=""):
-    """Start the inpatient encounter of an open admission (its attending doctor, who
-    joins the care team); if one is already running, return that one."""
+    """Start the inpatient encounter of an open admission (its attending doctor, whose
+    chart access it extends); if one is already running, return that one."""
     from inpatient.models import Admission
 
     admission = Admission.objects.select_for_update().get(pk=admission.pk)
@@ -270,8 +279,8 @@ def encounter_plan(
     encounter_class=EncounterClass.OUTPATIENT,
     chief_complaint="",
 ):
-    """Plan an encounter for `planned_for`. The doctor joins the care team when it
-    starts (`encounter_begin`). Return it."""
+    """Plan an encounter for `planned_for`. The doctor's chart access through it opens
+    when it starts (`encounter_begin`). Return it."""
     _check_chart_access(actor, patient)
     _check_patient_active(patient)
     _check_doctor(doctor)
@@ -288,18 +297,13 @@ def encounter_plan(
 
 @transaction.atomic
 def encounter_begin(*, encounter, actor, at=None):
-    """Start a planned encounter (now, or `at`); its doctor joins the care team."""
+    """Start a planned encounter (now, or `at`); its doctor's chart access opens."""
     encounter = _locked(Encounter, encounter)
     _check_chart_access(actor, encounter.patient)
     _check_not_future(at, "started_at")
     encounter.set_status(EncounterStatus.IN_PROGRESS, at=at)
     _save(encounter, actor)
-    care_team_add(
-        patient=encounter.patient,
-        user=encounter.doctor,
-        actor=actor,
-        reason=AccessReason.ENCOUNTER,
-    )
+    _sync_care(encounter, actor)
     return encounter
 
 
@@ -312,6 +316,7 @@ def encounter_finish(*, encounter, actor, at=None):
     _check_not_future(at, "ended_at")
     encounter.set_status(EncounterStatus.FINISHED, at=at)
     _save(encounter, actor)
+    _sync_care(encounter, actor)
     if encounter.appointment_id is not None:
         _complete_appointment(encounter, actor)
     return encounter
@@ -334,7 +339,9 @@ def encounter_cancel(*, encounter, actor, reason):
     if not reason:
         raise CancelReasonRequired()
     encounter.set_status(EncounterStatus.CANCELLED, reason=reason)
-    return _save(encounter, actor)
+    _save(encounter, actor)
+    _sync_care(encounter, actor)
+    return encounter
 
 
 ENCOUNTER_EDITABLE = ("encounter_class", "chief_complaint", "doctor")
@@ -343,7 +350,7 @@ ENCOUNTER_EDITABLE = ("encounter_class", "chief_complaint", "doctor")
 @transaction.atomic
 def encounter_update(*, encounter, actor, **fields):
     """Change the class, chief complaint or doctor of an open encounter (a new doctor
-    of a running encounter joins the care team)."""
+    of a running encounter takes over its chart access)."""
     encounter = _locked(Encounter, encounter)
     _check_chart_access(actor, encounter.patient)
     if not encounter.is_open:
@@ -355,13 +362,8 @@ def encounter_update(*, encounter, actor, **fields):
     if "doctor" in fields:
         _check_doctor(encounter.doctor)
     _save(encounter, actor)
-    if "doctor" in fields and encounter.status == EncounterStatus.IN_PROGRESS:
-        care_team_add(
-            patient=encounter.patient,
-            user=encounter.doctor,
-            actor=actor,
-            reason=AccessReason.ENCOUNTER,
-        )
+    if "doctor" in fields:
+        _sync_care(encounter, actor)
     return encounter
 
 
@@ -604,6 +606,7 @@ def discharge_summary_record(*, admission, text, actor, at=None):
     for running in encounters.filter(status=EncounterStatus.IN_PROGRESS):
         running.set_status(EncounterStatus.FINISHED, at=at)
         _save(running, actor)
+        _sync_care(running, actor)
     encounter = encounters.exclude(status=EncounterStatus.CANCELLED).order_by("-started_at").first()
     note = ClinicalNote(
         patient=admission.patient,

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import TrackedModel
 from inpatient.exceptions import BlockReasonRequired, ReservationExpiryRequired
+from patients.models import AccessReason, CareWindow
 
 # --- Master data ------------------------------------------------------------------------------
 
@@ -569,6 +570,18 @@ class Admission(TrackedModel):
         """Return True if the transition table allows a change to `new_status`."""
         return new_status in self.TRANSITIONS[self.status]
 
+    def care_windows(self):
+        """Return the chart access this admission gives its attending doctor: from the
+        admission until the follow-up time after the discharge."""
+        return [
+            CareWindow.of_care(
+                self.attending_doctor,
+                AccessReason.ADMISSION,
+                starts=self.admitted_at,
+                ends=self.discharged_at,
+            )
+        ]
+
     def length_of_stay(self, now=None):
         """Return the time from admission to discharge (or to now, while open)."""
         end = self.discharged_at or now or timezone.now()
@@ -650,6 +663,13 @@ class BedStay(TrackedModel):
     def is_current(self):
         """Return True while the patient is still in this bed."""
         return self.ended_at is None
+
+    def care_windows(self, nurses):
+        """Return the chart access this stay gives the nurses of its ward (`nurses`):
+        while the patient lies in the bed, no longer."""
+        return [
+            CareWindow(nurse, AccessReason.WARD, self.started_at, self.ended_at) for nurse in nurses
+        ]
 
     def duration(self, now=None):
         """Return how long the patient has been (or was) in this bed."""

@@ -48,8 +48,10 @@ from inpatient.models import (
     WardNurse,
     WardRoom,
 )
-from patients.models import AccessReason, Patient
-from patients.services import care_team_add, care_team_remove, patient_record_death
+from patients.exceptions import ChartAccessDenied
+from patients.models import Patient
+from patients.selectors import chart_access_for
+from patients.services import care_relationships_sync, patient_record_death
 
 # Clocks of ward PCs drift a little; a time this far ahead of the server still counts as now.
 CLOCK_SKEW = timedelta(minutes=2)
@@ -144,14 +146,34 @@ def ward_nurses(ward):
     )
 
 
-def _grant_ward_access(patient, nurses, actor):
-    for nurse in nurses:
-        care_team_add(patient=patient, user=nurse, actor=actor, reason=AccessReason.WARD)
+def _sync_stay_care(stay, actor, nurses=None):
+    """Give the nurses of the stay's ward chart access while the patient lies there;
+    a closed stay closes it. `nurses` defaults to the ward's nurses now."""
+    if nurses is None:
+        nurses = ward_nurses(stay.bed.room.ward)
+    care_relationships_sync(
+        source=stay,
+        patient=stay.admission.patient,
+        windows=stay.care_windows(nurses),
+        actor=actor,
+    )
 
 
-def _withdraw_ward_access(patient, nurses, actor):
-    for nurse in nurses:
-        care_team_remove(patient=patient, user=nurse, actor=actor, reason=AccessReason.WARD)
+def _sync_admission_care(admission, actor):
+    """Give the attending doctor the chart access the admission allows."""
+    care_relationships_sync(
+        source=admission,
+        patient=admission.patient,
+        windows=admission.care_windows(),
+        actor=actor,
+    )
+
+
+def _check_chart_access(actor, patient):
+    """Discharging and recording a death act on the chart: only a clinician who may open
+    it (attending doctor, care team, break-the-glass) may; a system job (None) may."""
+    if actor is not None and not chart_access_for(actor, patient).allowed:
+        raise ChartAccessDenied()
 
 
 def _save(obj, actor, error):
@@ -233,8 +255,9 @@ def admission_create(
     whose patient, reason and requesting doctor are the defaults).
 
     Create the admission and its first bed stay, make the bed occupied, put the attending
-    doctor on the care team (reason admission) and the ward's nurses too (reason ward),
-    and mark the request assigned. Raise BedOccupied, BedUnavailable,
+    doctor in a care relationship (reason admission; self-assigned when doctors admit
+    patients they could not open under themselves) and the ward's nurses too (reason
+    ward), and mark the request assigned. Raise BedOccupied, BedUnavailable,
     PatientAlreadyAdmitted, RequestNotPending, WardRestricted, NotADoctor… Return the
     admission.
     """
@@ -288,10 +311,8 @@ def admission_create(
         request.admission = admission
         request.stamp(actor)
         request.save()
-    care_team_add(
-        patient=patient, user=attending_doctor, actor=actor, reason=AccessReason.ADMISSION
-    )
-    _grant_ward_access(patient, ward_nurses(bed.room.ward), actor)
+    _sync_admission_care(admission, actor)
+    _sync_stay_care(stay, actor, ward_nurses(bed.room.ward))
     return admission
 
 
@@ -299,8 +320,8 @@ def admission_create(
 def admission_transfer(*, admission, bed, reason, actor, at=None):
     """Move an admitted patient to another bed, with a reason: close the current stay and
     open the next in one transaction; the old bed goes to cleaning, the new one becomes
-    occupied. Nurses of the old ward lose their ward access and those of the new ward
-    gain it (when the ward changes). Return the new stay."""
+    occupied. The ward access of the old stay's nurses ends and that of the new ward's
+    nurses begins. Return the new stay."""
     admission = _lock_admission(admission)
     reason = (reason or "").strip()
     if not reason:
@@ -324,6 +345,7 @@ def admission_transfer(*, admission, bed, reason, actor, at=None):
     stay.ended_at = at
     stay.stamp(actor)
     stay.save()
+    _sync_stay_care(stay, actor)
     old_bed.transition_to(
         Bed.Status.CLEANING, actor=actor, reason=_("Patient transferred"), at=at, _stay=True
     )
@@ -336,16 +358,7 @@ def admission_transfer(*, admission, bed, reason, actor, at=None):
     )
     _save(new_stay, actor, BedOccupied)
     new_bed.transition_to(Bed.Status.OCCUPIED, actor=actor, reason=_("Transfer"), at=at, _stay=True)
-    old_ward, new_ward = old_bed.room.ward, new_bed.room.ward
-    if old_ward.pk != new_ward.pk:
-        new_nurses = ward_nurses(new_ward)
-        staying = {n.pk for n in new_nurses}
-        _withdraw_ward_access(
-            admission.patient,
-            [n for n in ward_nurses(old_ward) if n.pk not in staying],
-            actor,
-        )
-        _grant_ward_access(admission.patient, new_nurses, actor)
+    _sync_stay_care(new_stay, actor, ward_nurses(new_bed.room.ward))
     admission.stamp(actor)
     admission.save(update_fields=["updated_at", "updated_by"])
     return new_stay
@@ -354,8 +367,9 @@ def admission_transfer(*, admission, bed, reason, actor, at=None):
 @transaction.atomic
 def admission_order_discharge(*, admission, actor, at=None):
     """Record the doctor's order to discharge. The patient keeps the bed (it stays
-    occupied) until the discharge is completed."""
+    occupied) until the discharge is completed. Needs chart access (ChartAccessDenied)."""
     admission = _lock_admission(admission)
+    _check_chart_access(actor, admission.patient)
     at = _time(at, what=_("The discharge order"), not_before=admission.admitted_at)
     admission.transition_to(Admission.Status.DISCHARGE_ORDERED, actor=actor, at=at)
     admission.save()
@@ -364,8 +378,9 @@ def admission_order_discharge(*, admission, actor, at=None):
 
 @transaction.atomic
 def admission_discharge_order_cancel(*, admission, actor):
-    """Withdraw an ordered discharge: the patient stays admitted."""
+    """Withdraw an ordered discharge: the patient stays admitted. Needs chart access."""
     admission = _lock_admission(admission)
+    _check_chart_access(actor, admission.patient)
     admission.transition_to(Admission.Status.ADMITTED, actor=actor)
     admission.save()
     return admission
@@ -377,8 +392,11 @@ def admission_discharge(*, admission, disposition, summary, actor, discharged_at
     the bed to cleaning; withdraw the ward nurses' access. A deceased disposition records
     the death on the patient record. The summary becomes the signed discharge-summary
     note of the chart (`clinical.services.discharge_summary_record`), and the inpatient
-    encounter still running ends. Return the admission."""
+    encounter still running ends. The attending doctor keeps chart access for the
+    follow-up time; the ward nurses' access ends. Needs chart access (attending doctor,
+    care team or break-the-glass: ChartAccessDenied). Return the admission."""
     admission = _lock_admission(admission)
+    _check_chart_access(actor, admission.patient)
     if disposition not in Disposition.values:
         raise DomainError(_("Choose a disposition."), code="invalid_disposition")
     summary = (summary or "").strip()
@@ -399,11 +417,12 @@ def admission_discharge(*, admission, disposition, summary, actor, discharged_at
     stay.ended_at = at
     stay.stamp(actor)
     stay.save()
+    _sync_stay_care(stay, actor)
+    _sync_admission_care(admission, actor)
     bed = _lock_bed(stay.bed_id)
     bed.transition_to(
         Bed.Status.CLEANING, actor=actor, reason=_("Patient discharged"), at=at, _stay=True
     )
-    _withdraw_ward_access(admission.patient, ward_nurses(bed.room.ward), actor)
     if disposition == Disposition.DECEASED and not admission.patient.is_deceased:
         patient_record_death(
             patient=admission.patient, actor=actor, deceased_on=timezone.localdate(at)
@@ -541,11 +560,11 @@ def ward_room_create(*, ward, room_class, number, actor, beds=None):
     return room
 
 
-def current_patients_of(ward):
-    """Return the patients lying in `ward` now."""
-    return Patient.objects.filter(
-        admissions__stays__ended_at__isnull=True, admissions__stays__bed__room__ward=ward
-    ).distinct()
+def current_stays_in(ward):
+    """Return the current bed stays of `ward`, with their admission's patient."""
+    return BedStay.objects.filter(ended_at__isnull=True, bed__room__ward=ward).select_related(
+        "admission__patient", "bed__room__ward"
+    )
 
 
 @transaction.atomic
@@ -559,8 +578,8 @@ def ward_nurse_assign(*, ward, user, actor):
     if assignment is None:
         assignment = WardNurse(ward=ward, user=user)
         _save(assignment, actor, lambda: DomainError(_("This nurse is already assigned.")))
-    for patient in current_patients_of(ward):
-        care_team_add(patient=patient, user=user, actor=actor, reason=AccessReason.WARD)
+    for stay in current_stays_in(ward):
+        _sync_stay_care(stay, actor)
     return assignment
 
 
@@ -572,6 +591,6 @@ def ward_nurse_unassign(*, ward, user, actor):
     for assignment in assignments:
         assignment._history_user = actor
         assignment.delete()
-    for patient in current_patients_of(ward):
-        care_team_remove(patient=patient, user=user, actor=actor, reason=AccessReason.WARD)
+    for stay in current_stays_in(ward):
+        _sync_stay_care(stay, actor)
     return bool(assignments)

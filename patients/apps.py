@@ -8,7 +8,7 @@ class PatientsConfig(AppConfig):
 
     def ready(self):
         from ehr.core import chart, dashboard, demo, navigation
-        from patients import panels
+        from patients import panels, parameters  # noqa: F401 (defines the parameters)
         from patients.demo import seed_patients
 
         navigation.register(

@@ -1,6 +1,11 @@
-"""The patient record: identity, contacts, identifiers, the care team (object
-permissions), break-the-glass access, the chart access log and merges."""
+"""The patient record: identity, contacts, identifiers, the care team (explicit object
+permissions and windowed care relationships), break-the-glass access, the chart access
+log and merges."""
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
@@ -262,6 +267,154 @@ class PatientUserObjectPermission(TrackedModel, UserObjectPermissionBase):
         return self.expires_at is None or self.expires_at > (now or timezone.now())
 
 
+@dataclass(frozen=True)
+class CareWindow:
+    """The time in which one clinician may open a chart because of one piece of care
+    (an appointment, an encounter, an admission, a stay on a ward). `closes_at` None: open
+    until the care ends. Source models compute theirs (`care_windows()`)."""
+
+    user: object
+    reason: str
+    opens_at: datetime
+    closes_at: datetime | None = None
+
+    @classmethod
+    def of_care(cls, user, reason, *, starts, ends=None, prepare=False):
+        """Return the window of care that starts at `starts` (earlier by the
+        `chart_prep_hours` parameter when `prepare`) and ends at `ends`, plus the
+        `relationship_followup_days` parameter (`ends` None: open until the care ends)."""
+        opens_at = starts
+        if prepare:
+            opens_at -= timedelta(hours=parameters.get("chart_prep_hours"))
+        closes_at = None
+        if ends is not None:
+            closes_at = max(ends, opens_at) + timedelta(
+                days=parameters.get("relationship_followup_days")
+            )
+        return cls(user, reason, opens_at, closes_at)
+
+
+class CareRelationshipQuerySet(models.QuerySet):
+    def current(self, now=None):
+        """Return the relationships open at `now` (opened, not yet closed)."""
+        now = now or timezone.now()
+        return self.filter(opens_at__lte=now).filter(
+            models.Q(closes_at__isnull=True) | models.Q(closes_at__gt=now)
+        )
+
+    def to_review(self):
+        """Return the self-assigned relationships no privacy reviewer has looked at."""
+        return self.filter(self_assigned=True, reviewed_at__isnull=True)
+
+
+class CareRelationship(TrackedModel):
+    """A treatment relationship that opens a patient's chart to one clinician for a time
+    window, tied to its source (an appointment, encounter, admission or bed stay).
+
+    The source sets the window as its state changes (`patients.services.
+    care_relationships_sync`): an appointment opens the chart a little before it starts
+    and closes it some days after it is completed, a cancelled one closes it at once.
+    Expiry is enforced at every check. Rows are never deleted: they record who had
+    access, when and why. A relationship a clinician created for himself with a patient
+    he could not open otherwise is `self_assigned` and waits for a privacy review, as
+    break-the-glass does.
+    """
+
+    patient = models.ForeignKey(
+        Patient,
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="care_relationships",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("clinician"),
+        on_delete=models.PROTECT,
+        related_name="care_relationships",
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=AccessReason)
+    source_type = models.CharField(
+        _("source type"), max_length=100, help_text=_("Model label, e.g. scheduling.appointment.")
+    )
+    source_id = models.UUIDField(_("source id"))
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(
+        _("closes at"), null=True, blank=True, help_text=_("Empty: until the care ends.")
+    )
+    self_assigned = models.BooleanField(
+        _("self-assigned"),
+        default=False,
+        help_text=_(
+            "Created by the clinician himself for a patient whose chart he could not open."
+        ),
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_comment = models.TextField(_("review comment"), blank=True)
+
+    objects = CareRelationshipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("care relationship")
+        verbose_name_plural = _("care relationships")
+        constraints = [
+            # One relationship per clinician and piece of care: a state change of the
+            # source moves its window, it never adds a second grant.
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "user"],
+                name="carerelationship_one_per_source_and_user",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__isnull=True)
+                | models.Q(closes_at__gte=models.F("opens_at")),
+                name="carerelationship_closes_after_opening",
+            ),
+            # Explicit membership and break-the-glass are object permissions, not care.
+            models.CheckConstraint(
+                condition=models.Q(
+                    reason__in=[
+                        AccessReason.APPOINTMENT,
+                        AccessReason.ENCOUNTER,
+                        AccessReason.ADMISSION,
+                        AccessReason.WARD,
+                    ]
+                ),
+                name="carerelationship_reason_is_care",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "patient", "opens_at"], name="carerel_user_patient_idx"),
+            models.Index(fields=["patient", "opens_at"], name="carerel_patient_idx"),
+            models.Index(
+                fields=["-opens_at"],
+                condition=models.Q(self_assigned=True, reviewed_at__isnull=True),
+                name="carerel_to_review_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.patient_id} ({self.reason})"
+
+    def is_current(self, now=None):
+        """Return True while the relationship opens the chart."""
+        now = now or timezone.now()
+        return self.opens_at <= now and (self.closes_at is None or self.closes_at > now)
+
+    @property
+    def source(self):
+        """Return the record this relationship comes from, or None if it is gone."""
+        model = apps.get_model(self.source_type)
+        return model._base_manager.filter(pk=self.source_id).first()
+
+
 class PatientGroupObjectPermission(TrackedModel, GroupObjectPermissionBase):
     """A group's permission on one patient (guardian, direct foreign key)."""
 
@@ -358,6 +511,17 @@ class ChartAccess(TrackedModel):
     break_glass = models.ForeignKey(
         BreakGlassAccess,
         verbose_name=_("under break-the-glass"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="chart_accesses",
+    )
+    grant_reason = models.CharField(
+        _("access through"), max_length=20, choices=AccessReason, blank=True
+    )
+    care_relationship = models.ForeignKey(
+        CareRelationship,
+        verbose_name=_("under care relationship"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -1,7 +1,13 @@
 """Context for the patients app's chart tabs and home-page panels."""
 
 from patients.models import BreakGlassAccess
-from patients.selectors import can_manage_care_team, care_team_for, patients_on_care_team_of
+from patients.selectors import (
+    can_manage_care_team,
+    care_relationships_for,
+    care_relationships_to_review,
+    care_team_for,
+    patients_on_care_team_of,
+)
 
 HISTORY_PAGE = 50
 
@@ -59,6 +65,7 @@ def care_team_tab(request, patient):
     """The care team, with who may change it."""
     return {
         "members": list(care_team_for(patient)),
+        "relationships": list(care_relationships_for(patient)),
         "can_manage": can_manage_care_team(request.user, patient),
     }
 
@@ -75,8 +82,13 @@ def my_patients(request):
 
 
 def break_glass_queue(request):
-    """Break-the-glass accesses waiting for a privacy review."""
+    """Break-the-glass accesses and self-assigned care relationships waiting for a
+    privacy review."""
     pending = BreakGlassAccess.objects.filter(reviewed_at__isnull=True).select_related(
         "user", "patient"
     )
-    return {"pending": list(pending[:5]), "count": pending.count()}
+    return {
+        "pending": list(pending[:5]),
+        "count": pending.count(),
+        "self_assigned_count": care_relationships_to_review().count(),
+    }

@@ -17,6 +17,7 @@ from ehr.core import parameters
 from patients.models import (
     AccessReason,
     BreakGlassAccess,
+    CareRelationship,
     Patient,
     PatientUserObjectPermission,
     Sex,
@@ -64,33 +65,57 @@ class ChartAccessDecision:
     allowed: bool
     reason: str = ""  # an AccessReason value, or "" when refused
     break_glass: BreakGlassAccess | None = None
+    relationship: CareRelationship | None = None
 
     @property
     def via_break_glass(self):
         return self.break_glass is not None
 
+    @property
+    def self_assigned(self):
+        """Return True when access rests on a relationship the user gave himself."""
+        return self.relationship is not None and self.relationship.self_assigned
+
+    @property
+    def standing(self):
+        """Return True for access that needs no privacy review: an explicit membership or
+        a relationship someone else created (not break-the-glass, not self-assigned)."""
+        return self.allowed and not self.via_break_glass and not self.self_assigned
+
 
 def chart_access_for(user, patient, now=None):
     """Decide whether `user` may open the clinical content of `patient`.
 
-    Care-team permissions and break-the-glass grants count only until they expire (the
-    expiry is checked here, not left to a clean-up job).
+    In order: an explicit care-team membership; a care relationship open now (one
+    created by someone else before a self-assigned one); a break-the-glass grant.
+    Relationship windows and break-the-glass grants count only while they last (checked
+    here, not left to a clean-up job).
     """
     if not user.is_authenticated or not user.is_active or not user.is_hospital_staff:
         return ChartAccessDecision(False)
     now = now or timezone.now()
-    grants = PatientUserObjectPermission.objects.filter(
-        user=user,
-        content_object=patient,
-        permission__codename=VIEW_CHART,
-        permission__content_type__app_label="patients",
-    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-    grant = grants.order_by("expires_at").first()
-    if grant is None:
-        if user.is_superuser:
-            return ChartAccessDecision(True, AccessReason.EXPLICIT)
-        return ChartAccessDecision(False)
-    if grant.reason == AccessReason.BREAK_GLASS:
+    grant = (
+        PatientUserObjectPermission.objects.filter(
+            user=user,
+            content_object=patient,
+            permission__codename=VIEW_CHART,
+            permission__content_type__app_label="patients",
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("expires_at")
+        .first()
+    )
+    if grant is not None and grant.reason != AccessReason.BREAK_GLASS:
+        return ChartAccessDecision(True, grant.reason)
+    relationship = (
+        CareRelationship.objects.current(now)
+        .filter(user=user, patient=patient)
+        .order_by("self_assigned", "-opens_at")
+        .first()
+    )
+    if relationship is not None and (grant is None or not relationship.self_assigned):
+        return ChartAccessDecision(True, relationship.reason, relationship=relationship)
+    if grant is not None:
         # A grant moved by a merge keeps its audit record on the merged-away record.
         access = (
             BreakGlassAccess.objects.filter(
@@ -102,7 +127,9 @@ def chart_access_for(user, patient, now=None):
             .first()
         )
         return ChartAccessDecision(True, grant.reason, access)
-    return ChartAccessDecision(True, grant.reason)
+    if user.is_superuser:
+        return ChartAccessDecision(True, AccessReason.EXPLICIT)
+    return ChartAccessDecision(False)
 
 
 def chart_access_patient_ids(user, patient_ids, now=None):
@@ -135,7 +162,8 @@ def can_manage_care_team(user, patient):
 
 
 def care_team_for(patient, now=None):
-    """Return the current care-team permission rows of `patient`, with their users."""
+    """Return the current explicit care-team and break-the-glass permission rows of
+    `patient`, with their users (care relationships: `care_relationships_for`)."""
     now = now or timezone.now()
     return (
         PatientUserObjectPermission.objects.filter(
@@ -148,19 +176,36 @@ def care_team_for(patient, now=None):
     )
 
 
-def patients_on_care_team_of(user, now=None):
-    """Return the patients whose chart `user` may currently open."""
+def care_relationships_for(patient, now=None):
+    """Return the care relationships of `patient` open now or opening later, soonest
+    closing last, with their clinicians."""
     now = now or timezone.now()
     return (
-        Patient.objects.filter(
-            patientuserobjectpermission__user=user,
-            patientuserobjectpermission__permission__codename=VIEW_CHART,
-        )
-        .filter(
-            Q(patientuserobjectpermission__expires_at__isnull=True)
-            | Q(patientuserobjectpermission__expires_at__gt=now)
-        )
-        .distinct()
+        CareRelationship.objects.filter(patient=patient)
+        .filter(Q(closes_at__isnull=True) | Q(closes_at__gt=now))
+        .select_related("user", "created_by")
+        .order_by("opens_at", "user__last_name")
+    )
+
+
+def patients_on_care_team_of(user, now=None):
+    """Return the patients whose chart `user` may open now: explicit membership, a care
+    relationship open now, or break-the-glass."""
+    now = now or timezone.now()
+    granted = (
+        PatientUserObjectPermission.objects.filter(user=user, permission__codename=VIEW_CHART)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .values("content_object_id")
+    )
+    related = CareRelationship.objects.current(now).filter(user=user).values("patient_id")
+    return Patient.objects.filter(Q(pk__in=granted) | Q(pk__in=related))
+
+
+def care_relationships_to_review():
+    """Return the self-assigned care relationships waiting for a privacy review, newest
+    first, with clinician and patient."""
+    return (
+        CareRelationship.objects.to_review().select_related("user", "patient").order_by("-opens_at")
     )
 
 

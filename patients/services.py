@@ -4,6 +4,7 @@ deactivation and death, the care team, break-the-glass, the access log and merge
 from datetime import timedelta
 
 from django.apps import apps
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
@@ -27,6 +28,7 @@ from patients.exceptions import (
 from patients.models import (
     AccessReason,
     BreakGlassAccess,
+    CareRelationship,
     ChartAccess,
     EmergencyContact,
     Patient,
@@ -37,6 +39,8 @@ from patients.models import (
     luhn_check_digit,
 )
 from patients.selectors import VIEW_CHART, chart_access_for, duplicate_candidates, phonetic
+
+PRIVACY_REVIEW_PERMISSION = "patients.review_breakglassaccess"
 
 MRN_DIGITS = 7  # payload digits before the check digit
 
@@ -232,8 +236,12 @@ def patient_reactivate(*, patient, actor):
 
 @transaction.atomic
 def patient_record_death(*, patient, actor, deceased_on):
-    """Record that a patient died on `deceased_on`."""
+    """Record that a patient died on `deceased_on`. Only a clinician who may open the
+    chart (care team, a care relationship, break-the-glass) may: a death ends care,
+    appointments and reminders (ChartAccessDenied otherwise; a system job passes None)."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    if actor is not None and not chart_access_for(actor, patient).allowed:
+        raise ChartAccessDenied()
     if deceased_on > timezone.localdate():
         raise PatientInactive(_("The date of death cannot be in the future."))
     if deceased_on < patient.date_of_birth:
@@ -253,9 +261,12 @@ def _view_chart_permission():
 
 
 @transaction.atomic
-def care_team_add(*, patient, user, actor, reason=AccessReason.EXPLICIT):
-    """Put `user` on the patient's care team (idempotent; an expiring break-the-glass
-    grant becomes a permanent membership). Return the permission row."""
+def care_team_add(*, patient, user, actor):
+    """Put `user` on the patient's care team explicitly (idempotent; an expiring
+    break-the-glass grant becomes a permanent membership). Return the permission row.
+
+    Access that comes from care (appointments, encounters, admissions, wards) is not a
+    membership: it is a windowed `CareRelationship` (`care_relationships_sync`)."""
     if not user.is_active or not user.has_role(roles.DOCTOR, roles.NURSE):
         raise CareTeamRoleNotAllowed()
     permission = _view_chart_permission()
@@ -266,12 +277,12 @@ def care_team_add(*, patient, user, actor, reason=AccessReason.EXPLICIT):
     )
     if row is None:
         row = PatientUserObjectPermission(
-            user=user, permission=permission, content_object=patient, reason=reason
+            user=user, permission=permission, content_object=patient, reason=AccessReason.EXPLICIT
         )
     elif row.expires_at is None:
         return row
     else:
-        row.reason, row.expires_at = reason, None
+        row.reason, row.expires_at = AccessReason.EXPLICIT, None
     row.stamp(actor)
     try:
         with transaction.atomic():
@@ -284,20 +295,122 @@ def care_team_add(*, patient, user, actor, reason=AccessReason.EXPLICIT):
 
 
 @transaction.atomic
-def care_team_remove(*, patient, user, actor, reason=None):
-    """Take `user` off the patient's care team. With `reason`, only a membership held for
-    that reason is removed (a nurse leaving the ward keeps an explicit membership).
-    Return True if a membership was removed."""
-    rows = PatientUserObjectPermission.objects.filter(
-        user=user, content_object=patient, permission__codename=VIEW_CHART
+def care_team_remove(*, patient, user, actor):
+    """Take `user` off the patient's care team (explicit membership or break-the-glass
+    grant; care relationships end with their care). Return True if one was removed."""
+    rows = list(
+        PatientUserObjectPermission.objects.filter(
+            user=user, content_object=patient, permission__codename=VIEW_CHART
+        )
     )
-    if reason is not None:
-        rows = rows.filter(reason=reason)
-    rows = list(rows)
     for row in rows:
         row._history_user = actor
         row.delete()
     return bool(rows)
+
+
+def _privacy_reviewers():
+    return list(
+        ModelBackend().with_perm(
+            PRIVACY_REVIEW_PERMISSION, is_active=True, include_superusers=False
+        )
+    )
+
+
+def _notify_self_assigned(relationship, actor):
+    notification_send(
+        recipients=_privacy_reviewers(),
+        title=_("Self-assigned chart access to review"),
+        body=_(
+            "%(user)s gave himself access to the chart of %(patient)s through %(source)s, "
+            "from %(opens)s."
+        )
+        % {
+            "user": relationship.user.get_full_name(),
+            "patient": relationship.patient.display_mrn,
+            "source": relationship.get_reason_display().lower(),
+            "opens": timezone.localtime(relationship.opens_at).strftime("%Y-%m-%d %H:%M"),
+        },
+        url=reverse("patients:breakglass_review_list"),
+        level=Notification.Level.WARNING,
+        category="privacy",
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def care_relationships_sync(*, source, patient, windows, actor, at=None):
+    """Make the care relationships that `source` (an appointment, encounter, admission or
+    bed stay) gives on `patient` match `windows` (the source's `care_windows()`): open or
+    move the window of each clinician listed, and close at once those of clinicians no
+    longer listed (a cancelled source lists nobody). Return the relationships of
+    `windows`.
+
+    A clinician who creates a relationship for himself (`actor` is the clinician) with a
+    patient whose chart he could not open on standing grounds (explicit membership or a
+    relationship someone else created) gets it marked self-assigned, and the privacy
+    reviewers are told.
+    """
+    now = at or timezone.now()
+    source_type = source._meta.label_lower
+    existing = {
+        row.user_id: row
+        for row in CareRelationship.objects.select_for_update().filter(
+            source_type=source_type, source_id=source.pk
+        )
+    }
+    kept = []
+    for window in windows:
+        row = existing.pop(window.user.pk, None)
+        if row is None:
+            self_assigned = (
+                actor is not None
+                and actor.pk == window.user.pk
+                and not chart_access_for(actor, patient, now=now).standing
+            )
+            row = CareRelationship(
+                patient=patient,
+                user=window.user,
+                reason=window.reason,
+                source_type=source_type,
+                source_id=source.pk,
+                self_assigned=self_assigned,
+            )
+        elif (row.opens_at, row.closes_at, row.patient_id) == (
+            window.opens_at,
+            window.closes_at,
+            patient.pk,
+        ):
+            kept.append(row)
+            continue
+        is_new = row._state.adding
+        row.patient = patient
+        row.opens_at, row.closes_at = window.opens_at, window.closes_at
+        row.stamp(actor)
+        row.save()
+        if is_new and row.self_assigned:
+            _notify_self_assigned(row, actor)
+        kept.append(row)
+    for row in existing.values():  # clinicians the source no longer names
+        if row.closes_at is not None and row.closes_at <= now:
+            continue
+        row.closes_at = now
+        row.opens_at = min(row.opens_at, now)
+        row.stamp(actor)
+        row.save()
+    return kept
+
+
+@transaction.atomic
+def care_relationship_review(*, relationship, actor, comment):
+    """Mark a self-assigned care relationship reviewed, with the reviewer's comment."""
+    relationship = CareRelationship.objects.select_for_update().get(pk=relationship.pk)
+    relationship.reviewed_at = timezone.now()
+    relationship.reviewed_by = actor
+    relationship.review_comment = comment.strip()
+    relationship.stamp(actor)
+    relationship.save()
+    return relationship
 
 
 @transaction.atomic
@@ -334,13 +447,8 @@ def break_glass_open(*, patient, user, reason):
         row.reason, row.expires_at = AccessReason.BREAK_GLASS, expires
         row.stamp(user)
         row.save()
-    reviewers = list(
-        apps.get_model("accounts", "User").objects.filter(
-            groups__name=roles.ADMINISTRATOR, is_active=True
-        )
-    )
     notification_send(
-        recipients=reviewers,
+        recipients=_privacy_reviewers(),
         title=_("Break-the-glass access to review"),
         body=_("%(user)s opened the chart of %(patient)s: %(reason)s")
         % {"user": user.get_full_name(), "patient": patient.display_mrn, "reason": reason},
@@ -396,6 +504,8 @@ def chart_access_record(
         channel=channel,
         ip_address=client_address(request) if request is not None else None,
         break_glass=decision.break_glass if decision is not None else None,
+        grant_reason=decision.reason if decision is not None else "",
+        care_relationship=decision.relationship if decision is not None else None,
     )
     entry.stamp(user)
     entry.save()

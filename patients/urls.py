@@ -13,6 +13,16 @@ urlpatterns = [
         views.BreakGlassReviewView.as_view(),
         name="breakglass_review",
     ),
+    path(
+        "self-assigned/",
+        views.SelfAssignedReviewListView.as_view(),
+        name="self_assigned_review_list",
+    ),
+    path(
+        "self-assigned/<uuid:pk>/review/",
+        views.SelfAssignedReviewView.as_view(),
+        name="self_assigned_review",
+    ),
     path("access-log/", views.AccessLogView.as_view(), name="access_log"),
     path("merges/<uuid:pk>/undo/", views.PatientMergeUndoView.as_view(), name="patient_merge_undo"),
     path("<uuid:pk>/", views.PatientDetailView.as_view(), name="patient_detail"),

@@ -8,6 +8,7 @@ from django.db.models.functions import Upper
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView, TemplateView
@@ -19,11 +20,12 @@ from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import StaffViewMixin
 from patients import forms, services
 from patients.exceptions import ChartAccessDenied, PossibleDuplicatePatient
-from patients.models import BreakGlassAccess, ChartAccess, Patient, PatientMerge
+from patients.models import BreakGlassAccess, CareRelationship, ChartAccess, Patient, PatientMerge
 from patients.selectors import (
     AGE_GROUPS,
     age_filter,
     can_manage_care_team,
+    care_relationships_to_review,
     patient_get,
     patient_list_for_user,
     patient_search,
@@ -204,9 +206,13 @@ class PatientUpdateView(PatientScopeMixin, PatientFormMixin, View):
 
 
 class PatientStatusView(PatientScopeMixin, View):
-    """Deactivate, reactivate, or record the death of a patient (POST)."""
+    """Deactivate, reactivate (front desk: `change_patient`), or record the death of a
+    patient (POST; a clinician with chart access, checked by the service)."""
 
-    permission_required = "patients.change_patient"
+    def get_permission_required(self):
+        if self.kwargs.get("action") == "death":
+            return ("patients.view_patient",)
+        return ("patients.change_patient",)
 
     def post(self, request, pk, action):
         patient = self.get_patient()
@@ -303,6 +309,8 @@ class PatientChartView(PatientScopeMixin, TemplateView):
                 "tab_context": self.tab.context(self.request, patient) if self.tab.context else {},
                 "can_edit": self.request.user.has_perm("patients.change_patient"),
                 "can_merge": self.request.user.has_perm("patients.merge_patient"),
+                # Recording a death needs chart access (checked again by the service).
+                "can_record_death": allowed and not patient.is_deceased and patient.is_active,
                 "can_break_glass": (
                     not allowed and self.request.user.has_perm("patients.break_glass")
                 ),
@@ -415,6 +423,7 @@ class BreakGlassReviewListView(StaffViewMixin, RolePermissionRequiredMixin, List
         context = super().get_context_data(**kwargs)
         context["show_all"] = self.request.GET.get("show") == "all"
         context["review_form"] = forms.BreakGlassReviewForm()
+        context["self_assigned_pending"] = care_relationships_to_review().count()
         return context
 
 
@@ -436,6 +445,55 @@ class BreakGlassReviewView(StaffViewMixin, RolePermissionRequiredMixin, View):
         return redirect("patients:breakglass_review_list")
 
 
+class SelfAssignedReviewListView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
+    """The privacy review queue of care relationships clinicians gave themselves
+    (booking themselves, moving an appointment to themselves, admitting as attending)."""
+
+    permission_required = "patients.review_breakglassaccess"
+    template_name = "patients/self_assigned_review_list.html"
+    context_object_name = "relationships"
+    paginate_by = 25
+
+    def get_queryset(self):
+        if self.request.GET.get("show") == "all":
+            queryset = CareRelationship.objects.filter(self_assigned=True).select_related(
+                "user", "patient", "reviewed_by"
+            )
+        else:
+            queryset = care_relationships_to_review()
+        return queryset.order_by("-opens_at")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["show_all"] = self.request.GET.get("show") == "all"
+        context["review_form"] = forms.BreakGlassReviewForm()
+        context["break_glass_pending"] = BreakGlassAccess.objects.filter(
+            reviewed_at__isnull=True
+        ).count()
+        context["now"] = timezone.now()
+        return context
+
+
+class SelfAssignedReviewView(StaffViewMixin, RolePermissionRequiredMixin, View):
+    """Mark one self-assigned care relationship reviewed (POST comment)."""
+
+    permission_required = "patients.review_breakglassaccess"
+
+    def post(self, request, pk):
+        relationship = get_object_or_404(CareRelationship, pk=pk, self_assigned=True)
+        form = forms.BreakGlassReviewForm(request.POST)
+        if form.is_valid():
+            services.care_relationship_review(
+                relationship=relationship,
+                actor=request.user,
+                comment=form.cleaned_data["comment"],
+            )
+            messages.success(request, _("The access was marked reviewed."))
+        else:
+            messages.error(request, _("Write a review comment."))
+        return redirect("patients:self_assigned_review_list")
+
+
 class AccessLogView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
     """Who looked at which chart: by patient (?patient=<id>) or by user (?user=<id>)."""
 
@@ -445,7 +503,9 @@ class AccessLogView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        queryset = ChartAccess.objects.select_related("user", "patient", "break_glass")
+        queryset = ChartAccess.objects.select_related(
+            "user", "patient", "break_glass", "care_relationship"
+        )
         self.patient = self.user_filter = None
         if patient_id := self.request.GET.get("patient"):
             self.patient = patient_get(self.request.user, patient_id)
@@ -457,6 +517,8 @@ class AccessLogView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
             queryset = queryset.filter(user=self.user_filter)
         if self.request.GET.get("break_glass") == "yes":
             queryset = queryset.filter(break_glass__isnull=False)
+        if self.request.GET.get("self_assigned") == "yes":
+            queryset = queryset.filter(care_relationship__self_assigned=True)
         return queryset.order_by("-accessed_at")
 
     def get_context_data(self, **kwargs):

@@ -90,6 +90,19 @@ class ScheduleNotYours(DomainPermissionDenied):
         super().__init__(message or _("You may only change your own schedule."))
 
 
+class AppointmentNotYours(DomainPermissionDenied):
+    """Doctors change and cancel their own appointments; the front desk anyone's."""
+
+    def __init__(self, message=None):
+        super().__init__(
+            message
+            or _(
+                "This is another doctor's appointment: only that doctor or the front desk "
+                "may change or cancel it."
+            )
+        )
+
+
 class OfferNotOpen(Conflict):
     default_message = _("This waitlist offer has already been booked or withdrawn.")
     default_code = "offer_not_open"

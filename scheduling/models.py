@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import TrackedModel
+from patients.models import AccessReason, CareWindow
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
 
@@ -491,6 +492,28 @@ class Appointment(TrackedModel):
     @property
     def duration_minutes(self):
         return int((self.end - self.start).total_seconds() // 60)
+
+    def care_windows(self):
+        """Return the chart access this appointment gives its doctor: from the chart
+        preparation time before it starts until the follow-up time after it is completed
+        (or, while still open, after its planned end). A requested, cancelled or missed
+        appointment gives none."""
+        if self.status in (
+            self.Status.REQUESTED,
+            self.Status.CANCELLED,
+            self.Status.NO_SHOW,
+        ):
+            return []
+        ends = self.completed_at if self.status == self.Status.COMPLETED else None
+        return [
+            CareWindow.of_care(
+                self.doctor,
+                AccessReason.APPOINTMENT,
+                starts=self.start,
+                ends=max(ends or self.end, self.end),
+                prepare=True,
+            )
+        ]
 
     def allows(self, new_status):
         """Return True if the transition table allows a change to `new_status`."""

@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from accounts import roles
 from ehr.core import parameters
 from ehr.core.services import notification_send
-from patients.models import AccessReason
-from patients.services import care_team_add
+from patients.services import care_relationships_sync
 from scheduling.exceptions import (
     AppointmentClosed,
+    AppointmentNotYours,
     CancellationReasonRequired,
     DoctorDoubleBooked,
     InvalidAppointmentTime,
@@ -149,6 +149,37 @@ def can_override_availability(user):
     return user is not None and user.has_perm(OVERRIDE_PERMISSION)
 
 
+# Arrival marks that whoever receives patients may set on any appointment (nurses too).
+ARRIVAL_STATES = (AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW)
+
+
+def can_change_appointment(user, appointment, status=None):
+    """Return True if `user` may change `appointment` (or move it to `status`): its own
+    doctor, the front desk (`manage_any_schedule`) or a system job (None); arrival marks
+    (check-in, no-show) whoever holds `check_in_appointment`."""
+    if user is None:
+        return True
+    if user.pk == appointment.doctor_id or user.has_perm(MANAGE_ANY_SCHEDULE):
+        return True
+    return status in ARRIVAL_STATES and user.has_perm("scheduling.check_in_appointment")
+
+
+def _check_may_change(actor, appointment, status=None):
+    if not can_change_appointment(actor, appointment, status):
+        raise AppointmentNotYours()
+
+
+def _sync_care(appointment, actor):
+    """Give the doctor the chart access the appointment's state allows (and take it away
+    from a cancelled or missed one)."""
+    care_relationships_sync(
+        source=appointment,
+        patient=appointment.patient,
+        windows=appointment.care_windows(),
+        actor=actor,
+    )
+
+
 # --- Booking ----------------------------------------------------------------------------------
 
 
@@ -179,7 +210,9 @@ def appointment_book(
     with the override permission; the doctor and the room must be free (DoctorDoubleBooked,
     RoomDoubleBooked: 409); another appointment of the patient at the same time raises
     PatientAlreadyBooked unless `allow_patient_overlap` (the booker confirmed the
-    warning). The doctor joins the patient's care team (reason "appointment").
+    warning). The doctor gets a care relationship with the patient (reason
+    "appointment"), windowed around the appointment; a doctor booking himself with a
+    patient whose chart he could not open has it marked self-assigned for review.
 
     `_allow_past` and `_at` (when the booking was made) are for imports and demo data
     that record bookings made earlier.
@@ -245,8 +278,7 @@ def appointment_book(
     )
     _save_appointment(appointment, actor)
     _record_change(appointment, status, actor, now)
-    if status == AppointmentStatus.BOOKED:
-        care_team_add(patient=patient, user=doctor, actor=actor, reason=AccessReason.APPOINTMENT)
+    _sync_care(appointment, actor)
     return appointment
 
 
@@ -262,12 +294,15 @@ def _lock_appointment(appointment):
 def appointment_transition(*, appointment, status, actor, reason="", at=None):
     """Move `appointment` to `status` as the transition table allows and return it.
 
-    Cancelling needs a reason and offers the freed slot to the waitlist; a no-show who
-    arrives late is checked in only if the doctor's time is still free. Confirming a
-    requested appointment (requested → booked) puts the doctor on the care team.
+    Only the appointment's doctor or the front desk may (AppointmentNotYours, 403),
+    except for arrival marks. Cancelling needs a reason and offers the freed slot to the
+    waitlist; a no-show who arrives late is checked in only if the doctor's time is
+    still free. The doctor's chart access follows the new state: a booked appointment
+    opens it, a cancelled or missed one closes it at once.
     """
     appointment = _lock_appointment(appointment)
     status = AppointmentStatus(status)
+    _check_may_change(actor, appointment, status)
     reason = (reason or "").strip()
     if status == AppointmentStatus.CANCELLED and not reason:
         raise CancellationReasonRequired()
@@ -281,13 +316,7 @@ def appointment_transition(*, appointment, status, actor, reason="", at=None):
             exclude=appointment,
         )
     appointment.transition_to(status, actor=actor, reason=reason, at=at)
-    if status == AppointmentStatus.BOOKED:
-        care_team_add(
-            patient=appointment.patient,
-            user=appointment.doctor,
-            actor=actor,
-            reason=AccessReason.APPOINTMENT,
-        )
+    _sync_care(appointment, actor)
     if status == AppointmentStatus.CANCELLED:
         waitlist_offer_freed_slot(appointment=appointment, actor=actor)
     return appointment
@@ -350,8 +379,10 @@ def appointment_reschedule(
     the same rules as any booking. Return the new appointment.
 
     The whole move is one transaction: if the new time is refused, the original stays.
+    Only the appointment's doctor or the front desk may move it (AppointmentNotYours).
     """
     original = _lock_appointment(appointment)
+    _check_may_change(actor, original)
     if original.status not in RESCHEDULABLE:
         raise AppointmentClosed(
             _("A %(status)s appointment cannot be rescheduled.")
@@ -363,6 +394,7 @@ def appointment_reschedule(
         room = original.room
     note = (reason or "").strip() or _("Rescheduled")
     original.transition_to(AppointmentStatus.CANCELLED, actor=actor, reason=note)
+    _sync_care(original, actor)
     new = appointment_book(
         patient=original.patient,
         doctor=doctor,
@@ -393,8 +425,9 @@ EDITABLE_FIELDS = ("reason", "notes", "appointment_type")
 @transaction.atomic
 def appointment_update(*, appointment, actor, **fields):
     """Change the reason, notes or type of an open appointment (times move with
-    `appointment_reschedule`)."""
+    `appointment_reschedule`). Only its doctor or the front desk may."""
     appointment = _lock_appointment(appointment)
+    _check_may_change(actor, appointment)
     if appointment.is_closed:
         raise AppointmentClosed()
     for name, value in fields.items():

@@ -13,7 +13,7 @@ from clinical import services
 from clinical.exceptions import AppointmentNotCheckedIn, NotTheAppointmentDoctor
 from clinical.models import Encounter, EncounterClass, EncounterStatus
 from ehr.core.exceptions import InvalidTransition
-from patients.models import ChartAccess, PatientUserObjectPermission
+from patients.models import CareRelationship, ChartAccess
 from patients.services import break_glass_open
 from scheduling import services as scheduling_services
 from scheduling.models import AppointmentStatus
@@ -67,7 +67,7 @@ def test_starting_from_a_checked_in_appointment_opens_the_visit_and_starts_the_a
         "in_progress",
         doctor,
     )
-    assert PatientUserObjectPermission.objects.filter(content_object=patient, user=doctor).exists()
+    assert CareRelationship.objects.current().filter(patient=patient, user=doctor).exists()
 
 
 def test_starting_twice_returns_the_running_encounter(checked_in, doctor):

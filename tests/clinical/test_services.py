@@ -42,7 +42,7 @@ from clinical.models import (
 )
 from ehr.core.exceptions import InvalidTransition
 from patients.exceptions import ChartAccessDenied
-from patients.models import AccessReason, PatientUserObjectPermission
+from patients.models import AccessReason, CareRelationship
 from patients.selectors import chart_access_for
 from patients.services import break_glass_open
 
@@ -505,15 +505,24 @@ def test_starting_an_encounter_grants_care_team_access(stranger, doctor, make_us
     )
     assert encounter.status == EncounterStatus.IN_PROGRESS
     assert chart_access_for(colleague, stranger).allowed
-    grant = PatientUserObjectPermission.objects.get(user=colleague, content_object=stranger)
-    assert grant.reason == AccessReason.ENCOUNTER and grant.expires_at is None
+    relationship = CareRelationship.objects.get(user=colleague, patient=stranger)
+    assert relationship.reason == AccessReason.ENCOUNTER and relationship.closes_at is None
+    assert relationship.source_id == encounter.pk and not relationship.self_assigned
+    finished = services.encounter_finish(encounter=encounter, actor=doctor)
+    relationship.refresh_from_db()
+    assert relationship.closes_at == finished.ended_at + timedelta(days=30)
 
 
-def test_an_encounter_after_breaking_the_glass_makes_the_access_lasting(stranger, doctor):
+def test_an_encounter_after_breaking_the_glass_lasts_and_is_reviewed(stranger, doctor):
     break_glass_open(patient=stranger, user=doctor, reason="Collapsed in the waiting room")
-    services.encounter_start(patient=stranger, actor=doctor)
-    grant = PatientUserObjectPermission.objects.get(user=doctor, content_object=stranger)
-    assert grant.expires_at is None and grant.reason == AccessReason.ENCOUNTER
+    encounter = services.encounter_start(patient=stranger, actor=doctor)
+    relationship = CareRelationship.objects.get(user=doctor, patient=stranger)
+    assert relationship.closes_at is None and relationship.reason == AccessReason.ENCOUNTER
+    # Care begun under break-the-glass is self-assigned: the privacy reviewers see it.
+    assert relationship.self_assigned
+    services.encounter_cancel(encounter=encounter, actor=doctor, reason="Wrong patient")
+    relationship.refresh_from_db()
+    assert not relationship.is_current()
 
 
 def test_encounter_transitions_follow_the_table(patient, doctor):

@@ -18,7 +18,7 @@ from clinical.models import (
     SurgicalHistory,
     VitalSigns,
 )
-from patients.models import AccessReason, ChartAccess, PatientUserObjectPermission
+from patients.models import AccessReason, CareRelationship, ChartAccess
 from patients.services import break_glass_open
 from tests.factories.patients import on_care_team
 
@@ -197,7 +197,7 @@ def test_a_doctor_starts_finishes_an_encounter_and_joins_the_care_team(
     assert response.status_code == 302 and response.url == encounter.get_absolute_url()
     assert encounter.doctor == colleague and encounter.status == "in_progress"
     assert (
-        PatientUserObjectPermission.objects.get(user=colleague, content_object=stranger).reason
+        CareRelationship.objects.get(user=colleague, patient=stranger).reason
         == AccessReason.ENCOUNTER
     )
     client.post(reverse("clinical:encounter_finish", args=[encounter.pk]))

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 
 from inpatient.models import Bed, WardNurse, WardRoom
-from patients.models import AccessReason, PatientUserObjectPermission
+from patients.models import AccessReason
+from patients.selectors import chart_access_for
 from tests.factories.inpatient import RoomClassFactory, admit
 
 pytestmark = pytest.mark.django_db
@@ -100,8 +101,7 @@ def test_assigning_a_nurse_in_the_admin_gives_her_the_ward_patients(
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert WardNurse.objects.filter(ward=ward, user=nurse).exists()
-    grant = PatientUserObjectPermission.objects.get(content_object=patient, user=nurse)
-    assert grant.reason == AccessReason.WARD
+    assert chart_access_for(nurse, patient).reason == AccessReason.WARD
 
 
 def test_bed_states_are_read_only_in_the_admin(admin_client, bed):

@@ -26,7 +26,7 @@ from inpatient.exceptions import (
     WardRestricted,
 )
 from inpatient.models import Admission, AdmissionRequest, Bed, BedStatusChange, BedStay
-from patients.models import AccessReason, PatientUserObjectPermission
+from patients.models import AccessReason
 from patients.selectors import chart_access_for
 from tests.factories.inpatient import AdmissionRequestFactory, WardFactory, admit, beds_in
 from tests.factories.patients import PatientFactory
@@ -46,8 +46,9 @@ def put_in_state(bed, state):
 
 
 def grant_reason(patient, user):
-    row = PatientUserObjectPermission.objects.filter(content_object=patient, user=user).first()
-    return row.reason if row else None
+    """Return why `user` may open the chart of `patient` now, or None."""
+    decision = chart_access_for(user, patient)
+    return decision.reason if decision.allowed else None
 
 
 # --- The bed state machine --------------------------------------------------------------------
@@ -321,11 +322,14 @@ def test_transfer_into_an_occupied_bed_changes_nothing(beds, doctor, nurse):
 def test_transfer_is_one_transaction(beds, patient, doctor, nurse, monkeypatch):
     admission = admit(patient, beds[0], doctor)
 
-    def fail(*args, **kwargs):
-        raise RuntimeError("crash after the new stay was written")
+    sync = services._sync_stay_care
 
-    monkeypatch.setattr(services, "_grant_ward_access", fail)
-    monkeypatch.setattr(services, "ward_nurses", lambda ward: [])
+    def fail(stay, *args, **kwargs):
+        if stay.ended_at is None:
+            raise RuntimeError("crash after the new stay was written")
+        return sync(stay, *args, **kwargs)
+
+    monkeypatch.setattr(services, "_sync_stay_care", fail)
     other = WardFactory(name="Elsewhere")
     target = beds_in(other, 1)[0]
     with pytest.raises(RuntimeError):

@@ -238,20 +238,32 @@ def test_a_merged_record_is_not_reactivated_or_edited(receptionist, administrato
         services.patient_update(patient=duplicate, actor=administrator, first_name="X")
 
 
-def test_recording_a_death(receptionist):
+def test_recording_a_death(receptionist, doctor):
     patient = register(receptionist, date_of_birth=date(1950, 1, 1))
-    services.patient_record_death(patient=patient, actor=receptionist, deceased_on=date(2020, 6, 1))
+    services.care_team_add(patient=patient, user=doctor, actor=None)
+    services.patient_record_death(patient=patient, actor=doctor, deceased_on=date(2020, 6, 1))
     patient.refresh_from_db()
     assert patient.is_deceased
     assert patient.deceased_on == date(2020, 6, 1)
     assert patient.age() == 70  # age at death, not today
 
 
+def test_recording_a_death_needs_chart_access(receptionist, doctor):
+    patient = register(receptionist, date_of_birth=date(1950, 1, 1))
+    for outsider in (receptionist, doctor):
+        with pytest.raises(ChartAccessDenied):
+            services.patient_record_death(
+                patient=patient, actor=outsider, deceased_on=date(2020, 6, 1)
+            )
+    patient.refresh_from_db()
+    assert not patient.is_deceased
+
+
 def test_a_death_in_the_future_is_refused(receptionist):
     patient = register(receptionist)
     tomorrow = timezone.localdate() + timedelta(days=1)
     with pytest.raises(PatientInactive, match="future"):
-        services.patient_record_death(patient=patient, actor=receptionist, deceased_on=tomorrow)
+        services.patient_record_death(patient=patient, actor=None, deceased_on=tomorrow)
     patient.refresh_from_db()
     assert not patient.is_deceased
 
@@ -259,9 +271,7 @@ def test_a_death_in_the_future_is_refused(receptionist):
 def test_a_death_before_birth_is_refused(receptionist):
     patient = register(receptionist, date_of_birth=date(1990, 5, 5))
     with pytest.raises(PatientInactive, match="birth"):
-        services.patient_record_death(
-            patient=patient, actor=receptionist, deceased_on=date(1990, 5, 4)
-        )
+        services.patient_record_death(patient=patient, actor=None, deceased_on=date(1990, 5, 4))
     patient.refresh_from_db()
     assert not patient.is_deceased and patient.deceased_on is None
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import Notification
-from patients.models import AccessReason, PatientUserObjectPermission
+from patients.models import AccessReason, CareRelationship
 from scheduling import services
 from scheduling.exceptions import (
     AppointmentClosed,
@@ -71,10 +71,13 @@ def test_booking_takes_the_type_length_and_the_session_room(scheduled, patient, 
     assert list(appointment.status_changes.values_list("to_status", flat=True)) == [S.BOOKED]
 
 
-def test_booking_puts_the_doctor_on_the_care_team(scheduled, patient, receptionist):
-    book(patient, scheduled, at(1, 10), actor=receptionist)
-    grant = PatientUserObjectPermission.objects.get(user=scheduled, content_object=patient)
-    assert grant.reason == AccessReason.APPOINTMENT
+def test_booking_gives_the_doctor_a_windowed_care_relationship(scheduled, patient, receptionist):
+    appointment = book(patient, scheduled, at(1, 10), actor=receptionist)
+    relationship = CareRelationship.objects.get(user=scheduled, patient=patient)
+    assert relationship.reason == AccessReason.APPOINTMENT
+    assert relationship.source_id == appointment.pk and not relationship.self_assigned
+    assert relationship.opens_at == appointment.start - timedelta(hours=24)
+    assert relationship.closes_at == appointment.end + timedelta(days=30)
 
 
 def test_second_booking_of_same_slot_is_refused(scheduled, receptionist):
@@ -254,9 +257,9 @@ def test_late_no_show_is_checked_in_only_if_the_time_is_still_free(scheduled, re
 
 def test_requested_appointment_joins_the_care_team_when_booked(scheduled, patient, receptionist):
     requested = book(patient, scheduled, at(1, 10), actor=None, status=S.REQUESTED)
-    assert not PatientUserObjectPermission.objects.filter(user=scheduled).exists()
+    assert not CareRelationship.objects.filter(user=scheduled).exists()
     services.appointment_transition(appointment=requested, status=S.BOOKED, actor=receptionist)
-    assert PatientUserObjectPermission.objects.filter(user=scheduled).exists()
+    assert CareRelationship.objects.filter(user=scheduled, source_id=requested.pk).exists()
 
 
 # --- Rescheduling -----------------------------------------------------------------------------
