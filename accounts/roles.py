@@ -214,6 +214,7 @@ PERMISSIONS = {
         "patients.view_chartaccess",
         "patients.view_breakglassaccess",
         "patients.review_breakglassaccess",
+        "patients.view_carerelationship",
     ],
     DOCTOR: [
         *INPATIENT_DOCTOR,

@@ -5,6 +5,7 @@ from django.contrib import admin
 from ehr.core.admin import TrackedAdmin
 from patients.models import (
     BreakGlassAccess,
+    CareRelationship,
     ChartAccess,
     EmergencyContact,
     Patient,
@@ -65,6 +66,39 @@ class BreakGlassAccessAdmin(NoDeleteMixin, TrackedAdmin):
         return False
 
 
+@admin.register(CareRelationship)
+class CareRelationshipAdmin(NoDeleteMixin, TrackedAdmin):
+    """Care relationships are opened and closed by the care itself; the admin audits."""
+
+    list_display = (
+        "opens_at",
+        "closes_at",
+        "user",
+        "patient",
+        "reason",
+        "self_assigned",
+        "reviewed_at",
+    )
+    list_filter = ("reason", "self_assigned", "reviewed_at")
+    list_select_related = ("user", "patient")
+    readonly_fields = (
+        "patient",
+        "user",
+        "reason",
+        "source_type",
+        "source_id",
+        "opens_at",
+        "closes_at",
+        "self_assigned",
+        "reviewed_at",
+        "reviewed_by",
+        "review_comment",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(ChartAccess)
 class ChartAccessAdmin(NoDeleteMixin, TrackedAdmin):
     list_display = (
@@ -74,6 +108,7 @@ class ChartAccessAdmin(NoDeleteMixin, TrackedAdmin):
         "part",
         "channel",
         "ip_address",
+        "grant_reason",
         "break_glass",
     )
     list_filter = ("channel", "part")

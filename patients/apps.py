@@ -24,7 +24,7 @@ class PatientsConfig(AppConfig):
         navigation.register(
             navigation.NavItem(
                 "break_glass_review",
-                _("Break-glass review"),
+                _("Privacy review"),
                 "patients:breakglass_review_list",
                 icon="shield-exclamation",
                 roles=frozenset({"Administrator"}),

@@ -67,6 +67,19 @@ class BreakGlassReasonRequired(DomainError):
     default_code = "reason_required"
 
 
+class CareTeamSelfAdd(DomainPermissionDenied):
+    """A clinician tried to make himself a permanent care-team member."""
+
+    def __init__(self, message=None):
+        super().__init__(
+            message
+            or _(
+                "You cannot add yourself to a care team; a member of the team adds you if "
+                "you need lasting access."
+            )
+        )
+
+
 class CareTeamRoleNotAllowed(DomainError):
     """Only doctors and nurses are members of a care team."""
 

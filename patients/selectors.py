@@ -154,11 +154,11 @@ def chart_access_patient_ids(user, patient_ids, now=None):
 
 def can_manage_care_team(user, patient):
     """Return True if `user` may change the patient's care team: the role permission and
-    a membership of the team (emergency break-the-glass access does not count)."""
+    standing access to the chart (break-the-glass and self-assigned access do not
+    count)."""
     if not user.has_perm("patients.manage_care_team"):
         return False
-    decision = chart_access_for(user, patient)
-    return decision.allowed and not decision.via_break_glass
+    return chart_access_for(user, patient).standing
 
 
 def care_team_for(patient, now=None):

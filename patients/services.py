@@ -19,6 +19,7 @@ from patients.exceptions import (
     BreakGlassNotNeeded,
     BreakGlassReasonRequired,
     CareTeamRoleNotAllowed,
+    CareTeamSelfAdd,
     ChartAccessDenied,
     IdentifierInUse,
     MergeNotAllowed,
@@ -266,7 +267,10 @@ def care_team_add(*, patient, user, actor):
     break-the-glass grant becomes a permanent membership). Return the permission row.
 
     Access that comes from care (appointments, encounters, admissions, wards) is not a
-    membership: it is a windowed `CareRelationship` (`care_relationships_sync`)."""
+    membership: it is a windowed `CareRelationship` (`care_relationships_sync`). Nobody
+    adds himself (CareTeamSelfAdd): passing access never becomes a membership that way."""
+    if actor is not None and actor.pk == user.pk:
+        raise CareTeamSelfAdd()
     if not user.is_active or not user.has_role(roles.DOCTOR, roles.NURSE):
         raise CareTeamRoleNotAllowed()
     permission = _view_chart_permission()

@@ -19,7 +19,7 @@ from ehr.core.exceptions import DomainError
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import StaffViewMixin
 from patients import forms, services
-from patients.exceptions import ChartAccessDenied, PossibleDuplicatePatient
+from patients.exceptions import CareTeamSelfAdd, ChartAccessDenied, PossibleDuplicatePatient
 from patients.models import BreakGlassAccess, CareRelationship, ChartAccess, Patient, PatientMerge
 from patients.selectors import (
     AGE_GROUPS,
@@ -356,6 +356,8 @@ class CareTeamView(PatientScopeMixin, View):
                 messages.success(request, _("%(user)s joined the care team.") % {"user": user})
             except DomainError as exc:
                 messages.error(request, " ".join(exc.messages))
+            except CareTeamSelfAdd as exc:
+                messages.error(request, str(exc))
         else:
             messages.error(request, _("Choose a doctor or nurse."))
         return HttpResponseRedirect(target)

@@ -19,6 +19,7 @@ from patients.exceptions import (
     BreakGlassNotNeeded,
     BreakGlassReasonRequired,
     CareTeamRoleNotAllowed,
+    CareTeamSelfAdd,
     ChartAccessDenied,
     IdentifierInUse,
     MergeNotAllowed,
@@ -279,6 +280,26 @@ def test_a_death_before_birth_is_refused(receptionist):
 # --- Care team ----------------------------------------------------------------------------
 
 
+def test_nobody_adds_himself_to_the_care_team(doctor):
+    """Membership is permanent: a clinician with passing access (break-the-glass, a
+    self-assigned or windowed care relationship) cannot turn it into a membership."""
+    patient = PatientFactory()
+    services.break_glass_open(patient=patient, user=doctor, reason="Unconscious in ED")
+    with pytest.raises(CareTeamSelfAdd):
+        services.care_team_add(patient=patient, user=doctor, actor=doctor)
+    assert chart_access_for(doctor, patient).via_break_glass
+
+
+def test_a_self_assigned_relationship_does_not_let_one_manage_the_care_team(doctor, nurse):
+    from tests.factories.scheduling import at, book, weekly_schedule
+
+    weekly_schedule(doctor)
+    patient = PatientFactory()
+    book(patient, doctor, at(0, 23, 45), actor=doctor, override=True)
+    assert chart_access_for(doctor, patient).self_assigned
+    assert not can_manage_care_team(doctor, patient)
+
+
 def test_care_team_add_is_idempotent(doctor, administrator):
     patient = PatientFactory()
     first = services.care_team_add(patient=patient, user=doctor, actor=administrator)
@@ -289,10 +310,11 @@ def test_care_team_add_is_idempotent(doctor, administrator):
     assert chart_access_for(doctor, patient).allowed
 
 
-def test_care_team_add_turns_an_expiring_break_glass_grant_into_a_membership(doctor):
+def test_care_team_add_turns_an_expiring_break_glass_grant_into_a_membership(doctor, nurse):
     patient = PatientFactory()
+    services.care_team_add(patient=patient, user=nurse, actor=None)
     services.break_glass_open(patient=patient, user=doctor, reason="Unconscious in ED")
-    row = services.care_team_add(patient=patient, user=doctor, actor=doctor)
+    row = services.care_team_add(patient=patient, user=doctor, actor=nurse)
     row.refresh_from_db()
     assert row.expires_at is None
     assert row.reason == AccessReason.EXPLICIT
