@@ -223,7 +223,7 @@ def _simulate(wards, doctors, nurse, rng, now):
                 bed=bed,
                 patient=patient,
                 attending_doctor=doctor,
-                actor=doctor,
+                actor=nurse,  # the bed manager admits; the doctor is not self-assigned
                 reason=rng.choice(REASONS.get(ward.ward_type, REASONS[WardType.GENERAL])),
                 expected_discharge=timezone.localdate(at) + timedelta(days=rng.randint(2, 6)),
                 admitted_at=at,
@@ -297,7 +297,7 @@ def _simulate(wards, doctors, nurse, rng, now):
     return stats, pool, women, used
 
 
-def _top_up(wards, doctors, rng, now, pool, women, used):
+def _top_up(wards, doctors, nurse, rng, now, pool, women, used):
     """Make sure about a dozen patients lie in bed now, a few of them in the ICU and on
     the maternity ward."""
     medical, icu, maternity = (w for w, _share in wards)
@@ -322,7 +322,7 @@ def _top_up(wards, doctors, rng, now, pool, women, used):
                 bed=bed,
                 patient=patient,
                 attending_doctor=doctor,
-                actor=doctor,
+                actor=nurse,
                 admitted_at=_after(bed, now - timedelta(hours=rng.uniform(3, 40)), now),
                 reason=rng.choice(REASONS.get(ward.ward_type, REASONS[WardType.GENERAL])),
             )
@@ -416,7 +416,7 @@ def seed_inpatient(*, password, stdout=None, options=None):
         return f"{len(wards)} wards, {beds} beds (history already there)"
     rng = random.Random(40)  # noqa: S311 - demo data, reproducible on purpose
     stats, pool, women, used = _simulate(wards, doctors, nurse, rng, now)
-    _top_up(wards, doctors, rng, now, pool, women, used)
+    _top_up(wards, doctors, nurse, rng, now, pool, women, used)
     _beds_in_every_state(wards, nurse, rng, now)
     if not AdmissionRequest.objects.filter(status=AdmissionRequest.Status.PENDING).exists():
         _pending_requests(wards, doctors, rng, pool, women, used)

@@ -350,10 +350,12 @@ def care_relationships_sync(*, source, patient, windows, actor, at=None):
     longer listed (a cancelled source lists nobody). Return the relationships of
     `windows`.
 
-    A clinician who creates a relationship for himself (`actor` is the clinician) with a
-    patient whose chart he could not open on standing grounds (explicit membership or a
-    relationship someone else created) gets it marked self-assigned, and the privacy
-    reviewers are told.
+    A clinician who creates a relationship for himself (`actor` is the clinician: he
+    books himself, moves an appointment to himself, admits as attending doctor, starts an
+    encounter) with a patient whose chart he could not open on standing grounds (explicit
+    membership or a relationship someone else created) gets it marked self-assigned, and
+    the privacy reviewers are told. Ward access is never self-assigned: it follows the
+    ward assignments administrators make.
     """
     now = at or timezone.now()
     source_type = source._meta.label_lower
@@ -367,9 +369,12 @@ def care_relationships_sync(*, source, patient, windows, actor, at=None):
     for window in windows:
         row = existing.pop(window.user.pk, None)
         if row is None:
+            # Ward access comes from the ward assignment administrators make, not from
+            # the nurse who places a patient in a bed of her ward.
             self_assigned = (
                 actor is not None
                 and actor.pk == window.user.pk
+                and window.reason != AccessReason.WARD
                 and not chart_access_for(actor, patient, now=now).standing
             )
             row = CareRelationship(

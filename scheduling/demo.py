@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Specialty, User
 from ehr.core.models import Hospital
 from patients.models import Patient
+from patients.selectors import chart_access_for
 from scheduling import services
 from scheduling.exceptions import PatientAlreadyBooked
 from scheduling.models import (
@@ -222,6 +223,24 @@ def _extra_session_today(doctors, rooms, today):
             slot_minutes=slot,
             actor=doctor,
         )
+
+
+def _self_booking(doctor, patients, types, today):
+    """The second demo doctor books himself, after hours, with a patient he has never
+    seen: the privacy reviewers find it in their queue (self-assigned access)."""
+    stranger = next((p for p in patients if not chart_access_for(doctor, p).allowed), None)
+    if stranger is None:
+        return
+    services.appointment_book(
+        patient=stranger,
+        doctor=doctor,
+        start=_aware(today + timedelta(days=2), time(19, 0)),
+        appointment_type=types["follow-up"],
+        reason="Follow-up, booked by the doctor himself",
+        actor=doctor,
+        override=True,
+        allow_patient_overlap=True,
+    )
 
 
 def _aware(day, at):
@@ -619,6 +638,7 @@ def seed_scheduling(password, stdout, options):
             stdout.flush()
     _waitlist(doctors, types, waitlisted, today, reception)
     _free_a_slot(seeders[0], today)
+    _self_booking(doctors[-1], patients, types, today)
     offers = WaitlistOffer.objects.filter(state=WaitlistOffer.State.OPEN).count()
     appointments = Appointment.objects.filter(doctor__in=doctors)
     total = appointments.count()

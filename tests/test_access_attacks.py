@@ -222,6 +222,15 @@ def test_an_admission_by_the_ward_clerk_is_not_self_assigned(
     assert not CareRelationship.objects.get(source_id=admission.pk).self_assigned
 
 
+def test_a_nurse_admitting_into_her_own_ward_is_not_self_assigned(
+    treating, patient, ward_beds, nurse
+):
+    inpatient_services.ward_nurse_assign(ward=ward_beds[0].room.ward, user=nurse, actor=None)
+    admit(patient, ward_beds[0], treating, actor=nurse)
+    decision = chart_access_for(nurse, patient)
+    assert decision.reason == AccessReason.WARD and not decision.self_assigned
+
+
 def test_a_doctor_without_chart_access_cannot_order_or_complete_a_discharge(
     treating, doctor2, patient, ward_beds, receptionist, signed_in
 ):

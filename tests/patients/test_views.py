@@ -17,6 +17,7 @@ from ehr.core import chart
 from patients import panels, services
 from patients.models import (
     BreakGlassAccess,
+    CareRelationship,
     ChartAccess,
     Patient,
     PatientIdentifier,
@@ -24,6 +25,7 @@ from patients.models import (
 )
 from patients.selectors import chart_access_for
 from tests.factories.patients import PatientFactory, on_care_team
+from tests.factories.scheduling import at, book, weekly_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +107,7 @@ class World:
     duplicate: Patient
     merge: PatientMerge
     access: BreakGlassAccess
+    relationship: CareRelationship
 
 
 @pytest.fixture
@@ -119,8 +122,13 @@ def world(make_user):
     merged_away = PatientFactory(first_name="Merged", last_name="Away")
     merge = services.patient_merge(survivor=survivor, duplicate=merged_away, actor=boss)
     access = services.break_glass_open(patient=patient, user=other_nurse, reason="Code blue")
+    # A doctor outside the personas books himself with the patient: self-assigned.
+    other_doctor = make_user(roles.DOCTOR)
+    weekly_schedule(other_doctor)
+    appointment = book(patient, other_doctor, at(3, 10), actor=other_doctor)
+    relationship = CareRelationship.objects.get(source_id=appointment.pk, self_assigned=True)
     assert clerk  # kept for clarity: the world has its own registration clerk
-    return World(patient, duplicate, merge, access)
+    return World(patient, duplicate, merge, access, relationship)
 
 
 @dataclass(frozen=True)
@@ -261,6 +269,22 @@ CASES = [
         302,
         data=lambda w: {"comment": "Justified"},
         patient_url=lambda pk: reverse("patients:breakglass_review", args=[pk]),
+    ),
+    Case(
+        "self_assigned_review_list",
+        "get",
+        lambda w: reverse("patients:self_assigned_review_list"),
+        {"administrator"},
+        200,
+    ),
+    Case(
+        "self_assigned_review",
+        "post",
+        lambda w: reverse("patients:self_assigned_review", args=[w.relationship.pk]),
+        {"administrator"},
+        302,
+        data=lambda w: {"comment": "Covering a colleague"},
+        patient_url=lambda pk: reverse("patients:self_assigned_review", args=[pk]),
     ),
     Case("access_log", "get", lambda w: reverse("patients:access_log"), {"administrator"}, 200),
     Case(
