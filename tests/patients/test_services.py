@@ -318,7 +318,9 @@ def test_care_team_add_turns_an_expiring_break_glass_grant_into_a_membership(doc
     row.refresh_from_db()
     assert row.expires_at is None
     assert row.reason == AccessReason.EXPLICIT
-    assert PatientUserObjectPermission.objects.filter(content_object=patient, user=doctor).count() == 1
+    assert (
+        PatientUserObjectPermission.objects.filter(content_object=patient, user=doctor).count() == 1
+    )
     later = timezone.now() + timedelta(days=30)
     assert chart_access_for(doctor, patient, now=later).allowed
 
