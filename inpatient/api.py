@@ -30,6 +30,7 @@ from inpatient.selectors import (
     ward_list_for_user,
     ward_occupancy,
 )
+from patients.api import ClinicalReasonSerializerMixin
 from patients.selectors import chart_access_for, patient_get
 
 
@@ -119,15 +120,15 @@ class BedStaySerializer(serializers.Serializer):
     transfer_reason = serializers.CharField()
 
 
-class AdmissionSerializer(serializers.Serializer):
+class AdmissionSerializer(ClinicalReasonSerializerMixin, serializers.Serializer):
     """An admission. `ward` and `bed` say where the patient lies (or, once discharged,
-    lay last)."""
+    lay last). `reason` (for admission) is clinical: null without chart access,
+    `reason_recorded` says whether one was written."""
 
     id = serializers.UUIDField()
     patient = PatientRefSerializer()
     status = serializers.CharField()
     admitted_at = serializers.DateTimeField()
-    reason = serializers.CharField()
     expected_discharge = serializers.DateField(allow_null=True)
     admitting_doctor = serializers.UUIDField(source="admitting_doctor_id")
     attending_doctor = serializers.UUIDField(source="attending_doctor_id")

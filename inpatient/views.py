@@ -4,7 +4,9 @@ with its CSV export.
 
 Each view declares its role permission; objects come through the selectors (unknown or
 out of scope: 404). The board shows names, age, sex and the attending doctor (ADT,
-demographic level); clinical content stays in the chart.
+demographic level); clinical content stays in the chart. Reasons for admission (of
+requests and admissions) only users with chart access read
+(`clinical_reason_visibility`); others see "Reason recorded".
 """
 
 import csv
@@ -38,7 +40,7 @@ from inpatient.selectors import (
     current_stay_of,
     ward_list_for_user,
 )
-from patients.selectors import chart_access_for, patient_get
+from patients.selectors import chart_access_for, clinical_reason_visibility, patient_get
 
 
 class InpatientViewMixin(StaffViewMixin, RolePermissionRequiredMixin):
@@ -269,6 +271,7 @@ class AdmissionRequestListView(InpatientViewMixin, ListView):
         bed = None
         if bed_id := self.request.GET.get("bed"):
             bed = bed_get(user, bed_id)
+        context["requests"] = clinical_reason_visibility(user, context["requests"])
         context.update(
             filters=self.filters(),
             statuses=AdmissionRequest.Status.choices,
@@ -367,6 +370,7 @@ class AdmissionCreateView(InpatientViewMixin, View):
         preset_request = None
         if pk := get.get("admission_request"):
             preset_request = admission_request_get(user, pk)
+            clinical_reason_visibility(user, [preset_request])
         initial = {}
         if preset_request is not None:
             initial.update(
@@ -493,6 +497,7 @@ class AdmissionDetailView(AdmissionScopeMixin, TemplateView):
         admission = self.get_admission()
         user = self.request.user
         stays = list(admission.stays.select_related("bed__room__ward", "created_by"))
+        clinical_reason_visibility(user, [admission])
         context.update(
             admission=admission,
             patient=admission.patient,

@@ -8,7 +8,7 @@ import datetime
 import uuid
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Manager, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -38,6 +38,8 @@ from patients.models import (
 from patients.selectors import (
     can_manage_care_team,
     care_team_for,
+    clinical_reason_for,
+    clinical_reason_visibility,
     patient_get,
     patient_list_for_user,
     patient_search,
@@ -108,6 +110,52 @@ class AccessLogPermission(RolePermission):
 
 
 # --- Serializers ------------------------------------------------------------------------------
+
+
+def _requesting_user(context):
+    return getattr(context.get("request"), "user", None)
+
+
+class ClinicalReasonListSerializer(serializers.ListSerializer):
+    """A list of records with a clinical reason: which reasons the user may read is
+    decided for all rows at once (one query), not row by row."""
+
+    def to_representation(self, data):
+        rows = list(data.all() if isinstance(data, Manager) else data)
+        user = _requesting_user(self.context)
+        if user is not None and user.is_authenticated:
+            clinical_reason_visibility(user, rows)
+        return super().to_representation(rows)
+
+
+class ClinicalReasonSerializerMixin(serializers.Serializer):
+    """`reason` and `reason_recorded` for records with a free-text clinical reason
+    (appointments, admissions): the text only for users with chart access to the
+    patient (`patients.selectors.clinical_reason_visibility`), else null. Set
+    `reason_source` to the model attribute holding the text."""
+
+    reason_source = "reason"
+
+    reason = serializers.SerializerMethodField(
+        help_text="The free-text clinical reason; null unless the requesting user may "
+        "open the patient's chart (care team, ward, break-the-glass). See `reason_recorded`."
+    )
+    reason_recorded = serializers.SerializerMethodField(
+        help_text="Whether a reason was written (true even when `reason` is withheld)."
+    )
+
+    class Meta:
+        list_serializer_class = ClinicalReasonListSerializer
+
+    def get_reason(self, obj) -> str | None:
+        text = getattr(obj, self.reason_source) or ""
+        user = _requesting_user(self.context)
+        if user is None or not user.is_authenticated:
+            return None
+        return clinical_reason_for(user, obj, text)
+
+    def get_reason_recorded(self, obj) -> bool:
+        return bool(getattr(obj, self.reason_source))
 
 
 class E164PhoneNumberField(PhoneNumberField):

@@ -152,6 +152,30 @@ def chart_access_patient_ids(user, patient_ids, now=None):
     )
 
 
+def clinical_reason_visibility(user, rows, now=None):
+    """Mark which free-text clinical reasons `user` may read, and return `rows` as a list.
+
+    `rows` are records with a `patient_id` and a free-text clinical reason (appointment
+    and waitlist reasons, admission and admission-request reasons, chief complaints).
+    Each gets `reason_visible`: True only when `user` may open the patient's chart now.
+    Everyone else sees the record's type and a neutral "reason recorded"
+    (`partials/clinical_reason.html`). One query for all rows.
+    """
+    rows = list(rows)
+    allowed = chart_access_patient_ids(user, {row.patient_id for row in rows}, now=now)
+    for row in rows:
+        row.reason_visible = row.patient_id in allowed
+    return rows
+
+
+def clinical_reason_for(user, row, text):
+    """Return `text`, the free-text clinical reason of `row`, if `user` may read it (see
+    `clinical_reason_visibility`), else None; rows not marked yet are marked here."""
+    if not hasattr(row, "reason_visible"):
+        clinical_reason_visibility(user, [row])
+    return text if row.reason_visible else None
+
+
 def can_manage_care_team(user, patient):
     """Return True if `user` may change the patient's care team: the role permission and
     standing access to the chart (break-the-glass and self-assigned access do not

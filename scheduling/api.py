@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Specialty
 from ehr.core.api.permissions import RolePermission
+from patients.api import ClinicalReasonSerializerMixin
 from patients.selectors import patient_list_for_user
 from scheduling import services
 from scheduling.models import (
@@ -118,9 +119,11 @@ class NextSlotSerializer(SlotSerializer):
     room = serializers.UUIDField(source="room_id", allow_null=True)
 
 
-class AppointmentSerializer(serializers.Serializer):
+class AppointmentSerializer(ClinicalReasonSerializerMixin, serializers.Serializer):
     """An appointment. Ids are those other endpoints take: `patient` (GET
-    /api/v1/patients), `doctor` (GET /api/v1/doctors), `type` (an appointment type)."""
+    /api/v1/patients), `doctor` (GET /api/v1/doctors), `type` (an appointment type).
+    `reason` (for the visit) is clinical: null without chart access, `reason_recorded`
+    says whether one was written."""
 
     id = serializers.UUIDField()
     patient = serializers.UUIDField(source="patient_id")
@@ -137,7 +140,6 @@ class AppointmentSerializer(serializers.Serializer):
     end = OffsetDateTimeField()
     status = serializers.ChoiceField(choices=AppointmentStatus.choices)
     allowed_transitions = serializers.SerializerMethodField()
-    reason = serializers.CharField()
     notes = serializers.CharField()
     cancellation_reason = serializers.CharField()
     rescheduled_from = serializers.UUIDField(source="rescheduled_from_id", allow_null=True)

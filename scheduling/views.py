@@ -5,7 +5,9 @@ the doctor's day, doctors' schedules and exceptions, and the waitlist with its o
 
 Each view declares its role permission; objects come through the selectors (unknown:
 404). Every write goes through `scheduling.services`; their domain errors are shown as
-they are. Receptionists see names, times, type and reason (no clinical content).
+they are. Receptionists see names, times and type; the free-text reason for the visit
+only users with chart access read (`clinical_reason_visibility`), others "Reason
+recorded".
 """
 
 from datetime import timedelta
@@ -27,7 +29,12 @@ from django.views.generic import ListView, TemplateView
 from ehr.core.exceptions import DomainError, DomainPermissionDenied
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import StaffViewMixin
-from patients.selectors import patient_get, patient_list_for_user, patient_search
+from patients.selectors import (
+    clinical_reason_visibility,
+    patient_get,
+    patient_list_for_user,
+    patient_search,
+)
 from scheduling import forms, services
 from scheduling.exceptions import PatientAlreadyBooked, SeriesConflicts
 from scheduling.models import (
@@ -123,8 +130,10 @@ def allowed_actions(appointment, user, now=None):
 
 
 def annotate_actions(appointments, user):
-    """Attach `actions` (slugs) to each appointment of a list; return the list."""
+    """Attach `actions` (slugs) and `reason_visible` to each appointment of a list;
+    return the list."""
     now = timezone.now()
+    clinical_reason_visibility(user, appointments, now=now)
     for appointment in appointments:
         appointment.actions = allowed_actions(appointment, user, now)
     return appointments
@@ -1158,6 +1167,7 @@ class WaitlistView(SchedulingViewMixin, ListView):
                 .select_related("entry__patient", "doctor")
                 .order_by("start")[:20]
             )
+        context["entries"] = clinical_reason_visibility(user, context["entries"])
         context.update(
             filter_form=self.get_filter_form(),
             offers=offers,
@@ -1254,6 +1264,7 @@ class WaitlistOfferView(SchedulingViewMixin, TemplateView):
             .select_related("entry__patient", "entry__appointment_type")
             .order_by("-entry__priority", "entry__created_at")
         )
+        clinical_reason_visibility(self.request.user, [offer.entry])
         context.update(
             offer=offer,
             entry=offer.entry,

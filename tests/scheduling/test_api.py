@@ -498,7 +498,10 @@ def test_an_appointment_in_detail(api, nurse, appointment):
     response = api(nurse).get(url(appointment))
     assert response.status_code == 200
     data = response.json()
-    assert data["id"] == str(appointment.pk) and data["reason"] == "Cough"
+    assert data["id"] == str(appointment.pk)
+    # The reason for the visit is clinical: a nurse outside the care reads only that one
+    # was recorded (tests/test_reason_privacy.py).
+    assert data["reason"] is None and data["reason_recorded"] is True
     assert sorted(data["allowed_transitions"]) == [
         "cancelled",
         "checked_in",
@@ -567,7 +570,9 @@ def test_cancelling_by_patch_with_a_reason(api, receptionist, appointment, key):
     data = response.json()
     assert data["status"] == "cancelled" and data["cancellation_reason"] == "Patient called"
     assert data["cancelled_at"] is not None
-    assert data["reason"] == "Cough"  # the reason for the visit stays
+    appointment.refresh_from_db()
+    assert appointment.reason == "Cough"  # the reason for the visit stays
+    assert data["reason"] is None and data["reason_recorded"] is True  # not the front desk's
 
 
 def test_status_goes_alone(api, receptionist, appointment):
@@ -587,11 +592,11 @@ def test_reason_notes_and_type_change_in_place(api, receptionist, appointment, f
     assert response.status_code == 200
     data = response.json()
     assert data["id"] == str(appointment.pk)
-    assert (data["reason"], data["notes"], data["type_name"]) == (
-        "Fever",
-        "Interpreter needed",
-        "Follow-up",
-    )
+    assert (data["notes"], data["type_name"]) == ("Interpreter needed", "Follow-up")
+    # The front desk writes the reason but does not read it back (no chart access).
+    assert data["reason"] is None and data["reason_recorded"] is True
+    appointment.refresh_from_db()
+    assert appointment.reason == "Fever"
     assert data["rescheduled_from"] is None
 
 
@@ -604,7 +609,8 @@ def test_a_new_time_by_patch_reschedules_to_a_new_appointment(api, receptionist,
     assert data["id"] != str(appointment.pk)
     assert data["rescheduled_from"] == str(appointment.pk)
     assert parse(data["start"]) == at(2, 14) and parse(data["end"]) == at(2, 14, 15)
-    assert data["status"] == "booked" and data["reason"] == "Cough"
+    assert data["status"] == "booked" and data["reason_recorded"] is True
+    assert Appointment.objects.get(pk=data["id"]).reason == "Cough"
     appointment.refresh_from_db()
     assert appointment.status == "cancelled"
     assert appointment.cancellation_reason == "Rescheduled"
