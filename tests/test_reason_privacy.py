@@ -95,7 +95,7 @@ def test_reasons_are_visible_only_with_chart_access(
 # --- Scheduling pages -------------------------------------------------------------------------
 
 
-def test_reasons_visible_to_receptionists_on_the_appointment_page_are_hidden(
+def test_appointment_page_shows_the_reason_to_the_treating_doctor_only(
     appointment, receptionist, outsider, treating, signed_in
 ):
     url = reverse("scheduling:appointment_detail", args=[appointment.pk])
@@ -249,6 +249,85 @@ def test_schema_documents_the_withheld_reason(treating, api):
         assert properties["reason"]["nullable"] is True
         assert "chart" in properties["reason"]["description"]
         assert properties["reason_recorded"]["type"] == "boolean"
+
+
+# --- The front desk, everywhere -------------------------------------------------------------
+
+
+def test_reasons_visible_to_receptionists(patient, treating, receptionist, signed_in, api):
+    """Regression: a receptionist reads no clinical reason on any page or endpoint he
+    reaches (appointments, calendar, front desk, waitlist and offers, admission requests,
+    admissions, bed board, census, patient pages, notifications, dashboard, API)."""
+    appointment = book(patient, treating, at(2, 10), actor=receptionist, reason=SECRET)
+    entry = scheduling_services.waitlist_add(
+        patient=PatientFactory(),
+        appointment_type=appointment.appointment_type,
+        earliest=timezone.localdate(),
+        latest=timezone.localdate() + timedelta(days=30),
+        actor=receptionist,
+        doctor=treating,
+        reason=SECRET,
+    )
+    offer = WaitlistOffer(
+        entry=entry,
+        freed_by=appointment,
+        doctor=treating,
+        start=appointment.start,
+        end=appointment.end,
+    )
+    offer.stamp(receptionist)
+    offer.save()
+    requested = PatientFactory()
+    admission_request = inpatient_services.admission_request_create(
+        patient=requested, reason=SECRET, actor=treating
+    )
+    ward = WardFactory()
+    (bed,) = beds_in(ward, 1)
+    admission = admit(PatientFactory(), bed, treating, reason=SECRET)
+    day = timezone.localdate(appointment.start).isoformat()
+    start = timezone.localtime(appointment.start).replace(hour=0, minute=0)
+    calendar = {
+        "doctor": str(treating.pk),
+        "start": start.isoformat(),
+        "end": (start + timedelta(days=1)).isoformat(),
+    }
+    pages = [
+        reverse("core:home"),
+        reverse("core:notification_list"),
+        reverse("scheduling:day_list") + f"?date={day}",
+        reverse("scheduling:calendar_events")
+        + "?"
+        + "&".join(f"{k}={v}" for k, v in calendar.items()),
+        reverse("scheduling:appointment_detail", args=[appointment.pk]),
+        reverse("scheduling:waitlist"),
+        reverse("scheduling:waitlist_offer", args=[offer.pk]),
+        reverse("inpatient:admissionrequest_list"),
+        reverse("inpatient:admission_create") + f"?admission_request={admission_request.pk}",
+        reverse("inpatient:admission_list"),
+        reverse("inpatient:admission_detail", args=[admission.pk]),
+        reverse("inpatient:bed_board") + f"?ward={ward.pk}",
+        reverse("inpatient:bed_board") + f"?ward={ward.pk}&bed={bed.pk}",
+        reverse("inpatient:census"),
+        reverse("patients:patient_list") + "?q=Reason",
+        reverse("patients:patient_detail", args=[patient.pk]),
+        reverse("patients:patient_detail", args=[requested.pk]),
+    ]
+    client = signed_in(receptionist)
+    for url in pages:
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+        assert SECRET not in response.content.decode(), url
+    endpoints = [
+        "/api/v1/appointments",
+        f"/api/v1/appointments/{appointment.pk}",
+        "/api/v1/admissions",
+        f"/api/v1/admissions/{admission.pk}",
+        f"/api/v1/patients/{patient.pk}",
+    ]
+    for url in endpoints:
+        response = api(receptionist).get(url)
+        assert response.status_code == 200, url
+        assert SECRET not in response.content.decode(), url
 
 
 # --- Query counts -----------------------------------------------------------------------------
