@@ -17,6 +17,7 @@ from patients.selectors import clinical_reason_visibility
 from patients.services import care_team_add
 from scheduling import services as scheduling_services
 from scheduling.models import WaitlistOffer
+from tests.factories.clinical import EncounterFactory
 from tests.factories.inpatient import WardFactory, admit, beds_in
 from tests.factories.patients import PatientFactory
 from tests.factories.scheduling import AppointmentTypeFactory, at, book, weekly_schedule
@@ -249,6 +250,27 @@ def test_schema_documents_the_withheld_reason(treating, api):
         assert properties["reason"]["nullable"] is True
         assert "chart" in properties["reason"]["description"]
         assert properties["reason_recorded"]["type"] == "boolean"
+
+
+# --- Chief complaints ------------------------------------------------------------------------
+
+
+def test_chief_complaints_stay_behind_chart_access(
+    patient, treating, outsider, receptionist, signed_in, api
+):
+    """Encounters live in the chart: their chief complaint reaches only users with chart
+    access, on the chart's tab and in the API."""
+    EncounterFactory(patient=patient, doctor=treating, chief_complaint=SECRET)
+    tab = reverse("patients:patient_chart", args=[patient.pk, "encounters"])
+    for user in (receptionist, outsider):
+        response = signed_in(user).get(tab)
+        assert response.status_code in (403, 404) and SECRET not in response.content.decode()
+        listed = api(user).get("/api/v1/encounters")
+        assert SECRET not in listed.content.decode()
+        one = api(user).get("/api/v1/encounters", {"patient": str(patient.pk)})
+        assert one.status_code in (403, 404) and SECRET not in one.content.decode()
+    assert_shown(page(signed_in, treating, tab))
+    assert SECRET in api(treating).get("/api/v1/encounters").content.decode()
 
 
 # --- The front desk, everywhere -------------------------------------------------------------
