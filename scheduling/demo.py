@@ -14,6 +14,7 @@ When today falls on a weekend or holiday, the doctors hold an extra session toda
 the day lists always show a clinic in progress.
 """
 
+import itertools
 import random
 from datetime import date, datetime, time, timedelta
 
@@ -404,14 +405,15 @@ class _Seeder:
                 )
             # The others stay booked.
 
-    def future_day(self, availability, day):
+    def future_day(self, availability, day, *, soon):
+        """A day ahead: booked; in the next two working days (`soon`) most are confirmed."""
         for start, end in self.day_plan(availability, day):
             appointment = self.book(
                 start, end, booked_at=self.now - timedelta(days=self.rng.uniform(0.2, 12))
             )
             if appointment is None:
                 continue
-            if day - timezone.localdate(self.now) <= timedelta(days=2) and self.rng.random() < 0.6:
+            if soon and self.rng.random() < 0.6:
                 booked_at = appointment.booked_at
                 at = booked_at + (self.now - booked_at) * self.rng.uniform(0.3, 0.9)
                 self.move(appointment, AppointmentStatus.CONFIRMED, at)
@@ -438,10 +440,14 @@ def _specials(seeders, availability, days, today, types, portal_patient):
     pair. Booked before the ordinary appointments, so their slots are free."""
     house = seeders[0]
     next_week = [d for d in days if d > today + timedelta(days=1)]
-    # A weekly series of four blood pressure checks.
-    slot = _free_slot(house, availability, next_week[::-1])
-    if slot is not None:
-        patient = house.patient()
+    # A weekly series of four blood pressure checks, on a weekday whose next four weeks
+    # are free of holidays if there is one (the demo is seeded on any date).
+    patient = house.patient()
+    series = plan = None
+    for day in next_week[::-1]:
+        slot = _free_slot(house, availability, [day])
+        if slot is None:
+            continue
         series = {
             "patient": patient,
             "doctor": house.doctor,
@@ -452,9 +458,12 @@ def _specials(seeders, availability, days, today, types, portal_patient):
             "count": 4,
             "actor": house.reception,
         }
-        # A holiday or the doctor's leave may fall on an occurrence: skip it, as the
-        # booking page lets the receptionist do.
         plan = services.series_plan(**series)
+        if all(o.ok for o in plan):
+            break
+    if series is not None:
+        # Else a holiday or the doctor's leave falls on an occurrence: skip it, as the
+        # booking page lets the receptionist do.
         _series, booked = services.series_book(
             **series,
             appointment_type=types["follow-up"],
@@ -625,6 +634,11 @@ def seed_scheduling(password, stdout, options):
     ]
     availability, days = _working_days(doctors, today)
     _specials(seeders, availability, days, today, types, portal_patient)
+    # Confirmations come in for the next two working days (a weekend may lie between).
+    working = (
+        day for day in days if day > today and any(s.slots(availability, day) for s in seeders)
+    )
+    soon = list(itertools.islice(working, 2))
     for day in days:
         for seeder in seeders:
             if day < today:
@@ -632,7 +646,7 @@ def seed_scheduling(password, stdout, options):
             elif day == today:
                 seeder.today(availability, day, in_progress=seeder is seeders[0])
             else:
-                seeder.future_day(availability, day)
+                seeder.future_day(availability, day, soon=day in soon)
         if stdout is not None:
             stdout.write(".", ending="")  # one dot a day: the line of seed_demo's step
             stdout.flush()
