@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
+from accounts import lockout
+
 
 class AccountAdapter(DefaultAccountAdapter):
     """Send each kind of account to its own home, and keep staff sign-up closed: staff
@@ -31,6 +33,30 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         """Return False: accounts are provisioned by the hospital."""
         return False
+
+    # Failed sign-ins follow `accounts.lockout` (a growing lock per account, a limit per
+    # address and account) instead of allauth's fixed window, on the page and the API.
+
+    def pre_authenticate(self, request, **credentials):
+        """Refuse a sign-in while the account (or this address for it) is locked."""
+        if lockout.retry_after(request, credentials.get("email", "")):
+            raise self.validation_error("too_many_login_attempts")
+
+    def authenticate(self, request, **credentials):
+        """Authenticate, counting a failure against the account or clearing its count."""
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            lockout.record_success(request, credentials.get("email", ""))
+        return user
+
+    def authentication_failed(self, request, **credentials):
+        """Count the failure (which may lock the account and tell its owner)."""
+        lockout.record_failure(request, credentials.get("email", ""))
+
+    def _delete_login_attempts_cached_email(self, request, **credentials):
+        """After a password reset (which proves the mailbox), lift the account's lock."""
+        super()._delete_login_attempts_cached_email(request, **credentials)
+        lockout.record_success(request, credentials.get("email", ""))
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -1,13 +1,16 @@
 """Admin for users, roles, specialties and doctor profiles."""
 
+from allauth.mfa.models import Authenticator
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DoctorProfile, DoctorSpecialty, Specialty, User
+from accounts.services import user_mfa_reset
 from ehr.core.admin import MasterDataAdmin, TrackedAdmin
 
 
@@ -87,6 +90,60 @@ class UserAdmin(TrackedAdmin, DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         obj.mark_email_verified()  # accounts created by the hospital are trusted
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            obj.revoke_tokens()  # a deactivated account's API tokens die with it
+
+    @admin.action(
+        description=_("Reset two-factor authentication (the user enrols again)"),
+        permissions=["reset_mfa"],
+    )
+    def reset_mfa(self, request, queryset):
+        done = 0
+        for user in queryset:
+            try:
+                user_mfa_reset(user=user, actor=request.user)
+            except PermissionDenied as exc:
+                self.message_user(request, f"{user}: {exc}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                _("Two-factor authentication reset for %(count)d user(s); they were told.")
+                % {"count": done},
+                messages.SUCCESS,
+            )
+
+    def has_reset_mfa_permission(self, request):
+        return request.user.has_perm("accounts.reset_mfa")
+
+    actions = ["reset_mfa"]
+
+
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    """Second factors, read-only: who has which, since when, last used. The secrets are
+    never shown; removing one is the audited action "Reset two-factor authentication" on
+    the user."""
+
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type", "created_at", "last_used_at")
+    search_fields = ("user__email", "user__last_name")
+    list_select_related = ("user",)
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Specialty)

@@ -6,6 +6,7 @@ import uuid
 from allauth.account.adapter import get_adapter
 from allauth.core import context as allauth_context
 from allauth.core import ratelimit
+from allauth.mfa.base.internal import flows as mfa_flows
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
@@ -17,12 +18,14 @@ from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
-from accounts import roles
+from accounts import lockout, roles
 from accounts.models import Specialty, User
+from accounts.tokens import RefreshSerializer, tokens_for
 from ehr.core.api.permissions import IsHospitalStaff, IsSignedIn
+
+MFA_CODE_WINDOW = 300  # seconds: allauth's `login_failed` rate for codes is 5 per 300 s
 
 
 class LoginSerializer(serializers.Serializer):
@@ -41,7 +44,11 @@ TokenPair = inline_serializer(
 
 
 class LoginView(APIView):
-    """Exchange email and password (and a one-time code where MFA is on) for tokens."""
+    """Exchange email and password (and a one-time code where MFA is on) for tokens.
+
+    Wrong passwords count against the account as on the sign-in page (`accounts.lockout`);
+    wrong one-time or recovery codes count against the same per-user limit as the page's
+    code step (5 in 5 minutes). Either limit answers 429 with `Retry-After`."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -51,26 +58,26 @@ class LoginView(APIView):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        email = data["email"].lower()
         django_request = request._request
         with allauth_context.request_context(django_request):
             if not ratelimit.consume(django_request, action="login"):
-                return self._too_many()
+                return self._too_many(60)
             try:
                 user = get_adapter(django_request).authenticate(
-                    django_request, email=data["email"].lower(), password=data["password"]
+                    django_request, email=email, password=data["password"]
                 )
-            except ValidationError:  # allauth's per-account failed-login limit
-                return self._too_many()
-        if user is None or not user.is_active:
-            return Response(
-                {"detail": "Wrong email or password.", "code": "invalid_credentials"},
-                status=status.HTTP_401_UNAUTHORIZED,
-            )
-        mfa_answer = self._check_mfa(user, data.get("otp", ""))
+            except ValidationError:  # the account (or this address for it) is locked
+                return self._too_many(lockout.retry_after(django_request, email))
+            if user is None or not user.is_active:
+                return Response(
+                    {"detail": "Wrong email or password.", "code": "invalid_credentials"},
+                    status=status.HTTP_401_UNAUTHORIZED,
+                )
+            mfa_answer = self._check_mfa(user, data.get("otp", ""))
         if mfa_answer is not None:
             return mfa_answer
-        refresh = RefreshToken.for_user(user)
-        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+        return Response(tokens_for(user))
 
     def _check_mfa(self, user, code):
         authenticators = list(Authenticator.objects.filter(user=user))
@@ -88,13 +95,19 @@ class LoginView(APIView):
             return None
         code = code.strip().replace(" ", "")
         if code:
-            if TOTP(totp[0]).validate_code(code):
+            # The limit the sign-in page's code step uses: each code tried counts, a
+            # right one clears the count.
+            try:
+                clear_count = mfa_flows.check_rate_limit(user)
+            except ValidationError:
+                return self._too_many(MFA_CODE_WINDOW)
+            if TOTP(totp[0]).validate_code(code) or any(
+                RecoveryCodes(auth).validate_code(code)
+                for auth in authenticators
+                if auth.type == Authenticator.Type.RECOVERY_CODES
+            ):
+                clear_count()
                 return None
-            for auth in authenticators:
-                if auth.type == Authenticator.Type.RECOVERY_CODES and RecoveryCodes(
-                    auth
-                ).validate_code(code):
-                    return None
         return Response(
             {
                 "detail": "A valid one-time code (`otp`) is required for this account.",
@@ -103,17 +116,21 @@ class LoginView(APIView):
             status=status.HTTP_401_UNAUTHORIZED,
         )
 
-    def _too_many(self):
+    def _too_many(self, retry_after):
         return Response(
             {"detail": "Too many sign-in attempts. Try again later.", "code": "rate_limited"},
             status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(max(1, int(retry_after)))},
         )
 
 
 class RefreshView(TokenRefreshView):
-    """Exchange a refresh token for a new access token (and a new refresh token)."""
+    """Exchange a refresh token for a new access token (and a new refresh token). A token
+    revoked by a password, two-factor or account change, or older than the 12-hour
+    session limit, answers 401."""
 
     permission_classes = [AllowAny]
+    serializer_class = RefreshSerializer
 
 
 class LogoutView(TokenBlacklistView):

@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self):
+        from allauth.mfa import signals as mfa_signals
         from django.contrib.auth import models as auth_models
         from django.contrib.auth.signals import user_logged_in
 
@@ -18,6 +19,11 @@ class AccountsConfig(AppConfig):
         # row it would write on every sign-in.
         user_logged_in.disconnect(auth_models.update_last_login, dispatch_uid="update_last_login")
         user_logged_in.connect(_update_last_login, dispatch_uid="ehr_update_last_login")
+        # A new, removed or regenerated second factor revokes the user's API tokens.
+        for name in ("authenticator_added", "authenticator_removed", "authenticator_reset"):
+            getattr(mfa_signals, name).connect(
+                _revoke_tokens_on_mfa_change, dispatch_uid=f"ehr_revoke_tokens_on_{name}"
+            )
         demo.register(demo.Seeder("accounts", "Staff and portal accounts", seed_accounts, 20))
 
 
@@ -39,3 +45,7 @@ def _update_last_login(sender, user, **kwargs):
         update_last_login(sender, user, **kwargs)
     finally:
         del user.skip_history_when_saving
+
+
+def _revoke_tokens_on_mfa_change(sender, user, **kwargs):
+    user.revoke_tokens()

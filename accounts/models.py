@@ -6,7 +6,9 @@ from functools import cached_property
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
@@ -62,12 +64,18 @@ class User(AbstractBaseUser, PermissionsMixin, TrackedFields):
         help_text=_("Also send in-app notifications to this address."),
     )
     date_joined = models.DateTimeField(_("date joined"), auto_now_add=True)
+    token_generation = models.PositiveIntegerField(
+        _("token generation"),
+        default=0,
+        editable=False,
+        help_text=_("Raised to revoke every API token the user holds."),
+    )
 
     # The password hash and last sign-in time are kept out of the version history.
     # Role changes (groups) are versioned with the user, so "who made whom an
     # Administrator" has an answer.
     history = HistoricalRecords(
-        excluded_fields=["password", "last_login"],
+        excluded_fields=["password", "last_login", "token_generation"],
         m2m_fields=["groups"],
         get_user=history_user,
     )
@@ -85,6 +93,9 @@ class User(AbstractBaseUser, PermissionsMixin, TrackedFields):
         constraints = [
             # Email is the login and is compared case-insensitively by allauth.
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+        permissions = [
+            ("reset_mfa", _("Can reset another user's two-factor authentication")),
         ]
 
     def __str__(self):
@@ -130,6 +141,20 @@ class User(AbstractBaseUser, PermissionsMixin, TrackedFields):
     def requires_mfa(self):
         """Return True when this user's role requires a second factor."""
         return self.is_superuser or self.has_role(*roles.MFA_REQUIRED_ROLES)
+
+    def token_stamp(self):
+        """Return the digest API tokens carry (`accounts.tokens`): it changes with the
+        password and with `revoke_tokens`, which revokes every token issued before."""
+        return salted_hmac(
+            "ehr.accounts.tokens",
+            f"{self.password}|{self.token_generation}",
+            algorithm="sha256",
+        ).hexdigest()[:32]
+
+    def revoke_tokens(self):
+        """Revoke every API token (access and refresh) this user holds."""
+        User.objects.filter(pk=self.pk).update(token_generation=F("token_generation") + 1)
+        self.refresh_from_db(fields=["token_generation"])
 
     def mark_email_verified(self):
         """Record this user's email as verified and primary (hospital-provisioned)."""

@@ -201,8 +201,8 @@ PERMISSIONS = {
         "core.view_systemparameter",
         "core.change_systemparameter",
         "core.view_notification",
-        "mfa.view_authenticator",
-        "mfa.delete_authenticator",
+        "mfa.view_authenticator",  # read-only; removing one is accounts.reset_mfa, audited
+        "accounts.reset_mfa",
         "usersessions.view_usersession",
         "usersessions.delete_usersession",
         "account.view_emailaddress",

@@ -1,10 +1,18 @@
-"""Account writes: creating users with roles, assigning roles, editing one's profile."""
+"""Account writes: creating users with roles, assigning roles, editing one's profile,
+resetting a second factor."""
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
 
 from accounts import roles
 from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -61,6 +69,56 @@ def user_update_profile(*, user, actor, first_name, last_name, phone, email_noti
         ]
     )
     return user
+
+
+@transaction.atomic
+def user_mfa_reset(*, user, actor):
+    """Remove every second factor `user` has (authenticator app and recovery codes), so
+    that he enrols again at his next sign-in; revoke his API tokens; record who did it in
+    the user's history; and tell him by email and in the app.
+
+    Only a holder of `accounts.reset_mfa` may do it, and never on his own account (that
+    would let a stolen session remove the factor that protects it)."""
+    from allauth.mfa.models import Authenticator
+
+    from ehr.core.services import notification_send
+
+    if not actor.has_perm("accounts.reset_mfa"):
+        raise PermissionDenied("Resetting two-factor authentication needs accounts.reset_mfa.")
+    if actor.pk == user.pk:
+        raise PermissionDenied("Nobody resets his own two-factor authentication.")
+    removed, _ = Authenticator.objects.filter(user=user).delete()
+    user.revoke_tokens()
+    user._change_reason = f"Two-factor authentication reset by {actor.email}"
+    user.stamp(actor)
+    user.save(update_fields=["updated_by", "updated_at"])
+    logger.warning("Two-factor authentication of user %s reset by %s", user.pk, actor.pk)
+    notification_send(
+        recipients=[user],
+        title="Your two-factor authentication was reset",
+        body="An administrator removed your authenticator app and recovery codes. "
+        "You will set up a new authenticator at your next sign-in.",
+        category="accounts",
+        actor=actor,
+    )
+    if user.email and not user.email_notifications:  # opted-in users get it from the notice
+        transaction.on_commit(lambda: _mfa_reset_email(user, actor))
+    return removed
+
+
+def _mfa_reset_email(user, actor):
+    try:
+        send_mail(
+            "Your two-factor authentication was reset",
+            f"Hello {user.get_short_name() or user.email},\n\n"
+            f"{actor.get_full_name() or actor.email} removed the authenticator app and "
+            "recovery codes of your hospital account. You will set up a new authenticator "
+            "at your next sign-in. If you did not ask for this, tell the IT service desk.\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [user.email],
+        )
+    except Exception:  # the reset stands; the in-app notification was created
+        logger.exception("Could not email user %s about the two-factor reset", user.pk)
 
 
 @transaction.atomic

@@ -207,10 +207,13 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = False  # shared ward PCs: never "remember me"
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_RATE_LIMITS = {
-    # Hospital NAT puts a whole ward behind one address: keep the per-IP limits generous
-    # and rely on the per-account (`key`) limits, which stay at allauth's defaults.
-    "login": "60/m/ip",
-    "login_failed": "30/m/ip,5/300s/key",
+    # Hospital NAT puts a whole ward behind one address, so no limit counts an address on
+    # its own except a flood guard (five sign-in posts a second). Wrong passwords follow
+    # `accounts.lockout` (a growing lock per account, a limit per address and account);
+    # `login_failed` here is allauth's limit on one-time codes: 5 wrong codes per user in
+    # 5 minutes, on the sign-in page and the API alike.
+    "login": "300/m/ip",
+    "login_failed": "5/300s/key",
     "reset_password": "30/m/ip,5/m/key",
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -291,7 +294,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.tokens.StampedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["ehr.core.api.permissions.RolePermission"],
@@ -304,6 +307,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SIMPLE_JWT = {
+    # Tokens carry a stamp (revoked by password, MFA and account changes) and the sign-in
+    # time (a refresh chain ends at the 12-hour session limit): see accounts.tokens.
     "ACCESS_TOKEN_LIFETIME": __import__("datetime").timedelta(minutes=15),
     "REFRESH_TOKEN_LIFETIME": __import__("datetime").timedelta(hours=8),
     "ROTATE_REFRESH_TOKENS": True,
@@ -326,7 +331,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["ehr.core.api.permissions.IsHospitalStaff"],
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.tokens.StampedJWTAuthentication",
     ],
     # Several records have a "status"; name each choice set after its record.
     "ENUM_NAME_OVERRIDES": {
