@@ -16,6 +16,7 @@ import time
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
@@ -96,3 +97,9 @@ class RefreshSerializer(TokenRefreshSerializer):
         refresh.outstand()
         data["refresh"] = str(refresh)
         return data
+
+
+class StampedJWTScheme(SimpleJWTScheme):
+    """Document StampedJWTAuthentication in the OpenAPI schema as the bearer JWT it is."""
+
+    target_class = "accounts.tokens.StampedJWTAuthentication"
