@@ -7,12 +7,14 @@ import re
 import uuid
 
 import pytest
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import HttpResponse
 from django.test import override_settings
-from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
 
+from ehr import urls as site_urls
 from tests.factories.clinical import ClinicalNoteFactory, EncounterFactory
 from tests.factories.core import NotificationFactory
 from tests.factories.inpatient import BedFactory, admit
@@ -101,19 +103,18 @@ def test_brackets_inside_json_strings_do_not_count_as_nesting(api, receptionist,
 # --- 2. JSON errors under production settings ------------------------------------------------
 
 
+@login_not_required
 def _raise(request):
     raise RuntimeError("boom")
 
 
+@login_not_required
 def _bad_request(request):
-    from django.core.exceptions import BadRequest
-
     raise BadRequest("bad")
 
 
+@login_not_required
 def _forbidden(request):
-    from django.core.exceptions import PermissionDenied
-
     raise PermissionDenied
 
 
@@ -123,18 +124,17 @@ urlpatterns = [
     path("api/v1/test-forbidden", _forbidden),
     path("test-boom/", _raise),
     path("test-bad/", _bad_request),
-    path("", lambda request: HttpResponse("ok")),
+    path("", include(site_urls)),
 ]
+handler400 = site_urls.handler400
+handler403 = site_urls.handler403
+handler404 = site_urls.handler404
+handler500 = site_urls.handler500
 
 
 @pytest.fixture
 def error_urls():
-    """Django's handlers from ehr.urls, with views that fail in each way."""
-    from ehr import urls as site_urls
-
-    module = __import__(__name__, fromlist=["urlpatterns"])
-    for name in ("handler400", "handler403", "handler404", "handler500"):
-        setattr(module, name, getattr(site_urls, name))
+    """The site's URLs and error handlers, plus views that fail in each way."""
     with override_settings(ROOT_URLCONF=__name__, DEBUG=False):
         yield
 
