@@ -126,7 +126,8 @@ urlpatterns = [
     path("test-bad/", _bad_request),
     path("", include(site_urls)),
 ]
-handler400 = site_urls.handler400
+# The site's handlers (Django's own default where the site sets none).
+handler400 = getattr(site_urls, "handler400", "django.views.defaults.bad_request")
 handler403 = site_urls.handler403
 handler404 = site_urls.handler404
 handler500 = site_urls.handler500
@@ -223,15 +224,16 @@ def test_a_nul_byte_in_a_json_string_answers_400(api, receptionist, patient):
     body = json.dumps({"first_name": "Ada\x00"})  # sent as the escape \u0000
     assert "\\u0000" in body
     response = api(receptionist).patch(f"/api/v1/patients/{patient.pk}", body, content_type=JSON)
+    # Refused before the serializer, which would have answered with field errors.
     assert response.status_code == 400
-    patient.refresh_from_db()
-    assert "\x00" not in patient.first_name
+    assert response.json() == {"detail": "Bad request."}
 
 
 def test_a_nul_byte_in_a_json_key_answers_400(client):
-    body = '{"email\\u0000": "a@example.org", "password": "x"}'
+    body = '{"email": "a@example.org", "password": "x", "otp\\u0000": "1"}'
     response = client.post("/api/v1/auth/login", body, content_type=JSON)
     assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}
 
 
 def test_a_nul_byte_in_a_form_encoded_api_patch_answers_400(api, receptionist, patient):
