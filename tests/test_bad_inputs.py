@@ -268,6 +268,13 @@ def test_requests_without_nul_bytes_work_as_before(api, receptionist, patient):
     assert response.json()["first_name"] == "Ada"
 
 
+def test_a_json_body_over_the_upload_limit_answers_400(api, receptionist, patient):
+    body = json.dumps({"middle_name": "a" * (3 * 1024 * 1024)})
+    response = api(receptionist).patch(f"/api/v1/patients/{patient.pk}", body, content_type=JSON)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Bad request."}
+
+
 def test_binary_file_content_in_a_multipart_body_is_not_refused(signed_in, receptionist):
     # No page takes uploads yet; a file part with NUL bytes must still pass the check,
     # and the form fields beside it must still reach the view.
@@ -451,3 +458,16 @@ def test_options_on_every_api_endpoint_answers_200_or_405(client, request, objec
         answers[url] = response.status_code
     failing = {url: code for url, code in answers.items() if code not in {200, 405}}
     assert not failing, failing
+
+
+def test_options_lists_only_the_writes_the_role_permits(api, doctor, receptionist, patient):
+    url = f"/api/v1/patients/{patient.pk}/notes"
+    assert "POST" in api(doctor).options(url).json()["actions"]
+    answer = api(receptionist).options(url)
+    assert answer.status_code == 200
+    assert "actions" not in answer.json()  # no note fields for a role that cannot write one
+
+
+def test_options_stays_denied_to_portal_patients(api, portal_patient, patient):
+    for url in ("/api/v1/patients", f"/api/v1/patients/{patient.pk}/notes"):
+        assert api(portal_patient).options(url).status_code == 403

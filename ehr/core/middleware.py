@@ -67,7 +67,8 @@ def request_has_nul(request):
             for name, uploads in files.lists()
         )
     if _is_json(content_type):
-        # request.body is read once and kept: DRF parses the same bytes afterwards.
+        # request.body is read once and kept: DRF parses the same bytes afterwards. It
+        # refuses (400) a body over DATA_UPLOAD_MAX_MEMORY_SIZE, as Django does for forms.
         body = request.body
         return b"\x00" in body or JSON_NUL_ESCAPE.search(body) is not None
     return False

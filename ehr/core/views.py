@@ -173,6 +173,7 @@ def _is_api(request):
 
 
 def error_400(request, exception=None):
+    """Answer a bad request: JSON under /api/, else the 400 page."""
     if _is_api(request):
         return JsonResponse({"detail": "Bad request."}, status=400)
     # Like the 500 page, without a request context: a 400 may be raised before the
@@ -181,6 +182,7 @@ def error_400(request, exception=None):
 
 
 def error_403(request, exception=None):
+    """Answer a refusal: JSON under /api/, else the 403 page."""
     if _is_api(request):
         return JsonResponse(
             {"detail": "You do not have permission to perform this action."}, status=403
@@ -189,12 +191,14 @@ def error_403(request, exception=None):
 
 
 def error_404(request, exception=None):
+    """Answer an unknown address or object: JSON under /api/, else the 404 page."""
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "errors/404.html", status=404)
 
 
 def error_500(request):
+    """Answer a server error: JSON under /api/, else the 500 page."""
     if _is_api(request):
         return JsonResponse({"detail": "A server error occurred."}, status=500)
     # No request context: the failure may be the database the context processors use.
