@@ -6,6 +6,7 @@ from django.urls import include, path
 from accounts.views import StaffLoginView
 from ehr.core.views import HealthView, favicon
 
+handler400 = "ehr.core.views.error_400"
 handler403 = "ehr.core.views.error_403"
 handler404 = "ehr.core.views.error_404"
 handler500 = "ehr.core.views.error_500"

@@ -21,11 +21,11 @@ from phonenumber_field.phonenumber import PhoneNumber
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from accounts import roles
 from accounts.models import User
+from ehr.core.api.parsers import DepthLimitedJSONParser
 from ehr.core.api.permissions import RolePermission
 from patients import services
 from patients.exceptions import PossibleDuplicatePatient
@@ -169,17 +169,34 @@ class E164PhoneNumberField(PhoneNumberField):
         return str(value)
 
 
+class WholeItemsListSerializer(serializers.ListSerializer):
+    """A list that replaces the stored list: each item is validated whole, even in a
+    PATCH. (DRF lets a partial update skip the required fields of nested serializers
+    too, so `[{"name": "Ada"}]` would reach the service without its other keys.)"""
+
+    def run_child_validation(self, data):
+        child = self.child.__class__(data=data, context=self.context)
+        child.is_valid(raise_exception=True)
+        return child.validated_data
+
+
 class IdentifierSerializer(serializers.Serializer):
     # Not a ModelSerializer: its unique-together validator would refuse re-sending a
     # patient's own identifiers on update; the service enforces uniqueness (409).
     type = serializers.ChoiceField(choices=IdentifierType.choices)
     value = serializers.CharField(max_length=64)
 
+    class Meta:
+        list_serializer_class = WholeItemsListSerializer
+
 
 class EmergencyContactSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     relationship = serializers.CharField(max_length=50)
     phone = E164PhoneNumberField()
+
+    class Meta:
+        list_serializer_class = WholeItemsListSerializer
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -441,7 +458,7 @@ class PatientViewSet(
     serializer_class = PatientSerializer
     permission_classes = [PatientPermission]
     filter_backends = []  # the query parameters are validated in filter_queryset
-    parser_classes = [JSONParser]
+    parser_classes = [DepthLimitedJSONParser]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user

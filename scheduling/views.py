@@ -461,8 +461,10 @@ class AppointmentCreateView(SchedulingViewMixin, View):
         patient = patient_get(request.user, get["patient"]) if get.get("patient") else None
         if doctor:
             initial["doctor"] = doctor
-        if specialty := get.get("specialty"):
-            initial["specialty"] = specialty
+        # The specialty through the form's field: a malformed or unknown id is ignored.
+        picked = forms.SlotSearchForm({"specialty": get.get("specialty", "")})
+        if picked.is_valid() and picked.cleaned_data["specialty"]:
+            initial["specialty"] = picked.cleaned_data["specialty"]
         day = timezone.localdate(start) if start else None
         if day is None and get.get("date"):
             parsed = forms.parse_moment(get["date"])
@@ -560,27 +562,18 @@ class AppointmentCreateView(SchedulingViewMixin, View):
         return None
 
     def render(self, form, *, patient=None, status=200, **extra):
-        data = form.data if form.is_bound else {}
-        initial = form.initial
-
-        def value(name):
-            if form.is_bound:
-                return data.get(name) or None
-            item = initial.get(name)
-            return getattr(item, "pk", item)
-
-        doctor = _get_doctor(value("doctor"))
-        specialty = None
-        if value("specialty"):
-            specialty = form.fields["specialty"].queryset.filter(pk=value("specialty")).first()
-        type_id = value("appointment_type")
-        appointment_type = AppointmentType.objects.filter(pk=type_id).first() if type_id else None
-        day = _as_date(value("date"))
-        chosen_patient = patient
-        if chosen_patient is None and value("patient"):
-            chosen_patient = (
-                patient_list_for_user(self.request.user).filter(pk=value("patient")).first()
-            )
+        # What the form cleaned (or was given as initial objects), never the raw input: a
+        # malformed or unknown id is the field's error, not a query on the raw text.
+        values = getattr(form, "cleaned_data", {}) if form.is_bound else form.initial
+        doctor = values.get("doctor")
+        if form.is_bound and not form.data.get("doctor"):
+            doctor = None  # "any doctor": clean() took the doctor from the slot; list all
+        specialty = values.get("specialty")
+        appointment_type = values.get("appointment_type")
+        day = _as_date(values.get("date"))
+        chosen_patient = patient or values.get("patient")
+        slot = values.get("slot")
+        selected = _slot_value(*slot) if isinstance(slot, tuple) else (slot or "")
         context = {
             "form": form,
             "patient": chosen_patient,
@@ -601,7 +594,7 @@ class AppointmentCreateView(SchedulingViewMixin, View):
                 specialty=specialty,
                 day=day,
                 appointment_type=appointment_type,
-                selected=value("slot") or "",
+                selected=selected,
             ),
             **extra,
         }

@@ -1,10 +1,12 @@
-"""Request-wide safety rules: session timeouts, required MFA, and no caching of
-authenticated pages."""
+"""Request-wide safety rules: no NUL bytes in input, session timeouts, required MFA, and
+no caching of authenticated pages."""
 
+import re
 import time
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,6 +21,77 @@ BACKGROUND_HEADER = "HTTP_X_EHR_BACKGROUND"
 # Write the last-activity time at most this often, to spare a session write per request.
 ACTIVITY_RESOLUTION_SECONDS = 30
 ABSOLUTE_SESSION_SECONDS = 12 * 60 * 60
+
+
+NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The JSON escape of NUL, \u0000, not itself escaped: an even run of backslashes (each
+# pair one literal backslash) before it. "\\u0000" in a body is the text \u0000.
+JSON_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _form_data(request):
+    if request.method != "POST":
+        # Django parses form bodies of POST only; DRF parses those of PUT and PATCH too.
+        # Parse them here once, as for POST: Django keeps the result, and DRF takes a
+        # multipart body already read from request.POST and request.FILES.
+        method, request.method = request.method, "POST"
+        try:
+            request._load_post_and_files()
+        finally:
+            request.method = method
+    return request.POST, request.FILES
+
+
+def _is_json(content_type):
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def request_has_nul(request):
+    """Return whether `request` carries a NUL byte in its path, a query parameter, a form
+    field (urlencoded or multipart: names and values, and file names, never the contents
+    of files) or a JSON body (a raw NUL or the escape \\u0000, in keys or strings)."""
+
+    def in_fields(fields):
+        return any(
+            NUL in name or any(NUL in value for value in values) for name, values in fields.lists()
+        )
+
+    if NUL in request.path_info or in_fields(request.GET):
+        return True
+    content_type = request.content_type or ""
+    if content_type in FORM_TYPES:
+        fields, files = _form_data(request)
+        return in_fields(fields) or any(
+            NUL in name or any(NUL in (upload.name or "") for upload in uploads)
+            for name, uploads in files.lists()
+        )
+    if _is_json(content_type):
+        # request.body is read once and kept: DRF parses the same bytes afterwards. It
+        # refuses (400) a body over DATA_UPLOAD_MAX_MEMORY_SIZE, as Django does for forms.
+        body = request.body
+        return b"\x00" in body or JSON_NUL_ESCAPE.search(body) is not None
+    return False
+
+
+class RefuseNulBytesMiddleware:
+    """Refuse (400) any request with a NUL byte in a query parameter, a form field or a
+    JSON string, before a view, form or serializer sees it.
+
+    No field of the site takes one, and PostgreSQL cannot store NUL in text: a form or
+    an API write carrying one would fail in the database with a server error. Checked
+    here, once for every input, rather than field by field. Files uploaded in a
+    multipart body may hold NUL bytes: only the fields beside them are checked.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request_has_nul(request):
+            # Answered by the 400 handler: JSON under /api/, the 400 page elsewhere.
+            raise BadRequest("NUL byte in the request.")
+        return self.get_response(request)
 
 
 def account_kind(request):

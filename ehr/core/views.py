@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.cache import caches
 from django.db import connection
 from django.http import (
+    HttpResponseBadRequest,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
     HttpResponseServerError,
@@ -161,14 +162,44 @@ def favicon(request):
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
+# Django's error handlers. Under /api/ they answer JSON as DRF's own errors do ({"detail"}),
+# for what fails outside a DRF view: an unknown address, a request refused by a middleware
+# (a NUL byte, a malformed multipart body), an uncaught exception.
+API_PREFIX = "/api/"
+
+
+def _is_api(request):
+    return request.path.startswith(API_PREFIX)
+
+
+def error_400(request, exception=None):
+    """Answer a bad request: JSON under /api/, else the 400 page."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    # Like the 500 page, without a request context: a 400 may be raised before the
+    # session and the user are loaded (RefuseNulBytesMiddleware).
+    return HttpResponseBadRequest(loader.get_template("errors/400.html").render())
+
+
 def error_403(request, exception=None):
+    """Answer a refusal: JSON under /api/, else the 403 page."""
+    if _is_api(request):
+        return JsonResponse(
+            {"detail": "You do not have permission to perform this action."}, status=403
+        )
     return render(request, "errors/403.html", status=403)
 
 
 def error_404(request, exception=None):
+    """Answer an unknown address or object: JSON under /api/, else the 404 page."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "errors/404.html", status=404)
 
 
 def error_500(request):
+    """Answer a server error: JSON under /api/, else the 500 page."""
+    if _is_api(request):
+        return JsonResponse({"detail": "A server error occurred."}, status=500)
     # No request context: the failure may be the database the context processors use.
     return HttpResponseServerError(loader.get_template("errors/500.html").render())

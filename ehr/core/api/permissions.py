@@ -3,6 +3,24 @@
 from rest_framework.permissions import DjangoObjectPermissions, IsAuthenticated
 
 
+def is_staff_options_request(request):
+    """Return whether `request` is an OPTIONS request by a signed-in, active staff user.
+
+    Such a request passes the role gate of every endpoint (200, never 403 or 500): its
+    answer describes the endpoint, as the schema staff can read already does, and lists
+    only the writes the user's role permits (`ehr.core.api.metadata.EndpointMetadata`).
+    Portal patients and anonymous clients stay denied.
+    """
+    user = request.user
+    return (
+        request.method == "OPTIONS"
+        and user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.is_hospital_staff
+    )
+
+
 class RolePermission(DjangoObjectPermissions):
     """Require the role's model permission for the request's method, reads included, and
     the object permission on objects.
@@ -22,6 +40,9 @@ class RolePermission(DjangoObjectPermissions):
         "PATCH": ["%(app_label)s.change_%(model_name)s"],
         "DELETE": ["%(app_label)s.delete_%(model_name)s"],
     }
+
+    def has_permission(self, request, view):
+        return is_staff_options_request(request) or super().has_permission(request, view)
 
     def has_object_permission(self, request, view, obj):
         model_cls = view.get_queryset().model
