@@ -588,6 +588,13 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
         raise MergeNotAllowed(_("The surviving record must be active."))
     if duplicate.merged_into_id:
         raise MergeNotAllowed(_("This record was already merged."))
+    # Marked merged before anything moves: the signed-note trigger (clinical migration
+    # 0009) lets a signed note change patient only to the record its own was merged into.
+    was_active = duplicate.is_active
+    duplicate.is_active = False
+    duplicate.merged_into = survivor
+    duplicate.stamp(actor)
+    duplicate.save()
     moved = []
     for model, field in _patient_references():
         for obj in model._base_manager.filter(**{field: duplicate}):
@@ -617,11 +624,6 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
         duplicate.save()
         survivor.stamp(actor)
         survivor.save()
-    was_active = duplicate.is_active
-    duplicate.is_active = False
-    duplicate.merged_into = survivor
-    duplicate.stamp(actor)
-    duplicate.save()
     merge = PatientMerge(
         survivor=survivor,
         duplicate=duplicate,
@@ -642,6 +644,8 @@ def patient_merge_undo(*, merge, actor):
         raise MergeNotAllowed(_("This merge was already undone."))
     duplicate = Patient.objects.select_for_update().get(pk=merge.duplicate_id)
     survivor = Patient.objects.select_for_update().get(pk=merge.survivor_id)
+    # The records move back while the duplicate is still marked merged (the signed-note
+    # trigger allows that move only then); the mark goes last.
     for entry in merge.moved:
         if entry["model"] == "patients.Patient" and entry["field"] == "user":
             duplicate.user, survivor.user = survivor.user, None
