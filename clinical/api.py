@@ -43,6 +43,7 @@ from clinical.models import (
     NoteType,
     VitalSigns,
 )
+from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
 from patients.api import UserRefSerializer, require_chart_access
 from patients.models import Patient
 from patients.selectors import patient_get
@@ -215,7 +216,9 @@ class NoteCreateSerializer(NoteSerializer):
 
 
 class AddendumCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(help_text="The correction or completion.")
+    text = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, help_text="The correction or completion."
+    )
     status = SignStatusField()
 
 
@@ -297,7 +300,10 @@ class EncounterSerializer(serializers.ModelSerializer):
     )
     status = serializers.ChoiceField(choices=EncounterStatus.choices, required=False)
     cancel_reason = serializers.CharField(
-        required=False, allow_blank=True, help_text="Required to cancel."
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        help_text="Required to cancel.",
     )
     appointment = serializers.UUIDField(
         source="appointment_id",
