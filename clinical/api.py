@@ -44,6 +44,7 @@ from clinical.models import (
     VitalSigns,
 )
 from ehr.core.api.permissions import is_staff_options_request
+from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
 from patients.api import UserRefSerializer, require_chart_access
 from patients.models import Patient
 from patients.selectors import patient_get
@@ -218,7 +219,9 @@ class NoteCreateSerializer(NoteSerializer):
 
 
 class AddendumCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(help_text="The correction or completion.")
+    text = serializers.CharField(
+        max_length=NOTE_MAX_LENGTH, help_text="The correction or completion."
+    )
     status = SignStatusField()
 
 
@@ -300,7 +303,10 @@ class EncounterSerializer(serializers.ModelSerializer):
     )
     status = serializers.ChoiceField(choices=EncounterStatus.choices, required=False)
     cancel_reason = serializers.CharField(
-        required=False, allow_blank=True, help_text="Required to cancel."
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        help_text="Required to cancel.",
     )
     appointment = serializers.UUIDField(
         source="appointment_id",

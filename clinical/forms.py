@@ -21,6 +21,7 @@ from clinical.models import (
     VitalSigns,
 )
 from clinical.selectors import diagnosis_code_get, open_encounters
+from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
 
 
 class DateInput(forms.DateInput):
@@ -100,7 +101,9 @@ class EncounterStartForm(forms.Form):
 
 class EncounterCancelForm(forms.Form):
     cancel_reason = forms.CharField(
-        label=_("Why is it cancelled?"), widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Why is it cancelled?"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -177,10 +180,10 @@ class NoteForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if not any(
-            (data.get(f) or "").strip()
-            for f in ("subjective", "objective", "assessment", "plan", "text")
-        ):
+        sections = ("subjective", "objective", "assessment", "plan", "text")
+        if any(f in self.errors for f in sections):
+            return data  # a section was refused (too long): its error says enough
+        if not any((data.get(f) or "").strip() for f in sections):
             raise forms.ValidationError(_("Write the note: the SOAP fields or free text."))
         return data
 
@@ -192,6 +195,7 @@ class NoteForm(forms.ModelForm):
 class AddendumForm(forms.Form):
     text = forms.CharField(
         label=_("Addendum"),
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("The correction or completion; the signed note stays as it was."),
     )
@@ -200,6 +204,7 @@ class AddendumForm(forms.Form):
 class EnteredInErrorForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is it wrong?"),
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "E.g. “written in the wrong patient's chart”. The record is kept, hidden "
@@ -226,7 +231,10 @@ class ConditionForm(forms.Form):
     onset = forms.DateField(label=_("Onset"), required=False, widget=DateInput())
     is_primary = forms.BooleanField(label=_("Primary diagnosis of the encounter"), required=False)
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, patient, **kwargs):
@@ -256,7 +264,10 @@ class ConditionUpdateForm(forms.Form):
         help_text=_("Today if left empty when resolved."),
     )
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -291,6 +302,7 @@ class AllergyUpdateForm(forms.Form):
     status_reason = forms.CharField(
         label=_("Reason for the change"),
         required=False,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("E.g. “tolerated amoxicillin in 2024”."),
     )
@@ -321,5 +333,8 @@ class SocialHistoryForm(forms.Form):
         help_text=_("Who the patient lives with, housing, support at home."),
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from ehr.core.exceptions import InvalidTransition
-from ehr.core.models import TrackedModel
+from ehr.core.models import NOTE_MAX_LENGTH, BoundedTextField, TrackedModel
 from patients.models import AccessReason, CareWindow
 
 # --- Entered in error -------------------------------------------------------------------------
@@ -33,7 +33,7 @@ class EnteredInErrorFields(models.Model):
     the usual lists, with who marked it, when and why."""
 
     entered_in_error = models.BooleanField(_("entered in error"), default=False)
-    entered_in_error_reason = models.TextField(_("reason it was entered in error"), blank=True)
+    entered_in_error_reason = BoundedTextField(_("reason it was entered in error"), blank=True)
     entered_in_error_at = models.DateTimeField(
         _("marked entered in error at"), null=True, blank=True
     )
@@ -144,7 +144,7 @@ class Encounter(TrackedModel):
     )
     ended_at = models.DateTimeField(_("end"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
-    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    cancel_reason = BoundedTextField(_("reason for cancelling"), blank=True)
     chief_complaint = models.CharField(_("chief complaint"), max_length=500, blank=True)
     admission = models.ForeignKey(
         "inpatient.Admission",
@@ -540,11 +540,16 @@ class ClinicalNote(EnteredInErrorFields, TrackedModel):
     note_type = models.CharField(
         _("type"), max_length=20, choices=NoteType, default=NoteType.PROGRESS
     )
-    subjective = models.TextField(_("subjective"), blank=True)
-    objective = models.TextField(_("objective"), blank=True)
-    assessment = models.TextField(_("assessment"), blank=True)
-    plan = models.TextField(_("plan"), blank=True)
-    text = models.TextField(_("text"), blank=True, help_text=_("Free text, instead of SOAP."))
+    subjective = BoundedTextField(_("subjective"), blank=True, max_length=NOTE_MAX_LENGTH)
+    objective = BoundedTextField(_("objective"), blank=True, max_length=NOTE_MAX_LENGTH)
+    assessment = BoundedTextField(_("assessment"), blank=True, max_length=NOTE_MAX_LENGTH)
+    plan = BoundedTextField(_("plan"), blank=True, max_length=NOTE_MAX_LENGTH)
+    text = BoundedTextField(
+        _("text"),
+        blank=True,
+        help_text=_("Free text, instead of SOAP."),
+        max_length=NOTE_MAX_LENGTH,
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=NoteStatus, default=NoteStatus.DRAFT
     )
@@ -729,7 +734,7 @@ class Condition(EnteredInErrorFields, TrackedModel):
         related_name="diagnoses",
     )
     is_primary = models.BooleanField(_("primary diagnosis of the encounter"), default=False)
-    note = models.TextField(_("note"), blank=True)
+    note = BoundedTextField(_("note"), blank=True)
 
     class Meta(EnteredInErrorFields.Meta):
         ordering = ["-created_at"]
@@ -830,7 +835,7 @@ class Allergy(TrackedModel):
         choices=AllergyClinicalStatus,
         default=AllergyClinicalStatus.ACTIVE,
     )
-    status_reason = models.TextField(_("reason for the status"), blank=True)
+    status_reason = BoundedTextField(_("reason for the status"), blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -915,7 +920,7 @@ class SurgicalHistory(EnteredInErrorFields, TrackedModel):
     )
     procedure = models.CharField(_("procedure"), max_length=200)
     performed_on = models.DateField(_("date"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = BoundedTextField(_("notes"), blank=True)
 
     class Meta(EnteredInErrorFields.Meta):
         ordering = ["-performed_on", "-created_at"]
@@ -960,7 +965,7 @@ class FamilyHistory(EnteredInErrorFields, TrackedModel):
     age_at_onset = models.PositiveSmallIntegerField(
         _("age at onset"), null=True, blank=True, validators=[MaxValueValidator(130)]
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = BoundedTextField(_("notes"), blank=True)
 
     class Meta(EnteredInErrorFields.Meta):
         ordering = ["relationship", "created_at"]
@@ -1019,7 +1024,7 @@ class SocialHistory(TrackedModel):
         blank=True,
         help_text=_("Who the patient lives with, housing, support at home."),
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = BoundedTextField(_("notes"), blank=True)
 
     class Meta:
         verbose_name = _("social history")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ehr.core.exceptions import InvalidTransition
-from ehr.core.models import TrackedModel
+from ehr.core.models import NOTE_MAX_LENGTH, BoundedTextField, TrackedModel
 from inpatient.exceptions import BlockReasonRequired, ReservationExpiryRequired
 from patients.models import AccessReason, CareWindow
 
@@ -58,7 +58,7 @@ class Ward(TrackedModel):
         blank=True,
         help_text=_("Leave empty for a mixed ward."),
     )
-    description = models.TextField(_("description"), blank=True)
+    description = BoundedTextField(_("description"), blank=True)
     nurses = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("nurses"),
@@ -117,7 +117,7 @@ class RoomClass(TrackedModel):
     what a day in it costs."""
 
     name = models.CharField(_("name"), max_length=100, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = BoundedTextField(_("description"), blank=True)
     beds_per_room = models.PositiveSmallIntegerField(_("beds per room"), default=1)
     daily_rate = models.DecimalField(_("daily rate"), max_digits=10, decimal_places=2, default=0)
 
@@ -399,7 +399,7 @@ class AdmissionRequest(TrackedModel):
     priority = models.CharField(
         _("priority"), max_length=10, choices=Priority, default=Priority.ROUTINE
     )
-    reason = models.TextField(_("reason for admission"))
+    reason = BoundedTextField(_("reason for admission"))
     status = models.CharField(
         _("status"), max_length=10, choices=Status, default=Status.PENDING, editable=False
     )
@@ -489,7 +489,7 @@ class Admission(TrackedModel):
         related_name="admissions_attending",
     )
     admitted_at = models.DateTimeField(_("admitted at"), default=timezone.now)
-    reason = models.TextField(_("reason for admission"))
+    reason = BoundedTextField(_("reason for admission"))
     expected_discharge = models.DateField(_("expected discharge"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status, default=Status.ADMITTED, editable=False
@@ -517,7 +517,10 @@ class Admission(TrackedModel):
         related_name="+",
     )
     disposition = models.CharField(_("disposition"), max_length=30, choices=Disposition, blank=True)
-    discharge_summary = models.TextField(_("discharge summary"), blank=True)
+    # The text of the chart's discharge-summary note: a note's length.
+    discharge_summary = BoundedTextField(
+        _("discharge summary"), blank=True, max_length=NOTE_MAX_LENGTH
+    )
 
     class Meta:
         ordering = ["-admitted_at"]

@@ -16,7 +16,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from phonenumber_field.modelfields import PhoneNumberField
 
 from ehr.core import parameters
-from ehr.core.models import TrackedModel
+from ehr.core.models import BoundedTextField, TrackedModel
 
 
 class Sex(models.TextChoices):
@@ -357,7 +357,7 @@ class CareRelationship(TrackedModel):
         blank=True,
         related_name="+",
     )
-    review_comment = models.TextField(_("review comment"), blank=True)
+    review_comment = BoundedTextField(_("review comment"), blank=True)
 
     objects = CareRelationshipQuerySet.as_manager()
 
@@ -441,7 +441,7 @@ class BreakGlassAccess(TrackedModel):
         on_delete=models.PROTECT,
         related_name="break_glass_accesses",
     )
-    reason = models.TextField(_("reason"))
+    reason = BoundedTextField(_("reason"))
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
@@ -453,7 +453,7 @@ class BreakGlassAccess(TrackedModel):
         blank=True,
         related_name="+",
     )
-    review_comment = models.TextField(_("review comment"), blank=True)
+    review_comment = BoundedTextField(_("review comment"), blank=True)
 
     class Meta:
         ordering = ["-granted_at"]
@@ -551,7 +551,7 @@ class PatientMerge(TrackedModel):
     duplicate = models.ForeignKey(
         Patient, verbose_name=_("duplicate"), on_delete=models.PROTECT, related_name="+"
     )
-    reason = models.TextField(_("reason"), blank=True)
+    reason = BoundedTextField(_("reason"), blank=True)
     merged_at = models.DateTimeField(_("merged at"), default=timezone.now)
     moved = models.JSONField(
         _("what moved"),

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.apps import apps
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from ehr.core import parameters
+from ehr.core.exceptions import DomainError
 from ehr.core.models import Notification
 from ehr.core.services import notification_send
 from patients.exceptions import (
@@ -422,6 +424,19 @@ def care_relationship_review(*, relationship, actor, comment):
     return relationship
 
 
+def _check_length(model, **values):
+    """Raise DomainError with a field error for each value longer than `model`'s field
+    of that name takes (for the writes below, which save without full_clean)."""
+    errors = {}
+    for name, value in values.items():
+        try:
+            model._meta.get_field(name).run_validators(value)
+        except ValidationError as exc:
+            errors[name] = exc.error_list
+    if errors:
+        raise DomainError(errors)
+
+
 @transaction.atomic
 def break_glass_open(*, patient, user, reason):
     """Give `user` time-limited access to one chart outside their care team, for the
@@ -431,6 +446,7 @@ def break_glass_open(*, patient, user, reason):
     reason = (reason or "").strip()
     if not reason:
         raise BreakGlassReasonRequired()
+    _check_length(BreakGlassAccess, reason=reason)
     if chart_access_for(user, patient).allowed:
         raise BreakGlassNotNeeded()
     now = timezone.now()
@@ -579,6 +595,7 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
     to the survivor, deactivate the duplicate, and record exactly what moved."""
     if survivor.pk == duplicate.pk:
         raise MergeNotAllowed(_("A record cannot be merged into itself."))
+    _check_length(PatientMerge, reason=reason)
     locked = {
         p.pk: p
         for p in Patient.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])
@@ -588,6 +605,13 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
         raise MergeNotAllowed(_("The surviving record must be active."))
     if duplicate.merged_into_id:
         raise MergeNotAllowed(_("This record was already merged."))
+    # Marked merged before anything moves: the signed-note trigger (clinical migration
+    # 0009) lets a signed note change patient only to the record its own was merged into.
+    was_active = duplicate.is_active
+    duplicate.is_active = False
+    duplicate.merged_into = survivor
+    duplicate.stamp(actor)
+    duplicate.save()
     moved = []
     for model, field in _patient_references():
         for obj in model._base_manager.filter(**{field: duplicate}):
@@ -617,11 +641,6 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
         duplicate.save()
         survivor.stamp(actor)
         survivor.save()
-    was_active = duplicate.is_active
-    duplicate.is_active = False
-    duplicate.merged_into = survivor
-    duplicate.stamp(actor)
-    duplicate.save()
     merge = PatientMerge(
         survivor=survivor,
         duplicate=duplicate,
@@ -642,6 +661,8 @@ def patient_merge_undo(*, merge, actor):
         raise MergeNotAllowed(_("This merge was already undone."))
     duplicate = Patient.objects.select_for_update().get(pk=merge.duplicate_id)
     survivor = Patient.objects.select_for_update().get(pk=merge.survivor_id)
+    # The records move back while the duplicate is still marked merged (the signed-note
+    # trigger allows that move only then); the mark goes last.
     for entry in merge.moved:
         if entry["model"] == "patients.Patient" and entry["field"] == "user":
             duplicate.user, survivor.user = survivor.user, None

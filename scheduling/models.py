@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ehr.core.exceptions import InvalidTransition
-from ehr.core.models import TrackedModel
+from ehr.core.models import BoundedTextField, TrackedModel
 from patients.models import AccessReason, CareWindow
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
@@ -98,7 +98,7 @@ class AppointmentType(TrackedModel):
         _("colour"), max_length=7, default="#0d6efd", validators=[colour_validator]
     )
     is_active = models.BooleanField(_("active"), default=True)
-    description = models.TextField(_("description"), blank=True)
+    description = BoundedTextField(_("description"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -408,7 +408,7 @@ class Appointment(TrackedModel):
         _("status"), max_length=12, choices=Status, default=Status.BOOKED, editable=False
     )
     reason = models.CharField(_("reason for visit"), max_length=255, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = BoundedTextField(_("notes"), blank=True)
     cancellation_reason = models.CharField(
         _("cancellation reason"), max_length=255, blank=True, editable=False
     )
@@ -690,7 +690,7 @@ class WaitlistEntry(TrackedModel):
         _("state"), max_length=10, choices=State, default=State.WAITING, editable=False
     )
     reason = models.CharField(_("reason for visit"), max_length=255, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = BoundedTextField(_("notes"), blank=True)
     appointment = models.ForeignKey(
         Appointment,
         verbose_name=_("booked appointment"),

@@ -1,9 +1,11 @@
 """Shared fixtures: one persona per role, signed-in clients, clean caches."""
 
 import os
+from importlib import import_module
 
 import pytest
 from django.core.cache import caches
+from django.core.management import call_command
 from faker import Faker
 
 from accounts import roles
@@ -31,6 +33,38 @@ def _clean_state():
     parameters.invalidate()
     yield
     parameters.invalidate()
+
+
+def _is_transactional(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+@pytest.fixture(autouse=True)
+def _signed_notes_flushable(request, django_db_blocker):
+    """Let a transactional test on SQLite end with signed notes in the database.
+
+    Its teardown empties every table with DELETE (PostgreSQL's uses TRUNCATE, which fires
+    no row trigger), and the signed-note trigger (clinical migration 0009) refuses to
+    delete a signed note. So, just before that flush, this fixture drops the DELETE
+    trigger, empties the tables itself and puts the trigger back, in one transaction:
+    the trigger is never missing while a test runs, and production code has no switch
+    to turn it off (a session flag would be one more way around it)."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "sqlite" or not _is_transactional(request):
+        yield
+        return
+    # Set up the test database first, so that this teardown runs before its flush.
+    request.getfixturevalue("transactional_db")
+    yield
+    trigger = import_module("clinical.migrations.0009_signed_note_undeletable_stays_with_patient")
+    with django_db_blocker.unblock(), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER IF EXISTS {trigger.SQLITE_DELETE_TRIGGER}")
+        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+        cursor.execute(trigger.SQLITE_CREATE_DELETE)
 
 
 @pytest.fixture

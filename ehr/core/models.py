@@ -4,6 +4,7 @@ system parameters and in-app notifications."""
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,28 @@ def history_user(instance, request, **kwargs):
     if user is not None and user.is_authenticated:
         return user
     return None
+
+
+# The longest text a field takes: a clinical note's section (or a discharge summary), and
+# any other free text (reasons, comments, descriptions, addresses). A paste of a whole
+# record or a script sending megabytes is refused with a field error instead of being
+# stored and shown on every chart page.
+NOTE_MAX_LENGTH = 50_000
+TEXT_MAX_LENGTH = 2_000
+
+
+class BoundedTextField(models.TextField):
+    """A TextField whose `max_length` (TEXT_MAX_LENGTH unless given) holds everywhere:
+    in forms (as for any TextField), and in model validation and DRF model serializers
+    through a MaxLengthValidator, as CharField adds one. The column stays plain text."""
+
+    # A new maximum changes no column: without this, SQLite would rebuild the table,
+    # which drops its triggers (the signed-note ones on clinical notes).
+    non_db_attrs = (*models.TextField.non_db_attrs, "max_length")
+
+    def __init__(self, *args, max_length=TEXT_MAX_LENGTH, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.validators.append(MaxLengthValidator(self.max_length))
 
 
 class TrackedFields(models.Model):
@@ -85,7 +108,7 @@ class Hospital(TrackedModel):
     """A hospital (site) run by this installation."""
 
     name = models.CharField(_("name"), max_length=200, unique=True)
-    address = models.TextField(_("address"), blank=True)
+    address = BoundedTextField(_("address"), blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("email"), blank=True)
     website = models.URLField(_("website"), blank=True)
@@ -147,7 +170,9 @@ class Notification(TrackedModel):
         _("category"), max_length=50, blank=True, help_text=_("Which module sent it.")
     )
     title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body"), blank=True)
+    # Written by the site around free text of up to TEXT_MAX_LENGTH (a break-the-glass
+    # reason), hence twice as long.
+    body = BoundedTextField(_("body"), blank=True, max_length=2 * TEXT_MAX_LENGTH)
     url = models.CharField(
         _("link"), max_length=500, blank=True, help_text=_("A path inside this site.")
     )

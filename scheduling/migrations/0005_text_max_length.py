@@ -1,0 +1,64 @@
+"""Free-text fields get a maximum length (ehr.core.models.BoundedTextField): notes
+50,000 characters, other text 2,000. It is checked by model validation, forms and the
+API; the column stays `text`, so nothing changes in the database. The change is made in
+the migration state only: on SQLite an AlterField would rebuild each table, and a rebuilt
+table loses its triggers (the signed-note triggers of clinical 0002, 0007 and 0009)."""
+
+from django.db import migrations
+
+import ehr.core.models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("scheduling", "0004_appointment_care_relationships"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="appointment",
+                    name="notes",
+                    field=ehr.core.models.BoundedTextField(
+                        blank=True, max_length=2000, verbose_name="notes"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="appointmenttype",
+                    name="description",
+                    field=ehr.core.models.BoundedTextField(
+                        blank=True, max_length=2000, verbose_name="description"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalappointment",
+                    name="notes",
+                    field=ehr.core.models.BoundedTextField(
+                        blank=True, max_length=2000, verbose_name="notes"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalappointmenttype",
+                    name="description",
+                    field=ehr.core.models.BoundedTextField(
+                        blank=True, max_length=2000, verbose_name="description"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="historicalwaitlistentry",
+                    name="notes",
+                    field=ehr.core.models.BoundedTextField(
+                        blank=True, max_length=2000, verbose_name="notes"
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="waitlistentry",
+                    name="notes",
+                    field=ehr.core.models.BoundedTextField(
+                        blank=True, max_length=2000, verbose_name="notes"
+                    ),
+                ),
+            ],
+        ),
+    ]
