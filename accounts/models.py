@@ -14,7 +14,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 from simple_history.models import HistoricalRecords
 
 from accounts import roles
-from ehr.core.models import TrackedFields, TrackedModel, history_user
+from ehr.core.models import BoundedTextField, TrackedFields, TrackedModel, history_user
 
 
 class UserManager(BaseUserManager):
@@ -173,7 +173,7 @@ class Specialty(TrackedModel):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     code = models.SlugField(_("code"), max_length=50, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = BoundedTextField(_("description"), blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -198,7 +198,7 @@ class DoctorProfile(TrackedModel):
         through="DoctorSpecialty",
     )
     license_number = models.CharField(_("licence number"), max_length=50, unique=True)
-    qualifications = models.TextField(_("qualifications"), blank=True)
+    qualifications = BoundedTextField(_("qualifications"), blank=True)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from accounts import roles
 from clinical.selectors import discharge_summary_of
 from ehr.core.api.permissions import is_staff_options_request
+from ehr.core.models import NOTE_MAX_LENGTH
 from inpatient import services
 from inpatient.models import Admission, Bed, BedStay, Disposition, Ward
 from inpatient.selectors import (
@@ -202,7 +203,7 @@ class TransferSerializer(serializers.Serializer):
 
 class DischargeSerializer(serializers.Serializer):
     disposition = serializers.ChoiceField(choices=Disposition.choices)
-    summary = serializers.CharField()
+    summary = serializers.CharField(max_length=NOTE_MAX_LENGTH)
     discharged_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 

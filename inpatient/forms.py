@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from ehr.core import parameters
+from ehr.core.models import NOTE_MAX_LENGTH
 from inpatient.models import Bed, Disposition, Priority
 from inpatient.selectors import admissible_beds, admission_request_queue, ward_list_for_user
 from patients.selectors import patient_list_for_user
@@ -268,6 +269,7 @@ class DischargeForm(forms.Form):
     )
     summary = forms.CharField(
         label=_("Discharge summary"),
+        max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Course in hospital, condition at discharge, medicines and follow-up."),
     )

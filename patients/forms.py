@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from ehr.core.models import TEXT_MAX_LENGTH
 from patients.models import IdentifierType, Patient, Sex
 from patients.services import DEMOGRAPHIC_FIELDS
 
@@ -140,7 +141,11 @@ class CareTeamAddForm(forms.Form):
 
 
 class BreakGlassReviewForm(forms.Form):
-    comment = forms.CharField(label=_("Review comment"), widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label=_("Review comment"),
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class MergeForm(forms.Form):

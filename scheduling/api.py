@@ -33,6 +33,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Specialty
 from ehr.core.api.permissions import RolePermission
+from ehr.core.models import TEXT_MAX_LENGTH
 from patients.api import ClinicalReasonSerializerMixin
 from patients.selectors import patient_list_for_user
 from scheduling import services
@@ -203,7 +204,7 @@ class _AppointmentWriteSerializer(serializers.Serializer):
     )
     type = AppointmentTypeField(help_text="The appointment type's id, name or code.")
     reason = serializers.CharField(required=False, allow_blank=True, max_length=255)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     room = serializers.UUIDField(
         required=False,
         allow_null=True,

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Specialty
+from ehr.core.models import TEXT_MAX_LENGTH
 from patients.models import Patient
 from patients.selectors import patient_list_for_user
 from scheduling.models import (
@@ -137,7 +138,10 @@ class BookingForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason for visit"), max_length=255, required=False)
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     override = forms.BooleanField(
         label=_("Override availability (emergency)"),
@@ -317,7 +321,10 @@ class WaitlistEntryForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason for visit"), max_length=255, required=False)
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Notes"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -40,11 +40,7 @@ def test_every_project_model_is_tracked(model):
 
 # Text fields allowed without a maximum length, each with its reason. (History models are
 # not walked: simple-history copies each field, its maximum included.)
-UNBOUNDED_TEXT = {
-    # accounts/ belongs to another piece of issue #10 this round; give them a maximum there.
-    "accounts.Specialty.description": "accounts/ is being changed elsewhere",
-    "accounts.DoctorProfile.qualifications": "accounts/ is being changed elsewhere",
-}
+UNBOUNDED_TEXT = {}
 # Longer than TEXT_MAX_LENGTH: clinical narrative, and text the site writes itself.
 LONG_TEXT = {
     "clinical.ClinicalNote.subjective",

@@ -178,3 +178,53 @@ def test_a_merge_reason_too_long_is_refused_on_its_field(administrator):
             reason=TOO_LONG,
         )
     assert list(caught.value.message_dict) == ["reason"]
+
+
+# --- Forms and API fields whose service saves without model validation --------------------
+
+
+def test_the_discharge_page_answers_a_summary_too_long_with_a_field_error(doctor, signed_in):
+    admission = admit(PatientFactory(), beds_in(WardFactory(), 1)[0], doctor)
+    response = signed_in(doctor).post(
+        reverse("inpatient:admission_discharge", args=[admission.pk]),
+        {"disposition": "home", "summary": NOTE_TOO_LONG},
+    )
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["summary"]
+    admission.refresh_from_db()
+    assert admission.discharge_summary == ""
+
+
+def test_a_discharge_through_the_api_with_a_summary_too_long_answers_400_on_summary(doctor):
+    admission = admit(PatientFactory(), beds_in(WardFactory(), 1)[0], doctor)
+    response = api(doctor).post(
+        f"/api/v1/admissions/{admission.pk}/discharge",
+        {"disposition": "home", "summary": NOTE_TOO_LONG},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["summary"]
+
+
+def test_booking_through_the_api_with_notes_too_long_answers_400(receptionist, doctor):
+    weekly_schedule(doctor, room=ConsultationRoomFactory(name="Room 8"))
+    body = {
+        "patient": str(PatientFactory().pk),
+        "doctor": str(doctor.pk),
+        "start": at(1, 11).isoformat(),
+        "type": "consultation",
+        "notes": TOO_LONG,
+    }
+    response = api(receptionist).post("/api/v1/appointments", body, format="json")
+    assert response.status_code == 400
+    assert "notes" in response.json()
+    assert not Appointment.objects.exists()
+
+
+def test_the_booking_and_review_forms_refuse_text_too_long():
+    from patients.forms import BreakGlassReviewForm
+    from scheduling.forms import BookingForm, WaitlistEntryForm
+
+    for form_class in (BookingForm, WaitlistEntryForm):
+        assert form_class.base_fields["notes"].max_length == TEXT_MAX_LENGTH
+    assert BreakGlassReviewForm.base_fields["comment"].max_length == TEXT_MAX_LENGTH
