@@ -289,7 +289,8 @@ def test_binary_file_content_in_a_multipart_body_is_not_refused(signed_in, recep
 
 # --- 4. The booking form with malformed ids ---------------------------------------------------
 
-MALFORMED = ["abc", "1'", "12345", "ef76b81b-51fe-44d0-889f-55c7bc82400z"]  # last: a UUID but for one letter
+# The last is a UUID but for one letter (fixed: xdist workers must collect the same ids).
+MALFORMED = ["abc", "1'", "12345", "ef76b81b-51fe-44d0-889f-55c7bc82400z"]
 
 
 @pytest.fixture
