@@ -184,3 +184,11 @@ def test_the_catch_all_comes_after_every_api_route(client, doctor):
     assert client.get("/api/v1/auth/me").status_code == 200
     assert client.get("/api/v1/doctors").status_code == 200
     assert client.get("/api/v1/schema/").status_code == 200
+
+
+def test_operations_with_parameters_document_the_web_servers_414_without_a_body(schema):
+    for path, method, operation in operations(schema):
+        if operation.get("parameters"):
+            response = operation["responses"].get("414")
+            assert response, f"{method.upper()} {path} does not document 414"
+            assert "content" not in response

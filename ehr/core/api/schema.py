@@ -3,8 +3,8 @@
 drf-spectacular documents the answers a view declares, usually only its success. Every
 API view can also answer with errors its code never names: DRF's authentication (401) and
 permission checks (403), object lookups and invalid pages (404), serializer validation and
-domain rules (400, `ehr.core.api.exceptions`), conflicts with a record's state (409) and
-throttling (429). `add_error_responses`, a postprocessing hook, adds those answers with
+domain rules (400, `ehr.core.api.exceptions`), conflicts with a record's state (409),
+throttling (429), and the web server's own limit on the request line (414). `add_error_responses`, a postprocessing hook, adds those answers with
 their bodies to each operation, from what the operation can do. Responses a view already
 documents keep their description (and their body, when they give one).
 """
@@ -78,6 +78,11 @@ ERRORS = {
     "403": ("ErrorDetail", "Your role or your relation to the record does not allow this."),
     "404": ("ErrorDetail", "No such record within your scope, or no such page."),
     "409": ("Conflict", "The record's state does not allow this."),
+    "414": (
+        None,
+        "The path and query string are longer than the web server takes (gunicorn: 4 KiB; "
+        "Nginx: 8 KiB): answered by the server in front of the API, without a JSON body.",
+    ),
     "429": ("ErrorDetail", "Too many requests: try again later."),
 }
 
@@ -86,7 +91,8 @@ def add_error_responses(result, generator, request, public):
     """Add to every operation the error answers it can give, with their bodies:
     401 and 403 where it needs credentials; 404 where it looks up a record by a path
     parameter or pages a list; 400 where it takes a body, query parameters or writes;
-    409 where an authenticated client writes; 429 where it is throttled."""
+    414 (from the web server, no body) where it takes parameters; 409 where an
+    authenticated client writes; 429 where it is throttled."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(ERROR_COMPONENTS)
     views = _views_by_operation(generator)
@@ -103,7 +109,10 @@ def add_error_responses(result, generator, request, public):
                 response = responses.setdefault(code, {"description": description})
                 if response.get("description", "") in ("", NO_BODY):
                     response["description"] = description
-                response.setdefault("content", {"application/json": {"schema": _ref(component)}})
+                if component is not None:
+                    response.setdefault(
+                        "content", {"application/json": {"schema": _ref(component)}}
+                    )
     return result
 
 
@@ -122,6 +131,8 @@ def _error_statuses(method, operation, view):
         statuses.add("404")
     if "requestBody" in operation or in_query or writes:
         statuses.add("400")
+    if in_path or in_query:  # values long enough to overflow the request line
+        statuses.add("414")
     if writes and authenticated:
         statuses.add("409")
     if isinstance(view, TokenViewBase):  # refresh and logout: a bad token in the body
