@@ -4,9 +4,10 @@ drf-spectacular documents the answers a view declares, usually only its success.
 API view can also answer with errors its code never names: DRF's authentication (401) and
 permission checks (403), object lookups and invalid pages (404), serializer validation and
 domain rules (400, `ehr.core.api.exceptions`), conflicts with a record's state (409),
-throttling (429), and the web server's own limit on the request line (414). `add_error_responses`, a postprocessing hook, adds those answers with
-their bodies to each operation, from what the operation can do. Responses a view already
-documents keep their description (and their body, when they give one).
+throttling (429), and the web server's own limit on the request line (414).
+`add_error_responses`, a postprocessing hook, adds those answers with their bodies to each
+operation, from what the operation can do. Responses a view already documents keep their
+description (and their body, when they give one).
 """
 
 from rest_framework_simplejwt.views import TokenViewBase
