@@ -147,4 +147,5 @@ if [ ${#failed[@]} -gt 0 ]; then
     echo "API fuzzing FAILED: ${failed[*]}" >&2
     exit 1
 fi
-echo "API fuzzing passed: no server error, every answer as the schema documents"
+echo "API fuzzing passed: every answer as the schema documents, no server error but the known"
+echo "ones scripts/fuzz_api.toml excludes for now"
