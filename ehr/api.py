@@ -39,5 +39,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     # Last: any other URL (an id in a form no route takes, an unknown path) is a JSON 404.
-    re_path(r"^(?P<path>.*)$", api_not_found, name="not_found"),
+    re_path(r"^(?P<path>[\s\S]*)$", api_not_found, name="not_found"),  # newlines too
 ]

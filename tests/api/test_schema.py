@@ -162,6 +162,7 @@ def test_a_field_error_body_is_not_mistaken_for_a_detail(schema):
         "/api/v1/notes/null,null",
         "/api/v1/doctors/x/slots",
         "/api/v1/no-such-endpoint",
+        "/api/v1/patients/a%0Ab/allergies",  # a newline in the path
     ],
 )
 def test_a_url_no_api_route_matches_answers_404_with_json(client, doctor, url):
