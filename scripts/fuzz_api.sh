@@ -14,7 +14,8 @@
 #
 # Variables: FUZZ_DATABASE (ehr_fuzz), FUZZ_PG (postgres://postgres@127.0.0.1:5432),
 # FUZZ_REDIS_URL (empty: the local-memory cache), FUZZ_MAX_EXAMPLES (10), FUZZ_SEED (fixed),
-# FUZZ_PATIENTS (demo patients, 60), FUZZ_PHASES (all four),
+# FUZZ_PATIENTS (demo patients, 60), FUZZ_PHASES (all four), FUZZ_CONFIG (schemathesis'
+# configuration: scripts/fuzz_api.toml),
 # FUZZ_TIMEOUT (seconds per persona, 240), FUZZ_KEEP=1 keeps the database and the reports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,7 @@ MAX_EXAMPLES=${FUZZ_MAX_EXAMPLES:-10}
 SEED=${FUZZ_SEED:-20261204} # fixed: CI gives the same verdict twice; vary it to explore
 RUN_TIMEOUT=${FUZZ_TIMEOUT:-240}
 DEMO_PASSWORD=${DEMO_PASSWORD:-Demo-Passw0rd!}
+CONFIG=${FUZZ_CONFIG:-scripts/fuzz_api.toml}
 
 export DJANGO_SETTINGS_MODULE=ehr.settings.local
 export DATABASE_URL="$PG/$DATABASE"
@@ -118,7 +120,7 @@ for persona in doctor reception; do
     token=$(access_token "$persona@example.org") # fresh: access tokens live 15 minutes
     rc=0
     timeout --kill-after=10 "$RUN_TIMEOUT" \
-        "$VENV_BIN/schemathesis" --config-file scripts/fuzz_api.toml --no-color \
+        "$VENV_BIN/schemathesis" --config-file "$CONFIG" --no-color \
         run "$base/api/v1/schema/" \
         --phases "$phases" \
         --header "Authorization: Bearer $token" \
