@@ -28,7 +28,7 @@ MANAGE := DJANGO_SETTINGS_MODULE=ehr.settings.local $(VENV_PY) manage.py
 # nothing (check --deploy, collectstatic).
 RANDOM_KEY = $$($(VENV_PY) -c 'import secrets;print(secrets.token_urlsafe(64))')
 
-.PHONY: help run test test-postgres lint check migrate shell collectstatic clean venv
+.PHONY: help run test test-postgres fuzz-api lint check migrate shell collectstatic clean venv
 
 help: ## List the targets
 	@echo "Usage: make <target> [VAR=value ...]"
@@ -90,6 +90,9 @@ test: $(VENV_STAMP) ## Run the test suite on SQLite (settings: ehr.settings.test
 
 test-postgres: $(VENV_STAMP) ## Run the test suite on PostgreSQL + Redis (see PG_DATABASE_URL, PG_REDIS_URL)
 	$(call run_pytest,DATABASE_URL="$(PG_DATABASE_URL)" REDIS_URL="$(PG_REDIS_URL)")
+
+fuzz-api: $(VENV_STAMP) ## Fuzz the JSON API from its schema (schemathesis) on a fresh PostgreSQL database ehr_fuzz
+	DEMO_PASSWORD="$(DEMO_PASSWORD)" VENV_BIN=$(VENV)/bin scripts/fuzz_api.sh
 
 lint: $(VENV_STAMP) ## ruff check and ruff format --check
 	@rc=0; \

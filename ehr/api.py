@@ -6,13 +6,13 @@ marks its views exempt from the site's sign-in redirect, so an API client gets 4
 never a redirect to an HTML page.
 """
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from accounts import api as accounts_api
 from clinical import api as clinical_api
-from ehr.core.api.views import NotificationViewSet
+from ehr.core.api.views import NotificationViewSet, api_not_found
 from inpatient import api as inpatient_api
 from patients import api as patients_api
 from scheduling import api as scheduling_api
@@ -43,4 +43,6 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="api:schema", metadata_class=None),
         name="docs",
     ),
+    # Last: any other URL (an id in a form no route takes, an unknown path) is a JSON 404.
+    re_path(r"^(?P<path>[\s\S]*)$", api_not_found, name="not_found"),  # newlines too
 ]

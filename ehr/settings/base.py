@@ -347,6 +347,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "scheduling.models.AppointmentStatus",
     },
+    # The enum hook is drf-spectacular's default; ours documents every error answer.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ehr.core.api.schema.add_error_responses",
+    ],
 }
 
 # --- Logging ------------------------------------------------------------------------------

@@ -1,5 +1,9 @@
-"""API v1 for the kernel: the user's notifications."""
+"""API v1 for the kernel: the user's notifications, and the answer to URLs it does not
+know."""
 
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -38,3 +42,12 @@ class NotificationViewSet(
         """Mark the notification read."""
         notification = notification_mark_read(notification=self.get_object(), actor=request.user)
         return Response(self.get_serializer(notification).data)
+
+
+@csrf_exempt  # it changes nothing; a POST without a CSRF token still learns only "not found"
+@login_not_required  # API clients get JSON, never a redirect to the sign-in page
+def api_not_found(request, path=""):
+    """Answer 404 with a JSON body, as DRF answers for a missing record, for any URL under
+    the API that no endpoint matches (an id that is not one, an unknown path), instead of
+    the site's HTML page: API clients read JSON."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
