@@ -193,7 +193,7 @@ def error_403(request, exception=None):
 def error_404(request, exception=None):
     """Answer an unknown address or object: JSON under /api/, else the 404 page."""
     if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return render(request, "errors/404.html", status=404)
 
 

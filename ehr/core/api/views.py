@@ -2,7 +2,6 @@
 know."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -13,6 +12,7 @@ from ehr.core.api.permissions import IsSignedIn
 from ehr.core.models import Notification
 from ehr.core.selectors import notification_list_for_user
 from ehr.core.services import notification_mark_read
+from ehr.core.views import error_404
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -50,4 +50,4 @@ def api_not_found(request, path=""):
     """Answer 404 with a JSON body, as DRF answers for a missing record, for any URL under
     the API that no endpoint matches (an id that is not one, an unknown path), instead of
     the site's HTML page: API clients read JSON."""
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return error_404(request)
