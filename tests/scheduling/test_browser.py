@@ -77,6 +77,8 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
     sign_in(page, base, receptionist, password)
     shot(page, "home-receptionist")
     page.get_by_role("link", name=re.compile("^Appointments$")).click()
+    # The calendar page loaded (its script listening), before the doctor is picked.
+    page.wait_for_url(re.compile(r"/scheduling/$"))
     page.get_by_label("Doctor").select_option(str(doctor.pk))
     page.wait_for_url(re.compile(rf"doctor={doctor.pk}"))
     page.goto(f"{base}/scheduling/?doctor={doctor.pk}&view=day&date={tomorrow.isoformat()}")
