@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DoctorProfile, DoctorSpecialty, Specialty, User
 from accounts.services import user_mfa_reset
-from ehr.core.admin import MasterDataAdmin, TrackedAdmin
+from ehr.core.admin import MasterDataAdmin, ReadOnlyMixin, TrackedAdmin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -124,7 +124,7 @@ admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(admin.ModelAdmin):
+class AuthenticatorAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Second factors, read-only: who has which, since when, last used. The secrets are
     never shown; removing one is the audited action "Reset two-factor authentication" on
     the user."""
@@ -135,15 +135,6 @@ class AuthenticatorAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     fields = ("user", "type", "created_at", "last_used_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Specialty)

@@ -9,21 +9,15 @@ bypass both.
 from django.contrib import admin
 
 from clinical.models import DiagnosisCode
-from ehr.core.admin import TrackedAdmin
+from ehr.core.admin import ReadOnlyMixin, TrackedAdmin
 
 
 @admin.register(DiagnosisCode)
-class DiagnosisCodeAdmin(TrackedAdmin):
+class DiagnosisCodeAdmin(ReadOnlyMixin, TrackedAdmin):
+    """The catalogue comes from the ICD-10-CM release (load_icd10); conditions refer to
+    the codes, so none is added, changed or deleted here."""
+
     list_display = ("code", "title", "is_billable", "chapter")
     list_filter = ("is_billable", "chapter")
     search_fields = ("code", "title")
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False  # the catalogue comes from the ICD-10-CM release (load_icd10)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # conditions refer to the codes

@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from ehr.core.admin import MasterDataAdmin, TrackedAdmin
+from ehr.core.admin import MasterDataAdmin, ReadOnlyMixin, TrackedAdmin
 from ehr.core.exceptions import DomainError
 from inpatient import services
 from inpatient.models import (
@@ -26,20 +26,6 @@ from inpatient.models import (
     WardNurse,
     WardRoom,
 )
-
-
-class ReadOnlyMixin:
-    """Records written by the services: viewed and audited here, never edited."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 # --- Wards and their nurses -------------------------------------------------------------------
 

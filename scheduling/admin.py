@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import roles
-from ehr.core.admin import MasterDataAdmin, TrackedAdmin
+from ehr.core.admin import MasterDataAdmin, ReadOnlyMixin, TrackedAdmin
 from ehr.core.exceptions import DomainError
 from scheduling import services
 from scheduling.models import (
@@ -35,19 +35,6 @@ from scheduling.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
-
-
-class ReadOnlyMixin:
-    """Records written by the services: viewed and audited here, never edited."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _doctors():

@@ -36,14 +36,9 @@ def nested_object(depth=DEPTH):
 
 
 @pytest.fixture
-def api(client):
+def api(signed_in):
     """Return a function that signs `user` in (session) and returns the client."""
-
-    def sign_in(user):
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-        return client
-
-    return sign_in
+    return signed_in
 
 
 @pytest.fixture

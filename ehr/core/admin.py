@@ -35,6 +35,19 @@ class TrackedAdmin(SimpleHistoryAdmin):
         formset.save_m2m()
 
 
+class ReadOnlyMixin:
+    """Records written by the services: viewed and audited here, never edited."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class MasterDataAdmin(GuardedModelAdmin, TrackedAdmin):
     """Admin base for master data: history plus per-object permissions."""
 
@@ -94,18 +107,9 @@ class SystemParameterAdmin(TrackedAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(TrackedAdmin):
+class NotificationAdmin(ReadOnlyMixin, TrackedAdmin):
     list_display = ("title", "recipient", "level", "category", "created_at", "read_at")
     list_filter = ("level", "category")
     search_fields = ("title", "recipient__email")
     list_select_related = ("recipient",)
     readonly_fields = [f.name for f in Notification._meta.fields if f.name != "id"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
