@@ -90,8 +90,6 @@ class UserAdmin(TrackedAdmin, DjangoUserAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         obj.mark_email_verified()  # accounts created by the hospital are trusted
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            obj.revoke_tokens()  # a deactivated account's API tokens die with it
 
     @admin.action(
         description=_("Reset two-factor authentication (the user enrols again)"),

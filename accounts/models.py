@@ -151,6 +151,13 @@ class User(AbstractBaseUser, PermissionsMixin, TrackedFields):
             algorithm="sha256",
         ).hexdigest()[:32]
 
+    def save(self, *args, **kwargs):
+        """Save; an inactive account's API tokens are revoked with it, however it was
+        deactivated (the admin, a script), so that reactivating it revives none."""
+        super().save(*args, **kwargs)
+        if not self.is_active:
+            self.revoke_tokens()
+
     def revoke_tokens(self):
         """Revoke every API token (access and refresh) this user holds."""
         User.objects.filter(pk=self.pk).update(token_generation=F("token_generation") + 1)

@@ -27,11 +27,6 @@ STAMP_CLAIM = "stamp"
 AUTH_TIME_CLAIM = "auth_time"
 
 
-def session_limit():
-    """Return the absolute lifetime, in seconds, of a signed-in session or token chain."""
-    return settings.SESSION_COOKIE_AGE
-
-
 def tokens_for(user):
     """Return a new access and refresh token for `user`, who has just signed in."""
     refresh = RefreshToken.for_user(user)
@@ -79,7 +74,7 @@ class RefreshSerializer(TokenRefreshSerializer):
                 self.error_messages["no_active_account"], "no_active_account"
             )
         check_stamp(user, refresh)
-        ends = refresh.get(AUTH_TIME_CLAIM, 0) + session_limit()
+        ends = refresh.get(AUTH_TIME_CLAIM, 0) + settings.SESSION_COOKIE_AGE
         if time.time() >= ends:
             raise _refused(
                 _("The session has reached its absolute limit. Sign in again."),

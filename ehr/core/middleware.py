@@ -4,6 +4,7 @@ no caching of authenticated pages."""
 import re
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import BadRequest
@@ -20,7 +21,6 @@ from ehr.core import parameters
 BACKGROUND_HEADER = "HTTP_X_EHR_BACKGROUND"
 # Write the last-activity time at most this often, to spare a session write per request.
 ACTIVITY_RESOLUTION_SECONDS = 30
-ABSOLUTE_SESSION_SECONDS = 12 * 60 * 60
 
 
 NUL = "\x00"
@@ -127,7 +127,7 @@ class SessionTimeoutMiddleware:
         idle_limit = minutes * 60
         last = session.get("ehr_last_activity", now)
         started = session.setdefault("ehr_signed_in_at", now)
-        if now - last > idle_limit or now - started > ABSOLUTE_SESSION_SECONDS:
+        if now - last > idle_limit or now - started > settings.SESSION_COOKIE_AGE:
             login_url = reverse("portal:login" if kind == "patient" else "account_login")
             logout(request)
             messages.info(
