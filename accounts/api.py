@@ -12,6 +12,7 @@ from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -218,3 +219,13 @@ class DoctorListView(ListAPIView):
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
+
+
+# Collected under /api/v1/ by ehr/api.py.
+urlpatterns = [
+    path("auth/login", LoginView.as_view(), name="auth_login"),
+    path("auth/refresh", RefreshView.as_view(), name="auth_refresh"),
+    path("auth/logout", LogoutView.as_view(), name="auth_logout"),
+    path("auth/me", MeView.as_view(), name="auth_me"),
+    path("doctors", DoctorListView.as_view(), name="doctor_list"),
+]

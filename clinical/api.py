@@ -45,7 +45,7 @@ from clinical.models import (
 )
 from ehr.core.api.permissions import is_staff_options_request
 from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
-from patients.api import UserRefSerializer, require_chart_access
+from patients.access import UserReferenceSerializer, require_chart_access
 from patients.models import Patient
 from patients.selectors import patient_get
 
@@ -125,7 +125,7 @@ class VitalSignsSerializer(serializers.ModelSerializer):
         queryset=Encounter.objects.all(), required=False, allow_null=True
     )
     recorded_at = serializers.DateTimeField(required=False, help_text="Now if omitted.")
-    recorded_by = UserRefSerializer(read_only=True)
+    recorded_by = UserReferenceSerializer(read_only=True)
     flags = serializers.SerializerMethodField(
         help_text="Measures outside the adult normal ranges: {measure: low | high}."
     )
@@ -156,8 +156,8 @@ class NoteSerializer(serializers.ModelSerializer):
     encounter = serializers.PrimaryKeyRelatedField(
         queryset=Encounter.objects.all(), required=False, allow_null=True
     )
-    author = UserRefSerializer(read_only=True)
-    signed_by = UserRefSerializer(read_only=True, allow_null=True)
+    author = UserReferenceSerializer(read_only=True)
+    signed_by = UserReferenceSerializer(read_only=True, allow_null=True)
     amends = serializers.UUIDField(
         source="amends_id",
         read_only=True,
@@ -226,7 +226,7 @@ class AddendumCreateSerializer(serializers.Serializer):
 
 
 class AllergySerializer(serializers.ModelSerializer):
-    recorded_by = UserRefSerializer(read_only=True)
+    recorded_by = UserReferenceSerializer(read_only=True)
     status = serializers.ChoiceField(
         choices=[AllergyClinicalStatus.ACTIVE],
         default=AllergyClinicalStatus.ACTIVE,
@@ -636,7 +636,7 @@ class AllergyStatusSerializer(serializers.Serializer):
         allow_null=True,
         help_text="When the patient was last asked (null if never recorded).",
     )
-    assessed_by = UserRefSerializer(read_only=True, allow_null=True)
+    assessed_by = UserReferenceSerializer(read_only=True, allow_null=True)
 
 
 class AllergyStatusWriteSerializer(serializers.Serializer):
@@ -853,7 +853,8 @@ class EncounterDetailView(generics.GenericAPIView):
 
 
 # Included by ehr/api.py under /api/v1/.
-urls = [
+# Collected under /api/v1/ by ehr/api.py.
+urlpatterns = [
     path(
         "patients/<uuid:patient_id>/vitals", PatientVitalSignsView.as_view(), name="patient_vitals"
     ),

@@ -1,29 +1,13 @@
 """Domain errors of clinical documentation."""
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from ehr.core.exceptions import Conflict, DomainError, DomainPermissionDenied
-
-
-class FieldDomainError(DomainError):
-    """A rule broken by one field's value: carries a field error (`error_dict`), so a
-    form shows it under the field and the API answers {"<field>": ["…"]}."""
-
-    field = "__all__"
-
-    def __init__(self, message=None, code=None, params=None, *, field=None):
-        self.field = field or self.field
-        ValidationError.__init__(
-            self,
-            {
-                self.field: [
-                    ValidationError(
-                        message or self.default_message, code or self.default_code, params
-                    )
-                ]
-            },
-        )
+from ehr.core.exceptions import (
+    Conflict,
+    DomainError,
+    DomainPermissionDenied,
+    FieldDomainError,
+)
 
 
 class UnknownDiagnosisCode(FieldDomainError):

@@ -11,7 +11,7 @@ the page answers 403 with the break-the-glass form, as the chart does. Writes go
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,61 +29,9 @@ from clinical.models import (
 )
 from ehr.core import chart
 from ehr.core.exceptions import DomainPermissionDenied
-from ehr.core.views import StaffViewMixin
-from patients.exceptions import ChartAccessDenied
-from patients.forms import BreakGlassForm
+from ehr.core.views import StaffViewMixin, add_service_error
+from patients.access import ChartAccessMixin, PatientScopeMixin
 from patients.selectors import patient_get
-from patients.services import chart_open
-from patients.views import PatientScopeMixin
-
-
-def add_service_error(form, exc):
-    """Show a service's error on `form`: field errors under their fields (when the form
-    has them), the rest at the top."""
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            if field == NON_FIELD_ERRORS:
-                target = None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        form.add_error(None, " ".join(getattr(exc, "messages", [str(exc)])))
-
-
-def chart_denied(request, patient, exc, tab_key):
-    """Answer 403 with the patient banner, why, and the break-the-glass form (as the
-    chart's clinical tabs do)."""
-    return render(
-        request,
-        "patients/chart_denied.html",
-        {
-            "patient": patient,
-            "tab": chart.TABS.get(tab_key),
-            "message": str(exc),
-            "can_break_glass": request.user.has_perm("patients.break_glass"),
-            "break_glass_form": BreakGlassForm(),
-        },
-        status=403,
-    )
-
-
-class ChartAccessMixin:
-    """Check chart access to `get_patient()` and log the read (part `chart_part`) before
-    the view runs; 403 page with break-the-glass outside the care team."""
-
-    chart_part = "clinical"
-    back_tab = "summary"
-
-    def dispatch(self, request, *args, **kwargs):
-        patient = self.get_patient()
-        try:
-            self.access = chart_open(
-                patient=patient, user=request.user, part=self.chart_part, request=request
-            )
-        except ChartAccessDenied as exc:
-            return chart_denied(request, patient, exc, self.back_tab)
-        return super().dispatch(request, *args, **kwargs)
 
 
 class ClinicalView(PatientScopeMixin, ChartAccessMixin, View):

@@ -1,4 +1,9 @@
-"""API v1: collects each app's endpoints under /api/v1/.
+"""API v1: collects each installed app's endpoints under /api/v1/.
+
+Each app serves its API from its own `api.py` (or the module its AppConfig names in
+`api_module`): `routes`, a list of (prefix, viewset, basename) for the router, and
+`urlpatterns` for the other endpoints. This module only loops over the installed apps,
+so a new app's endpoints appear by installing it.
 
 Every API view authenticates and authorises the request itself (JWT or session, then the
 DRF permission classes, `RolePermission` by default: deny unless the role allows). DRF
@@ -6,34 +11,36 @@ marks its views exempt from the site's sign-in redirect, so an API client gets 4
 never a redirect to an HTML page.
 """
 
+import importlib
+
+from django.apps import apps
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from accounts import api as accounts_api
-from clinical import api as clinical_api
-from ehr.core.api.views import NotificationViewSet, api_not_found
-from inpatient import api as inpatient_api
-from patients import api as patients_api
-from scheduling import api as scheduling_api
+from ehr.core.api.views import api_not_found
+
+
+def app_api_modules():
+    """Yield the API module of every installed app that has one, in INSTALLED_APPS order."""
+    for config in apps.get_app_configs():
+        name = getattr(config, "api_module", f"{config.name}.api")
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+
 
 router = SimpleRouter(trailing_slash=False)
-router.register("notifications", NotificationViewSet, basename="notification")
-router.register("wards", inpatient_api.WardViewSet, basename="ward")
-router.register("beds", inpatient_api.BedViewSet, basename="bed")
-router.register("admissions", inpatient_api.AdmissionViewSet, basename="admission")
-router.register("patients", patients_api.PatientViewSet, basename="patient")
-router.register("appointments", scheduling_api.AppointmentViewSet, basename="appointment")
+app_urlpatterns = []
+for module in app_api_modules():
+    for prefix, viewset, basename in getattr(module, "routes", ()):
+        router.register(prefix, viewset, basename=basename)
+    app_urlpatterns += getattr(module, "urlpatterns", [])
 
 urlpatterns = [
-    path("auth/login", accounts_api.LoginView.as_view(), name="auth_login"),
-    path("auth/refresh", accounts_api.RefreshView.as_view(), name="auth_refresh"),
-    path("auth/logout", accounts_api.LogoutView.as_view(), name="auth_logout"),
-    path("auth/me", accounts_api.MeView.as_view(), name="auth_me"),
-    path("doctors", accounts_api.DoctorListView.as_view(), name="doctor_list"),
-    path("inpatient/census", inpatient_api.CensusView.as_view(), name="inpatient_census"),
-    path("", include(clinical_api.urls)),
-    path("", include(scheduling_api.urls)),
+    *app_urlpatterns,
     path("", include(router.urls)),
     # The schema and its browsable docs are for signed-in users only.
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

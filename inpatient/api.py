@@ -10,6 +10,7 @@ patient already admitted, a transition the table forbids) or 400 with field erro
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
+from django.urls import path
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -32,7 +33,7 @@ from inpatient.selectors import (
     ward_list_for_user,
     ward_occupancy,
 )
-from patients.api import ClinicalReasonSerializerMixin
+from patients.access import ClinicalReasonSerializerMixin
 from patients.selectors import chart_access_for, patient_get
 
 
@@ -449,3 +450,12 @@ class CensusView(APIView):
     def get(self, request):
         wards = ward_occupancy(wards=ward_list_for_user(request.user))
         return Response(CensusWardSerializer(wards, many=True).data)
+
+
+# Collected under /api/v1/ by ehr/api.py.
+routes = [
+    ("wards", WardViewSet, "ward"),
+    ("beds", BedViewSet, "bed"),
+    ("admissions", AdmissionViewSet, "admission"),
+]
+urlpatterns = [path("inpatient/census", CensusView.as_view(), name="inpatient_census")]

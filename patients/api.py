@@ -8,7 +8,7 @@ import datetime
 import uuid
 from decimal import Decimal
 
-from django.db.models import Manager, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -28,6 +28,7 @@ from accounts.models import User
 from ehr.core.api.parsers import DepthLimitedJSONParser
 from ehr.core.api.permissions import RolePermission
 from patients import services
+from patients.access import UserReferenceSerializer, log_demographic_read
 from patients.exceptions import PossibleDuplicatePatient
 from patients.models import (
     ChartAccess,
@@ -38,37 +39,12 @@ from patients.models import (
 from patients.selectors import (
     can_manage_care_team,
     care_team_for,
-    clinical_reason_for,
-    clinical_reason_visibility,
     patient_get,
     patient_list_for_user,
     patient_search,
 )
 
 API = ChartAccess.Channel.API
-
-
-def require_chart_access(request, patient, part):
-    """Check that the requesting user may read `part` (a clinical part) of the chart of
-    `patient` and log the read with channel "api". Raise ChartAccessDenied (403, naming
-    break-the-glass) outside the care team. Return the access decision.
-
-    Every clinical API endpoint calls this before it reads anything of the chart.
-    """
-    return services.chart_open(
-        patient=patient, user=request.user, part=part, request=request, channel=API
-    )
-
-
-def _log_demographic_read(request, patient, part):
-    services.chart_open(
-        patient=patient,
-        user=request.user,
-        part=part,
-        request=request,
-        channel=API,
-        clinical=False,
-    )
 
 
 # --- Permissions ------------------------------------------------------------------------------
@@ -110,52 +86,6 @@ class AccessLogPermission(RolePermission):
 
 
 # --- Serializers ------------------------------------------------------------------------------
-
-
-def _requesting_user(context):
-    return getattr(context.get("request"), "user", None)
-
-
-class ClinicalReasonListSerializer(serializers.ListSerializer):
-    """A list of records with a clinical reason: which reasons the user may read is
-    decided for all rows at once (one query), not row by row."""
-
-    def to_representation(self, data):
-        rows = list(data.all() if isinstance(data, Manager) else data)
-        user = _requesting_user(self.context)
-        if user is not None and user.is_authenticated:
-            clinical_reason_visibility(user, rows)
-        return super().to_representation(rows)
-
-
-class ClinicalReasonSerializerMixin(serializers.Serializer):
-    """`reason` and `reason_recorded` for records with a free-text clinical reason
-    (appointments, admissions): the text only for users with chart access to the
-    patient (`patients.selectors.clinical_reason_visibility`), else null. Set
-    `reason_source` to the model attribute holding the text."""
-
-    reason_source = "reason"
-
-    reason = serializers.SerializerMethodField(
-        help_text="The free-text clinical reason; null unless the requesting user may "
-        "open the patient's chart (care team, ward, break-the-glass). See `reason_recorded`."
-    )
-    reason_recorded = serializers.SerializerMethodField(
-        help_text="Whether a reason was written (true even when `reason` is withheld)."
-    )
-
-    class Meta:
-        list_serializer_class = ClinicalReasonListSerializer
-
-    def get_reason(self, obj) -> str | None:
-        text = getattr(obj, self.reason_source) or ""
-        user = _requesting_user(self.context)
-        if user is None or not user.is_authenticated:
-            return None
-        return clinical_reason_for(user, obj, text)
-
-    def get_reason_recorded(self, obj) -> bool:
-        return bool(getattr(obj, self.reason_source))
 
 
 class E164PhoneNumberField(PhoneNumberField):
@@ -290,11 +220,6 @@ class PossibleDuplicateSerializer(serializers.Serializer):
     candidates = DuplicateCandidateSerializer(many=True)
 
 
-class UserRefSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField(source="get_full_name")
-
-
 class FieldChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
     old = serializers.JSONField(allow_null=True)
@@ -303,12 +228,12 @@ class FieldChangeSerializer(serializers.Serializer):
 
 class HistoryEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    user = UserRefSerializer(allow_null=True)
+    user = UserReferenceSerializer(allow_null=True)
     type = serializers.ChoiceField(choices=["created", "changed", "deleted"])
     changes = FieldChangeSerializer(many=True)
 
 
-class CareTeamUserSerializer(UserRefSerializer):
+class CareTeamUserSerializer(UserReferenceSerializer):
     roles = serializers.SerializerMethodField()
 
     def get_roles(self, user) -> list[str]:
@@ -344,7 +269,7 @@ class BreakGlassSerializer(serializers.Serializer):
 
 class AccessLogEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="accessed_at")
-    user = UserRefSerializer()
+    user = UserReferenceSerializer()
     roles = serializers.CharField()
     part = serializers.CharField()
     channel = serializers.ChoiceField(choices=ChartAccess.Channel.choices)
@@ -494,7 +419,7 @@ class PatientViewSet(
 
     def retrieve(self, request, pk=None):
         patient = self.get_object()
-        _log_demographic_read(request, patient, "demographics")
+        log_demographic_read(request, patient, "demographics")
         return Response(self.get_serializer(patient).data)
 
     def create(self, request):
@@ -549,7 +474,7 @@ class PatientViewSet(
     def history(self, request, pk=None):
         """Who changed which field of the record, when, from what to what."""
         patient = self.get_object()
-        _log_demographic_read(request, patient, "history")
+        log_demographic_read(request, patient, "history")
         records = patient.history.select_related("history_user").order_by(
             "-history_date", "-history_id"
         )
@@ -592,7 +517,7 @@ class PatientViewSet(
         """The clinicians who may open the chart; its members may change it."""
         patient = self.get_object()
         if request.method == "GET":
-            _log_demographic_read(request, patient, "care-team")
+            log_demographic_read(request, patient, "care-team")
             page = self.paginate_queryset(care_team_for(patient))
             return self.get_paginated_response(CareTeamMemberSerializer(page, many=True).data)
         # Same rule as the page: only members of the team change it.
@@ -673,3 +598,7 @@ def _is_uuid(value):
     except ValueError:
         return False
     return True
+
+
+# Collected under /api/v1/ by ehr/api.py.
+routes = [("patients", PatientViewSet, "patient")]

@@ -153,6 +153,22 @@ class Patient(TrackedModel):
         """Return the MRN with the site's prefix in front."""
         return f"{parameters.get('mrn_prefix')}{self.mrn}"
 
+    def ensure_active(self, *, allow_deceased=False):
+        """Raise PatientInactive unless this record takes new care: active, not merged
+        into another, and (unless `allow_deceased`, for documentation after a death)
+        alive. The one check every service asks before it books, admits or records."""
+        from patients.exceptions import PatientInactive
+
+        if self.merged_into_id:
+            raise PatientInactive(
+                _("This record was merged into another; use the surviving record.")
+            )
+        if self.is_deceased and not allow_deceased:
+            raise PatientInactive(_("This patient is deceased."))
+        if not self.is_active:
+            raise PatientInactive()
+        return self
+
     def age(self, on=None):
         """Return the age in whole years on `on` (today by default; the death date for
         a deceased patient)."""
@@ -238,6 +254,13 @@ class AccessReason(models.TextChoices):
     ADMISSION = "admission", _("Admission")
     WARD = "ward", _("Nurse of the patient's ward")
     BREAK_GLASS = "break_glass", _("Break the glass")
+
+
+# Why a read was allowed, as the access log keeps it: the reasons above, or a worklist
+# role opening the parts of the chart its work needs (`ehr.core.access`), which never
+# makes a permission row or a care relationship.
+WORKLIST = "worklist"
+LOGGED_ACCESS_REASONS = [*AccessReason.choices, (WORKLIST, _("Worklist"))]
 
 
 class PatientUserObjectPermission(TrackedModel, UserObjectPermissionBase):
@@ -517,7 +540,7 @@ class ChartAccess(TrackedModel):
         related_name="chart_accesses",
     )
     grant_reason = models.CharField(
-        _("access through"), max_length=20, choices=AccessReason, blank=True
+        _("access through"), max_length=20, choices=LOGGED_ACCESS_REASONS, blank=True
     )
     care_relationship = models.ForeignKey(
         CareRelationship,

@@ -13,8 +13,9 @@ from django.http import Http404
 from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
-from ehr.core import parameters
+from ehr.core import access, parameters
 from patients.models import (
+    WORKLIST,
     AccessReason,
     BreakGlassAccess,
     CareRelationship,
@@ -60,12 +61,26 @@ def patient_get(user, pk):
 
 @dataclass(frozen=True)
 class ChartAccessDecision:
-    """Whether a user may open a patient's clinical content, and why."""
+    """Whether a user may open a patient's clinical content, and why.
+
+    `allowed` is access to the whole chart (care team or break-the-glass). A worklist
+    role without it may still open some `parts` (`ehr.core.access`); ask `covers(part)`
+    before showing a part."""
 
     allowed: bool
     reason: str = ""  # an AccessReason value, or "" when refused
     break_glass: BreakGlassAccess | None = None
     relationship: CareRelationship | None = None
+    parts: frozenset = frozenset()  # parts a worklist opens, when not `allowed`
+
+    def covers(self, part):
+        """Return True if this decision lets the user see `part` of the chart."""
+        return self.allowed or access.part_root(part) in self.parts
+
+    @property
+    def via_worklist(self):
+        """Return True when only a worklist opens (some parts of) the chart."""
+        return not self.allowed and bool(self.parts)
 
     @property
     def via_break_glass(self):
@@ -87,9 +102,11 @@ def chart_access_for(user, patient, now=None):
     """Decide whether `user` may open the clinical content of `patient`.
 
     In order: an explicit care-team membership; a care relationship open now (one
-    created by someone else before a self-assigned one); a break-the-glass grant.
-    Relationship windows and break-the-glass grants count only while they last (checked
-    here, not left to a clean-up job).
+    created by someone else before a self-assigned one); a break-the-glass grant; and,
+    without any of these, the parts of the chart the user's worklists open (access
+    providers, `ehr.core.access`; reason `worklist`). Relationship windows and
+    break-the-glass grants count only while they last (checked here, not left to a
+    clean-up job).
     """
     if not user.is_authenticated or not user.is_active or not user.is_hospital_staff:
         return ChartAccessDecision(False)
@@ -117,7 +134,7 @@ def chart_access_for(user, patient, now=None):
         return ChartAccessDecision(True, relationship.reason, relationship=relationship)
     if grant is not None:
         # A grant moved by a merge keeps its audit record on the merged-away record.
-        access = (
+        break_glass = (
             BreakGlassAccess.objects.filter(
                 Q(patient=patient) | Q(patient__merged_into=patient),
                 user=user,
@@ -126,9 +143,12 @@ def chart_access_for(user, patient, now=None):
             .order_by("-expires_at")
             .first()
         )
-        return ChartAccessDecision(True, grant.reason, access)
+        return ChartAccessDecision(True, grant.reason, break_glass)
     if user.is_superuser:
         return ChartAccessDecision(True, AccessReason.EXPLICIT)
+    parts = access.worklist_parts(user, patient.pk, now)
+    if parts:
+        return ChartAccessDecision(False, WORKLIST, parts=parts)
     return ChartAccessDecision(False)
 
 

@@ -541,10 +541,10 @@ def chart_open(
     *, patient, user, part, request=None, channel=ChartAccess.Channel.WEB, clinical=True
 ):
     """Check that `user` may view `part` of the chart and log the view. Clinical parts
-    need chart access (care team or break-the-glass); raise ChartAccessDenied if not.
-    Return the access decision."""
+    need chart access (care team or break-the-glass) or a worklist that opens that part
+    (`ehr.core.access`); raise ChartAccessDenied if not. Return the access decision."""
     decision = chart_access_for(user, patient)
-    if clinical and not decision.allowed:
+    if clinical and not decision.covers(part):
         raise ChartAccessDenied()
     chart_access_record(
         patient=patient,
@@ -552,7 +552,7 @@ def chart_open(
         part=part,
         request=request,
         channel=channel,
-        decision=decision if decision.allowed else None,
+        decision=decision if decision.covers(part) else None,
     )
     return decision
 

@@ -19,6 +19,7 @@ from ehr.core.exceptions import DomainError
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import StaffViewMixin
 from patients import forms, services
+from patients.access import PatientScopeMixin, chart_denied
 from patients.exceptions import CareTeamSelfAdd, ChartAccessDenied, PossibleDuplicatePatient
 from patients.models import BreakGlassAccess, CareRelationship, ChartAccess, Patient, PatientMerge
 from patients.selectors import (
@@ -31,19 +32,6 @@ from patients.selectors import (
     patient_search,
     patient_statistics_cached,
 )
-
-
-class PatientScopeMixin(StaffViewMixin, RolePermissionRequiredMixin):
-    """Base of the patient pages: staff only, the role gate, and the patient of the URL
-    looked up through the one selector (out of scope: 404)."""
-
-    permission_required = "patients.view_patient"
-
-    def get_patient(self):
-        if not hasattr(self, "_patient"):
-            self._patient = patient_get(self.request.user, self.kwargs["pk"])
-        return self._patient
-
 
 # --- List, search and statistics --------------------------------------------------------------
 
@@ -246,7 +234,8 @@ class PatientStatusView(PatientScopeMixin, View):
 
 class PatientChartView(PatientScopeMixin, TemplateView):
     """A tab of the patient's chart. Demographic tabs need the role permission; clinical
-    tabs also need chart access (care team or break-the-glass). Every view is logged."""
+    tabs also need chart access (care team or break-the-glass) or a worklist that opens
+    that tab (`ehr.core.access`). Every view is logged."""
 
     template_name = "patients/chart.html"
 
@@ -265,24 +254,7 @@ class PatientChartView(PatientScopeMixin, TemplateView):
                 clinical=tab.clinical,
             )
         except ChartAccessDenied as exc:
-            can_break_glass = request.user.has_perm("patients.break_glass")
-            return render(
-                request,
-                "patients/chart_denied.html",
-                {
-                    "patient": patient,
-                    "tab": tab,
-                    "message": str(exc)
-                    if can_break_glass
-                    else _(
-                        "This part of the chart is for the patient's care team. Ask a member "
-                        "of the team to add you if you need it."
-                    ),
-                    "can_break_glass": can_break_glass,
-                    "break_glass_form": forms.BreakGlassForm(),
-                },
-                status=403,
-            )
+            return chart_denied(request, patient, exc, tab)
         self.tab, self.tabs = tab, tabs
         return super().get(request, *args, **kwargs)
 
@@ -298,7 +270,7 @@ class PatientChartView(PatientScopeMixin, TemplateView):
                     {
                         "tab": t,
                         "url": reverse("patients:patient_chart", args=[patient.pk, t.key]),
-                        "locked": t.clinical and not allowed,
+                        "locked": t.clinical and not self.decision.covers(t.key),
                     }
                     for t in self.tabs
                 ],

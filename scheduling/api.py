@@ -34,7 +34,7 @@ from rest_framework.views import APIView
 from accounts.models import Specialty
 from ehr.core.api.permissions import RolePermission
 from ehr.core.models import TEXT_MAX_LENGTH
-from patients.api import ClinicalReasonSerializerMixin
+from patients.access import ClinicalReasonSerializerMixin
 from patients.selectors import patient_list_for_user
 from scheduling import services
 from scheduling.models import (
@@ -609,7 +609,9 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-urls = [
+# Collected under /api/v1/ by ehr/api.py.
+routes = [("appointments", AppointmentViewSet, "appointment")]
+urlpatterns = [
     path("doctors/<uuid:pk>/slots", DoctorSlotsView.as_view(), name="doctor_slots"),
     path("slots/next", NextSlotsView.as_view(), name="slots_next"),
 ]

@@ -7,9 +7,10 @@ class CoreConfig(AppConfig):
     name = "ehr.core"
     label = "core"
     verbose_name = _("Hospital and system")
+    api_module = "ehr.core.api.views"  # its endpoints (notifications), for ehr/api.py
 
     def ready(self):
-        from ehr.core import dashboard, demo, navigation, parameters
+        from ehr.core import clock, dashboard, demo, navigation, parameters
 
         post_migrate.connect(_ensure_parameters, sender=self)
         navigation.register(
@@ -44,7 +45,7 @@ class CoreConfig(AppConfig):
             )
         )
         demo.register(demo.Seeder("hospital", "Hospital", demo.seed_hospital, order=10))
-        del parameters  # imported for its definitions
+        del clock, parameters  # imported for their definitions
 
 
 def _ensure_parameters(**kwargs):

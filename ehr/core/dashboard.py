@@ -12,13 +12,18 @@ class Panel:
     key: str
     title: str
     template: str
-    roles: frozenset = field(default_factory=frozenset)  # empty: every staff user
+    # The role permission(s) a user needs to see it (all of them); empty: every user.
+    permission: str | tuple = ()
+    roles: frozenset = field(default_factory=frozenset)  # deprecated: use `permission`
     order: int = 100
     context: object = None  # callable(request) -> dict, or None
     surface: str = "staff"  # "staff" or "portal"
 
     def visible_to(self, user):
         """Return True if `user` should see this panel."""
+        perms = (self.permission,) if isinstance(self.permission, str) else self.permission
+        if perms and not user.has_perms(perms):
+            return False
         return not self.roles or user.is_superuser or user.has_role(*self.roles)
 
 

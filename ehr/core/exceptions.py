@@ -3,6 +3,7 @@ the condition (`DoctorDoubleBooked`, `BedOccupied`), so forms show it as a form 
 the API answers with its `status_code`."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 class DomainError(ValidationError):
@@ -14,6 +15,35 @@ class DomainError(ValidationError):
 
     def __init__(self, message=None, code=None, params=None):
         super().__init__(message or self.default_message, code or self.default_code, params)
+
+
+class FieldDomainError(DomainError):
+    """A rule broken by one field's value: carries a field error (`error_dict`), so a
+    form shows it under the field (`ServiceFormView`) and the API answers
+    {"<field>": ["…"]}. Subclasses name their `field`; `field=` overrides it per raise."""
+
+    field = "__all__"
+
+    def __init__(self, message=None, code=None, params=None, *, field=None):
+        self.field = field or self.field
+        ValidationError.__init__(
+            self,
+            {
+                self.field: [
+                    ValidationError(
+                        message or self.default_message, code or self.default_code, params
+                    )
+                ]
+            },
+        )
+
+
+class TimeInFuture(FieldDomainError):
+    """A time or date that has not come yet, beyond the clock tolerance
+    (`ehr.core.clock.ensure_not_in_future`); `field` says which."""
+
+    default_message = _("This cannot be in the future.")
+    default_code = "future"
 
 
 class Conflict(DomainError):

@@ -14,11 +14,16 @@ class NavItem:
     label: str
     url_name: str
     icon: str = "circle"
-    roles: frozenset = field(default_factory=frozenset)  # empty: every staff user
+    # The role permission(s) a user needs to see it (all of them); empty: every user.
+    permission: str | tuple = ()
+    roles: frozenset = field(default_factory=frozenset)  # deprecated: use `permission`
     order: int = 100
 
     def visible_to(self, user):
         """Return True if `user` should see this entry."""
+        perms = (self.permission,) if isinstance(self.permission, str) else self.permission
+        if perms and not user.has_perms(perms):
+            return False
         return not self.roles or user.is_superuser or user.has_role(*self.roles)
 
     @property

@@ -1,11 +1,15 @@
-"""Kernel pages: the staff home, notifications, health, and the error pages."""
+"""Kernel pages (the staff home, notifications, health, the error pages) and the one
+idiom every app's form pages use: `ServiceFormView`."""
 
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import caches
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
 from django.db import connection
 from django.http import (
+    HttpResponse,
     HttpResponseBadRequest,
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
@@ -20,9 +24,10 @@ from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.generic import ListView, TemplateView
+from django.views.generic import FormView, ListView, TemplateView
 
 from ehr.core import dashboard
+from ehr.core.exceptions import DomainPermissionDenied
 from ehr.core.selectors import notification_list_for_user
 from ehr.core.services import notification_mark_all_read, notification_mark_read
 
@@ -36,6 +41,73 @@ class StaffViewMixin:
         if request.user.is_authenticated and request.user.is_portal_user:
             return redirect("portal:home")
         return super().dispatch(request, *args, **kwargs)
+
+
+def add_service_error(form, exc):
+    """Show a service's ValidationError on `form`: field errors under their fields (when
+    the form has them), everything else at the top of the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            target = field if field in form.fields and field != NON_FIELD_ERRORS else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        form.add_error(None, ValidationError(exc.messages))
+
+
+class ServiceFormView(FormView):
+    """A form page whose valid form is handed to a service: the one form-view idiom.
+
+    GET shows the form; a valid POST calls `perform(form)`, which calls the service with
+    the signed-in user as the actor and returns its result (a record, or a response).
+    The service's domain errors (`ValidationError`s, `FieldDomainError`s among them) are
+    shown on the form under their fields, keeping everything typed (400); a domain
+    permission error (`DomainPermissionDenied`) is shown the same way with 403. On
+    success the `success_message` is shown and the user is sent to `get_success_url()`,
+    by default the result's own page.
+
+    Subclasses set `form_class`, `template_name` and implement `perform`.
+    """
+
+    success_message = ""
+    invalid_status = 400
+
+    def perform(self, form):
+        """Call the service with the form's cleaned data; return its result."""
+        raise NotImplementedError(f"{type(self).__name__} must implement perform(form).")
+
+    def form_valid(self, form):
+        try:
+            self.result = self.perform(form)
+        except DomainPermissionDenied as exc:
+            form.add_error(None, str(exc))
+            return self.render_to_response(self.get_context_data(form=form), status=403)
+        except ValidationError as exc:
+            add_service_error(form, exc)
+            return self.form_invalid(form)
+        if isinstance(self.result, HttpResponse):
+            return self.result
+        message = self.get_success_message(form)
+        if message:
+            messages.success(self.request, message)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=self.invalid_status)
+
+    def get_success_message(self, form):
+        """Return the message shown after success (`success_message` by default)."""
+        return self.success_message
+
+    def get_success_url(self):
+        """Return where to go on success: `success_url`, else the result's page."""
+        if self.success_url:
+            return str(self.success_url)
+        if hasattr(self.result, "get_absolute_url"):
+            return self.result.get_absolute_url()
+        raise ImproperlyConfigured(
+            f"{type(self).__name__} needs a success_url or a result with get_absolute_url()."
+        )
 
 
 class HomeView(StaffViewMixin, TemplateView):

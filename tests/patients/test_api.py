@@ -10,7 +10,7 @@ from rest_framework.test import APIRequestFactory
 
 from ehr.core.api.exceptions import exception_handler
 from ehr.core.models import Notification
-from patients.api import require_chart_access
+from patients.access import require_chart_access
 from patients.exceptions import ChartAccessDenied
 from patients.models import ChartAccess, Patient, luhn_is_valid
 from patients.services import break_glass_open, patient_merge

@@ -22,13 +22,23 @@ def is_staff_options_request(request):
 
 
 class RolePermission(DjangoObjectPermissions):
-    """Require the role's model permission for the request's method, reads included, and
-    the object permission on objects.
+    """The one role gate of the API: the permissions the request needs, deny by default.
 
-    This is the default for every API view, so a view that declares nothing denies
-    everything it cannot map to a model. Object lookups already go through the app's
-    selector (out-of-scope objects are 404), so the object gate here accepts a role-wide
-    permission as well as an object grant.
+    What a request needs is, in order:
+    1. the view's `get_required_permissions(request)`, when a rule depends on the request
+       (a status change that only checks a patient in needs less than other changes);
+    2. the view's `required_permissions`, a dict keyed by viewset action (`"list"`,
+       `"retrieve"`, `"create"`, `"partial_update"`, an `@action` name…) or, on a plain
+       APIView, by HTTP method (`"GET"`, `"POST"`…): an action or method it does not
+       list is refused (HEAD counts as GET);
+    3. otherwise `perms_map`: Django's model permissions of the view's queryset model
+       for the method, reads included.
+
+    Signed-in staff always pass an OPTIONS request (`is_staff_options_request`). Objects
+    are looked up through the app's selector (out of scope: 404), so the object gate
+    accepts a role-wide permission as well as an object grant. Chart access to a patient
+    is not a role: views check it with `patients.access.require_chart_access`, which
+    logs the read.
     """
 
     perms_map = {
@@ -41,13 +51,31 @@ class RolePermission(DjangoObjectPermissions):
         "DELETE": ["%(app_label)s.delete_%(model_name)s"],
     }
 
+    def required(self, request, view):
+        """Return the permissions `request` needs on `view`, or None to refuse it."""
+        if hasattr(view, "get_required_permissions"):
+            return view.get_required_permissions(request)
+        declared = getattr(view, "required_permissions", None)
+        if declared is not None:
+            method = "GET" if request.method == "HEAD" else request.method
+            key = getattr(view, "action", None) or method
+            return declared.get(key, declared.get(method))
+        return self.get_required_permissions(request.method, self._queryset(view).model)
+
     def has_permission(self, request, view):
-        return is_staff_options_request(request) or super().has_permission(request, view)
+        if is_staff_options_request(request):
+            return True
+        user = request.user
+        if not user or not user.is_authenticated or not user.is_active:
+            return False
+        required = self.required(request, view)
+        return required is not None and user.has_perms(required)
 
     def has_object_permission(self, request, view, obj):
-        model_cls = view.get_queryset().model
-        perms = self.get_required_object_permissions(request.method, model_cls)
-        return request.user.has_perms(perms) or request.user.has_perms(perms, obj)
+        required = self.required(request, view)
+        if required is None:
+            return False
+        return request.user.has_perms(required) or request.user.has_perms(required, obj)
 
 
 class IsSignedIn(IsAuthenticated):

@@ -51,3 +51,7 @@ def api_not_found(request, path=""):
     the API that no endpoint matches (an id that is not one, an unknown path), instead of
     the site's HTML page: API clients read JSON."""
     return error_404(request)
+
+
+# Collected under /api/v1/ by ehr/api.py (`CoreConfig.api_module`).
+routes = [("notifications", NotificationViewSet, "notification")]
