@@ -453,9 +453,20 @@ class Disposition(models.TextChoices):
     DECEASED = "deceased", _("Deceased")
 
 
+class AdmissionQuerySet(models.QuerySet):
+    def open(self):
+        """Admissions not yet discharged (a patient has at most one)."""
+        return self.exclude(status=Admission.Status.DISCHARGED)
+
+
 class Admission(TrackedModel):
     """A patient's stay in hospital, from admission to discharge. Where the patient lies
-    is the current `BedStay`; every earlier bed is a closed one."""
+    is the current `BedStay`; every earlier bed is a closed one.
+
+    Other apps reach a patient's open admission through the relation
+    (`patient.admissions.open()`), without importing this app."""
+
+    objects = AdmissionQuerySet.as_manager()
 
     class Status(models.TextChoices):
         ADMITTED = "admitted", _("Admitted")
