@@ -10,6 +10,7 @@ with field errors; changing a signed note answers 409.
 
 import uuid
 
+from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -480,7 +481,9 @@ class PatientNotesView(PatientClinicalListView):
 
 class NoteMixin:
     def get_note(self):
-        note = selectors.note_get(self.request.user, self.kwargs["pk"])
+        note = get_object_or_404(
+            selectors.note_list_for_user(self.request.user), pk=self.kwargs["pk"]
+        )
         patient_get(self.request.user, note.patient_id)
         require_chart_access(self.request, note.patient, self.part)
         return note
@@ -814,7 +817,7 @@ class EncounterDetailView(generics.GenericAPIView):
     permission_classes = [EncounterPermission]
 
     def get_encounter(self, part):
-        encounter = selectors.encounter_get(self.kwargs["pk"])
+        encounter = get_object_or_404(selectors.encounter_list(), pk=self.kwargs["pk"])
         patient_get(self.request.user, encounter.patient_id)
         require_chart_access(self.request, encounter.patient, part)
         return encounter

@@ -163,6 +163,8 @@ class Encounter(TrackedModel):
         related_name="encounters",
     )
 
+    OPEN_STATUSES = (EncounterStatus.PLANNED, EncounterStatus.IN_PROGRESS)
+
     class Meta:
         ordering = ["-started_at"]
         verbose_name = _("encounter")
@@ -227,7 +229,12 @@ class Encounter(TrackedModel):
     @property
     def is_open(self):
         """Return True while the encounter is planned or in progress."""
-        return self.status in (EncounterStatus.PLANNED, EncounterStatus.IN_PROGRESS)
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def is_cancelled(self):
+        """Return True once the encounter was cancelled (it takes no new records)."""
+        return self.status == EncounterStatus.CANCELLED
 
     def care_windows(self):
         """Return the chart access this encounter gives its doctor: from its start
@@ -772,6 +779,11 @@ class Condition(EnteredInErrorFields, TrackedModel):
     def __str__(self):
         return str(self.code_id)
 
+    @property
+    def is_active(self):
+        """Return True while the condition is active (not resolved or inactive)."""
+        return self.clinical_status == ClinicalStatus.ACTIVE
+
     def clean(self):
         """Refuse, as field errors, an encounter diagnosis or a primary flag without an
         encounter and a resolution before the onset."""
@@ -874,6 +886,16 @@ class Allergy(TrackedModel):
     def is_severe(self):
         """Return True for a severe or life-threatening allergy (shown in red)."""
         return self.severity in SEVERE_ALLERGY
+
+    @property
+    def is_active(self):
+        """Return True for an allergy that holds (shown in the banner)."""
+        return self.status == AllergyClinicalStatus.ACTIVE
+
+    @property
+    def is_entered_in_error(self):
+        """Return True for an allergy withdrawn as entered in error (it stays so)."""
+        return self.status == AllergyClinicalStatus.ENTERED_IN_ERROR
 
 
 class AllergyStatus(TrackedModel):

@@ -7,7 +7,6 @@ import re
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
 from django.db.models.functions import Length
-from django.http import Http404
 
 from clinical.models import (
     Allergy,
@@ -119,31 +118,50 @@ def encounter_list_for_user(user, now=None):
     return Encounter.objects.filter(patient__in=patients_on_care_team_of(user, now=now))
 
 
-def encounter_get(pk):
-    """Return the encounter `pk` with its patient and doctor, or raise Http404. (Chart
-    access to its patient is checked by the caller, which logs the read.)"""
-    try:
-        return Encounter.objects.select_related(
-            "patient", "doctor", "appointment__appointment_type"
-        ).get(pk=pk)
-    except (Encounter.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+def encounter_list():
+    """Return all encounters with their patient, doctor and appointment, for the pages
+    and endpoints of one encounter. The caller looks its patient up through
+    `patients.selectors.patient_get` (out of scope: 404) and checks chart access, which
+    logs the read."""
+    return Encounter.objects.select_related("patient", "doctor", "appointment__appointment_type")
 
 
-def appointment_get(pk):
-    """Return the appointment `pk` with its patient, doctor and type, or raise Http404.
-    (The caller looks its patient up through `patient_get` and checks chart access.)"""
-    try:
-        return Appointment.objects.select_related("patient", "doctor", "appointment_type").get(
-            pk=pk
-        )
-    except (Appointment.DoesNotExist, ValueError, TypeError, ValidationError):
-        raise Http404 from None
+def appointment_list():
+    """Return all appointments with their patient, doctor and type, for starting an
+    appointment's encounter (the caller looks its patient up through `patient_get` and
+    checks chart access)."""
+    return Appointment.objects.select_related("patient", "doctor", "appointment_type")
 
 
 def open_encounters(patient):
     """Return the patient's planned and running encounters, newest first."""
-    return encounter_list_for_patient(patient).filter(status__in=["planned", "in_progress"])
+    return encounter_list_for_patient(patient).filter(status__in=Encounter.OPEN_STATUSES)
+
+
+def open_encounter_of(patient, pk):
+    """Return the planned or running encounter `pk` of `patient` (an id from a query
+    string), or None if there is none (or `pk` is not an id)."""
+    if not pk:
+        return None
+    try:
+        return open_encounters(patient).filter(pk=pk).first()
+    except ValidationError:
+        return None
+
+
+def encounter_vital_signs(encounter):
+    """Return the vital signs taken in `encounter`, newest first."""
+    return encounter.vital_signs.select_related("recorded_by").order_by("-recorded_at")
+
+
+def encounter_diagnoses(encounter):
+    """Return the diagnoses of `encounter` (not those entered in error), the primary
+    one first."""
+    return (
+        encounter.diagnoses.filter(entered_in_error=False)
+        .select_related("code")
+        .order_by("-is_primary", "created_at")
+    )
 
 
 # --- Vital signs ----------------------------------------------------------------------------
@@ -207,19 +225,13 @@ def note_list_for_patient(patient, user, *, include_entered_in_error=False, adde
     )
 
 
-def note_get(user, pk):
-    """Return the note `pk` if `user` may read it (signed, or their own draft), else
-    raise Http404. (Chart access to its patient is checked by the caller.)"""
-    try:
-        return (
-            ClinicalNote.objects.filter(_visible_notes(user))
-            .select_related(
-                "patient", "author", "signed_by", "encounter", "amends", "entered_in_error_by"
-            )
-            .get(pk=pk)
-        )
-    except (ClinicalNote.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+def note_list_for_user(user):
+    """Return the notes `user` may read (signed ones and their own drafts) with their
+    patient, author, signer, encounter and the note they amend, for the pages and
+    endpoints of one note. The caller checks chart access to its patient."""
+    return ClinicalNote.objects.filter(_visible_notes(user)).select_related(
+        "patient", "author", "signed_by", "encounter", "amends", "entered_in_error_by"
+    )
 
 
 def note_editable_by(note, user):
@@ -299,12 +311,10 @@ def past_medical_history(patient):
     )
 
 
-def condition_get(pk):
-    """Return the condition `pk`, or raise Http404 (chart access checked by the caller)."""
-    try:
-        return Condition.objects.select_related("patient", "code", "encounter").get(pk=pk)
-    except (Condition.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+def condition_list():
+    """Return all conditions with their patient, code and encounter, for the pages of
+    one condition (the caller checks chart access to its patient)."""
+    return Condition.objects.select_related("patient", "code", "encounter")
 
 
 # --- Allergies ------------------------------------------------------------------------------
@@ -359,12 +369,10 @@ def allergy_status_get(patient):
     return AllergyStatus.objects.filter(patient=patient).select_related("assessed_by").first()
 
 
-def allergy_get(pk):
-    """Return the allergy `pk`, or raise Http404 (chart access checked by the caller)."""
-    try:
-        return Allergy.objects.select_related("patient").get(pk=pk)
-    except (Allergy.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+def allergy_list():
+    """Return all allergies with their patient, for the pages of one allergy (the
+    caller checks chart access to its patient)."""
+    return Allergy.objects.select_related("patient")
 
 
 # --- History --------------------------------------------------------------------------------
@@ -385,9 +393,7 @@ def social_history_get(patient):
     return SocialHistory.objects.filter(patient=patient).select_related("updated_by").first()
 
 
-def history_record_get(model, pk):
-    """Return the surgical or family history entry `pk`, or raise Http404."""
-    try:
-        return model.objects.select_related("patient").get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+def history_record_list(model):
+    """Return all surgical (or family, `model`) history entries with their patient, for
+    the pages of one entry (the caller checks chart access to its patient)."""
+    return model.objects.select_related("patient")

@@ -1,139 +1,96 @@
 """Clinical pages: start and close encounters, record vital signs, write, sign, amend
 and withdraw notes, diagnoses with the ICD-10-CM search, allergies, the histories.
 
-Every page declares two gates: the role permission (`permission_required`) and chart
-access to the patient (care team or break-the-glass), checked by `patients.services.
-chart_open`, which also writes the access log, on every request. Outside the care team
-the page answers 403 with the break-the-glass form, as the chart does. Writes go through
-`clinical.services` with the signed-in user as the actor.
+Every page is a page inside one patient's chart (`patients.access.ChartPageMixin`): the
+role permission (`permission_required`), the patient through the one selector (404),
+then chart access (care team, break-the-glass or a worklist), checked and logged by
+`patients.services.chart_open` on every request; outside the care team the page answers
+403 with the break-the-glass form, as the chart does. Forms are `ServiceFormView`s whose
+`perform(form)` calls `clinical.services` with the signed-in user as the actor; record
+pages are `DetailView`s over the clinical selectors.
 """
-
-import uuid
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
+from django.views.generic import DetailView, TemplateView
 
+from accounts.selectors import is_active_doctor
 from clinical import forms, selectors, services
-from clinical.models import (
-    AllergyClinicalStatus,
-    EncounterStatus,
-    FamilyHistory,
-    SurgicalHistory,
-)
-from ehr.core import chart
+from clinical.models import ConditionCategory, EncounterStatus, FamilyHistory, SurgicalHistory
+from clinical.parameters import normal_ranges
 from ehr.core.exceptions import DomainPermissionDenied
-from ehr.core.views import StaffViewMixin, add_service_error
-from patients.access import ChartAccessMixin, PatientScopeMixin
+from ehr.core.permissions import RolePermissionRequiredMixin
+from ehr.core.views import ServiceFormView, StaffViewMixin
+from patients.access import ChartPageMixin
 from patients.selectors import patient_get
 
 
-class ClinicalView(PatientScopeMixin, ChartAccessMixin, View):
-    """Base of the clinical pages of one patient (`pk` in the URL is the patient): staff
-    only, the role permission, the patient through the one selector (404), then chart
-    access (403, logged)."""
+class FormPageMixin:
+    """The context of `clinical/form_page.html` and the pages built on it: the label of
+    the submit button."""
 
-    permission_required = ("patients.view_patient",)
     template_name = "clinical/form_page.html"
-    title = ""
-
-    def back_url(self):
-        return reverse("patients:patient_chart", args=[self.get_patient().pk, self.back_tab])
-
-    def page_context(self, **extra):
-        patient = self.get_patient()
-        return {
-            "patient": patient,
-            "access": self.access,
-            "banner_items": chart.banner_items_for(self.request, patient, clinical_access=True),
-            "title": self.title,
-            "back_url": self.back_url(),
-            "back_tab": chart.TABS.get(self.back_tab),
-            **extra,
-        }
-
-    def render_page(self, status=200, **extra):
-        return render(self.request, self.template_name, self.page_context(**extra), status=status)
-
-
-class ClinicalFormView(ClinicalView):
-    """A clinical form page: GET shows the form, POST validates it and calls
-    `perform(form)` (a service); the service's errors are shown on the form, which
-    keeps everything typed."""
-
-    form_class = None
     submit_label = gettext_lazy("Save")
-    success_message = ""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["submit_label"] = self.submit_label
+        return context
+
+
+class ChartRecordMixin(ChartPageMixin):
+    """A page about one record of a chart (`pk` in the URL is the record's): the record
+    through the clinical selector `get_queryset()` (not found: 404), once per request,
+    and its patient through the one patient selector (out of scope: 404)."""
+
+    def get_queryset(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement get_queryset().")
+
+    def get_object(self, queryset=None):
+        if not hasattr(self, "_object"):
+            self._object = get_object_or_404(
+                queryset if queryset is not None else self.get_queryset(), pk=self.kwargs["pk"]
+            )
+        return self._object
+
+    def get_patient(self):
+        if not hasattr(self, "_patient"):
+            self._patient = patient_get(self.request.user, self.get_object().patient_id)
+        return self._patient
+
+
+class PatientFormMixin:
+    """A form of one patient's chart: the form takes the patient (its encounter choices),
+    and `?encounter=` names one of the patient's open encounters to document."""
 
     def get_form_kwargs(self):
-        return {}
+        return {**super().get_form_kwargs(), "patient": self.get_patient()}
 
-    def get_initial(self):
-        return {}
+    def encounter_from_query(self):
+        return selectors.open_encounter_of(self.get_patient(), self.request.GET.get("encounter"))
 
-    def get_form(self, data=None):
-        return self.form_class(data, initial=self.get_initial(), **self.get_form_kwargs())
-
-    def get(self, request, *args, **kwargs):
-        return self.render_form(self.get_form())
-
-    def post(self, request, *args, **kwargs):
-        form = self.get_form(request.POST)
-        if form.is_valid():
-            try:
-                result = self.perform(form)
-            except DomainPermissionDenied as exc:
-                form.add_error(None, str(exc))
-                return self.render_form(form, status=403)
-            except ValidationError as exc:
-                add_service_error(form, exc)
-            else:
-                if self.success_message:
-                    messages.success(request, self.success_message)
-                return HttpResponseRedirect(self.get_success_url(result))
-        return self.render_form(form, status=400)
-
-    def render_form(self, form, status=200):
-        return self.render_page(
-            status=status, form=form, submit_label=self.submit_label, **self.form_context()
-        )
-
-    def form_context(self):
-        return {}
-
-    def perform(self, form):
-        raise NotImplementedError
-
-    def get_success_url(self, result):
+    def success_url_for(self, record):
+        """Return the encounter's page when the form was opened from it, else the tab."""
+        if record.encounter_id and "encounter" in self.request.GET:
+            return record.encounter.get_absolute_url()
         return self.back_url()
 
 
-def _encounter_from_query(request, patient):
-    """Return the open encounter named in ?encounter=, if it is this patient's."""
-    pk = request.GET.get("encounter")
-    if not pk:
-        return None
-    return selectors.open_encounters(patient).filter(pk=pk).first() if _is_uuid(pk) else None
-
-
-def _is_uuid(value):
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+def _refusal_message(exc):
+    return " ".join(getattr(exc, "messages", [str(exc)]))
 
 
 # --- Encounters -----------------------------------------------------------------------------
 
 
-class EncounterCreateView(ClinicalFormView):
+class EncounterCreateView(PatientFormMixin, FormPageMixin, ChartPageMixin, ServiceFormView):
     """Start an encounter with this patient (the doctor joins the care team)."""
 
     permission_required = ("patients.view_patient", "clinical.add_encounter")
@@ -146,10 +103,7 @@ class EncounterCreateView(ClinicalFormView):
 
     def get_initial(self):
         user = self.request.user
-        return {"doctor": user.pk} if user.has_role("Doctor") else {}
-
-    def get_form_kwargs(self):
-        return {"patient": self.get_patient()}
+        return {"doctor": user.pk} if is_active_doctor(user) else {}
 
     def perform(self, form):
         data = form.cleaned_data
@@ -167,11 +121,11 @@ class EncounterCreateView(ClinicalFormView):
             chief_complaint=data["chief_complaint"],
         )
 
-    def get_success_url(self, encounter):
-        return encounter.get_absolute_url()
+    def get_success_url(self):
+        return self.result.get_absolute_url()
 
 
-class AppointmentEncounterStartView(ClinicalView):
+class AppointmentEncounterStartView(ChartRecordMixin, View):
     """Start the encounter of a checked-in appointment (POST; `pk` is the appointment)
     and open it. Only the appointment's doctor may; a second click opens the encounter
     already started. A refusal (not checked in, another doctor's appointment) goes back
@@ -182,23 +136,16 @@ class AppointmentEncounterStartView(ClinicalView):
     chart_part = "encounters:start"
     back_tab = "encounters"
 
-    def get_appointment(self):
-        if not hasattr(self, "_appointment"):
-            self._appointment = selectors.appointment_get(self.kwargs["pk"])
-        return self._appointment
-
-    def get_patient(self):
-        if not hasattr(self, "_patient"):
-            self._patient = patient_get(self.request.user, self.get_appointment().patient_id)
-        return self._patient
+    def get_queryset(self):
+        return selectors.appointment_list()
 
     def post(self, request, pk):
         try:
             encounter = services.encounter_start_for_appointment(
-                appointment=self.get_appointment(), actor=request.user
+                appointment=self.get_object(), actor=request.user
             )
         except (ValidationError, DomainPermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            messages.error(request, _refusal_message(exc))
             target = request.POST.get("next", "")
             if not url_has_allowed_host_and_scheme(
                 target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -209,68 +156,59 @@ class AppointmentEncounterStartView(ClinicalView):
         return redirect(encounter)
 
 
-class EncounterMixin:
-    """The encounter of the URL (`pk`); its patient through the one selector."""
+class EncounterPageMixin(ChartRecordMixin):
+    """A page of the encounter of the URL (`pk`)."""
 
-    def get_encounter(self):
-        if not hasattr(self, "_encounter"):
-            self._encounter = selectors.encounter_get(self.kwargs["pk"])
-        return self._encounter
+    back_tab = "encounters"
 
-    def get_patient(self):
-        if not hasattr(self, "_patient"):
-            self._patient = patient_get(self.request.user, self.get_encounter().patient_id)
-        return self._patient
+    def get_queryset(self):
+        return selectors.encounter_list()
 
 
-class EncounterDetailView(EncounterMixin, ClinicalView):
+class EncounterDetailView(EncounterPageMixin, DetailView):
     """One encounter: its vital signs, notes and diagnoses, and what can be done next."""
 
     permission_required = ("patients.view_patient", "clinical.view_encounter")
     template_name = "clinical/encounter_detail.html"
     chart_part = "encounter"
-    back_tab = "encounters"
+    title = gettext_lazy("Encounter")
 
-    def get(self, request, pk):
-        encounter = self.get_encounter()
-        user = request.user
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        encounter = self.object
+        user = self.request.user
+        can_change = user.has_perm("clinical.change_encounter")
         notes = selectors.note_list_for_patient(encounter.patient, user, addenda=False).filter(
             encounter=encounter, amends__isnull=True
         )
-        return self.render_page(
-            encounter=encounter,
-            title=_("Encounter"),
-            vitals=[
-                (v, v.flags)
-                for v in encounter.vital_signs.select_related("recorded_by").order_by(
-                    "-recorded_at"
-                )[:50]
-            ],
-            notes=list(notes[:50]),
-            diagnoses=list(
-                encounter.diagnoses.filter(entered_in_error=False)
-                .select_related("code")
-                .order_by("-is_primary", "created_at")
-            ),
-            can_change=user.has_perm("clinical.change_encounter") and encounter.is_open,
-            can_document=encounter.status != EncounterStatus.CANCELLED,
-            can_record_vitals=user.has_perm("clinical.add_vitalsigns"),
-            can_write_note=user.has_perm("clinical.add_clinicalnote"),
-            can_add_condition=user.has_perm("clinical.add_condition"),
-            cancel_form=forms.EncounterCancelForm(),
+        context.update(
+            {
+                "vitals": [(v, v.flags) for v in selectors.encounter_vital_signs(encounter)[:50]],
+                "notes": list(notes[:50]),
+                "diagnoses": list(selectors.encounter_diagnoses(encounter)),
+                "can_begin": can_change
+                and encounter.can_transition_to(EncounterStatus.IN_PROGRESS),
+                "can_finish": can_change and encounter.can_transition_to(EncounterStatus.FINISHED),
+                "can_cancel": can_change and encounter.can_transition_to(EncounterStatus.CANCELLED),
+                "can_document": not encounter.is_cancelled,
+                "can_record_vitals": user.has_perm("clinical.add_vitalsigns"),
+                "can_write_note": user.has_perm("clinical.add_clinicalnote"),
+                "can_add_condition": user.has_perm("clinical.add_condition"),
+            }
         )
+        return context
 
 
-class EncounterTransitionView(EncounterMixin, ClinicalView):
+class EncounterTransitionView(EncounterPageMixin, View):
     """Start a planned encounter or finish a running one (POST)."""
 
     permission_required = ("patients.view_patient", "clinical.change_encounter")
+    http_method_names = ["post"]
     chart_part = "encounter:status"
-    back_tab = "encounters"
     action = None
 
     def post(self, request, pk):
-        encounter = self.get_encounter()
+        encounter = self.get_object()
         try:
             if self.action == "begin":
                 services.encounter_begin(encounter=encounter, actor=request.user)
@@ -283,32 +221,31 @@ class EncounterTransitionView(EncounterMixin, ClinicalView):
         return redirect(encounter)
 
 
-class EncounterCancelView(EncounterMixin, ClinicalFormView):
+class EncounterCancelView(EncounterPageMixin, FormPageMixin, ServiceFormView):
     """Cancel an encounter, saying why."""
 
     permission_required = ("patients.view_patient", "clinical.change_encounter")
     form_class = forms.EncounterCancelForm
     chart_part = "encounter:cancel"
-    back_tab = "encounters"
     title = gettext_lazy("Cancel the encounter")
     submit_label = gettext_lazy("Cancel encounter")
     success_message = gettext_lazy("The encounter was cancelled.")
 
     def perform(self, form):
         return services.encounter_cancel(
-            encounter=self.get_encounter(),
+            encounter=self.get_object(),
             actor=self.request.user,
             reason=form.cleaned_data["cancel_reason"],
         )
 
     def back_url(self):
-        return self.get_encounter().get_absolute_url()
+        return self.get_object().get_absolute_url()
 
 
 # --- Vital signs ----------------------------------------------------------------------------
 
 
-class VitalSignsCreateView(ClinicalFormView):
+class VitalSignsCreateView(PatientFormMixin, FormPageMixin, ChartPageMixin, ServiceFormView):
     """Record a set of vital signs (impossible values: field errors)."""
 
     permission_required = ("patients.view_patient", "clinical.add_vitalsigns")
@@ -320,17 +257,12 @@ class VitalSignsCreateView(ClinicalFormView):
     submit_label = gettext_lazy("Save vital signs")
     success_message = gettext_lazy("The vital signs were recorded.")
 
-    def get_form_kwargs(self):
-        return {"patient": self.get_patient()}
-
     def get_initial(self):
-        encounter = _encounter_from_query(self.request, self.get_patient())
+        encounter = self.encounter_from_query()
         return {"encounter": encounter.pk} if encounter else {}
 
-    def form_context(self):
-        from clinical.parameters import normal_ranges
-
-        return {"ranges": normal_ranges()}
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(ranges=normal_ranges(), **kwargs)
 
     def perform(self, form):
         data = form.cleaned_data
@@ -342,94 +274,88 @@ class VitalSignsCreateView(ClinicalFormView):
             **form.measures(),
         )
 
-    def get_success_url(self, vitals):
-        if vitals.encounter_id and "encounter" in self.request.GET:
-            return vitals.encounter.get_absolute_url()
-        return self.back_url()
+    def get_success_url(self):
+        return self.success_url_for(self.result)
 
 
 # --- Notes ----------------------------------------------------------------------------------
 
 
-class NoteCreateView(ClinicalFormView):
+class NoteSaveMixin:
+    """Save a note's form ("sign" in the POST: save and sign it); the message says which."""
+
+    template_name = "clinical/note_form.html"
+
+    def signing(self):
+        return "sign" in self.request.POST
+
+    def get_success_message(self, form):
+        return _("The note was signed.") if self.signing() else _("The draft was saved.")
+
+    def get_success_url(self):
+        return self.result.get_absolute_url()
+
+
+class NoteCreateView(NoteSaveMixin, PatientFormMixin, ChartPageMixin, ServiceFormView):
     """Write a note: save it as a draft, or save and sign it."""
 
     permission_required = ("patients.view_patient", "clinical.add_clinicalnote")
     form_class = forms.NoteForm
-    template_name = "clinical/note_form.html"
     chart_part = "notes:write"
     back_tab = "notes"
     title = gettext_lazy("Write a note")
 
-    def get_form_kwargs(self):
-        return {"patient": self.get_patient()}
-
     def get_initial(self):
         initial = {}
-        if self.request.user.has_role("Nurse") and not self.request.user.has_role("Doctor"):
+        user = self.request.user
+        if not user.has_perm("clinical.sign_note") and user.has_perm("clinical.sign_nursing_note"):
             initial["note_type"] = "nursing"
-        encounter = _encounter_from_query(self.request, self.get_patient())
+        encounter = self.encounter_from_query()
         if encounter:
             initial["encounter"] = encounter.pk
         return initial
 
     def perform(self, form):
         content = form.content()
-        sign = "sign" in self.request.POST
-        note = services.note_create(
+        return services.note_create(
             patient=self.get_patient(),
             actor=self.request.user,
             note_type=content.pop("note_type"),
             encounter=content.pop("encounter"),
-            sign=sign,
+            sign=self.signing(),
             **content,
         )
-        messages.success(
-            self.request, _("The note was signed.") if sign else _("The draft was saved.")
-        )
-        return note
-
-    def get_success_url(self, note):
-        return note.get_absolute_url()
 
 
-class NoteMixin:
-    """The note of the URL (`pk`; signed, or the user's own draft, else 404) and its
-    patient through the one selector."""
+class NotePageMixin(ChartRecordMixin):
+    """A page of the note of the URL (`pk`): signed, or the user's own draft, else 404."""
 
     back_tab = "notes"
 
-    def get_note(self):
-        if not hasattr(self, "_note"):
-            self._note = selectors.note_get(self.request.user, self.kwargs["pk"])
-        return self._note
-
-    def get_patient(self):
-        if not hasattr(self, "_patient"):
-            self._patient = patient_get(self.request.user, self.get_note().patient_id)
-        return self._patient
+    def get_queryset(self):
+        return selectors.note_list_for_user(self.request.user)
 
     def back_url(self):
-        return self.get_note().get_absolute_url()
+        return self.get_object().get_absolute_url()
 
 
-class NoteDetailView(NoteMixin, ClinicalView):
+class NoteDetailView(NotePageMixin, DetailView):
     """One note with its addenda and the actions the user may take."""
 
     permission_required = ("patients.view_patient", "clinical.view_clinicalnote")
     template_name = "clinical/note_detail.html"
+    context_object_name = "note"
     chart_part = "note"
 
     def back_url(self):
-        return reverse("patients:patient_chart", args=[self.get_patient().pk, "notes"])
+        return ChartPageMixin.back_url(self)
 
-    def get(self, request, pk):
-        note = self.get_note()
-        user = request.user
+    def get_context_data(self, **kwargs):
+        note = self.object
+        user = self.request.user
         editable = selectors.note_editable_by(note, user)
         can_write = user.has_perm("clinical.add_clinicalnote")
-        return self.render_page(
-            note=note,
+        return super().get_context_data(
             title=note.get_note_type_display(),
             addenda=list(selectors.note_addenda(note, user)),
             can_edit=editable,
@@ -438,32 +364,27 @@ class NoteDetailView(NoteMixin, ClinicalView):
             can_mark_error=can_write
             and not note.entered_in_error
             and user.pk in (note.author_id, note.signed_by_id),
+            **kwargs,
         )
 
 
-class NoteUpdateView(NoteMixin, ClinicalFormView):
+class NoteUpdateView(NoteSaveMixin, NotePageMixin, ServiceFormView):
     """Edit a draft note (its author only); save, or save and sign."""
 
     permission_required = ("patients.view_patient", "clinical.add_clinicalnote")
     form_class = forms.NoteForm
-    template_name = "clinical/note_form.html"
     chart_part = "note:edit"
     title = gettext_lazy("Edit the draft note")
 
     def get(self, request, *args, **kwargs):
-        refusal = self._refusal()
-        if refusal:
-            return refusal
-        return super().get(request, *args, **kwargs)
+        return self.refusal() or super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
-        refusal = self._refusal()
-        if refusal:
-            return refusal
-        return super().post(request, *args, **kwargs)
+        return self.refusal() or super().post(request, *args, **kwargs)
 
-    def _refusal(self):
-        note = self.get_note()
+    def refusal(self):
+        """Send a signed note back to its page; refuse (403) another user's draft."""
+        note = self.get_object()
         if note.is_signed:
             messages.error(
                 self.request,
@@ -471,51 +392,46 @@ class NoteUpdateView(NoteMixin, ClinicalFormView):
             )
             return redirect(note)
         if not selectors.note_editable_by(note, self.request.user):
-            return render(
-                self.request,
-                "clinical/refused.html",
-                self.page_context(
-                    message=_("Only the author of a draft note may change it."),
-                    title=_("Edit the draft note"),
-                ),
-                status=403,
+            context = self.get_context_data(
+                form=None, message=_("Only the author of a draft note may change it.")
             )
+            return TemplateResponse(self.request, "clinical/refused.html", context, status=403)
         return None
 
-    def get_form(self, data=None):
-        return self.form_class(data, instance=self.get_note(), patient=self.get_patient())
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "instance": self.get_object(),
+            "patient": self.get_patient(),
+        }
 
     def perform(self, form):
-        content = form.content()
-        note = services.note_update(note=self.get_note(), actor=self.request.user, **content)
-        if "sign" in self.request.POST:
+        note = services.note_update(
+            note=self.get_object(), actor=self.request.user, **form.content()
+        )
+        if self.signing():
             note = services.note_sign(note=note, actor=self.request.user)
-            messages.success(self.request, _("The note was signed."))
-        else:
-            messages.success(self.request, _("The draft was saved."))
         return note
 
-    def get_success_url(self, note):
-        return note.get_absolute_url()
 
-
-class NoteSignView(NoteMixin, ClinicalView):
+class NoteSignView(NotePageMixin, View):
     """Sign a draft note (POST)."""
 
     permission_required = ("patients.view_patient", "clinical.add_clinicalnote")
+    http_method_names = ["post"]
     chart_part = "note:sign"
 
     def post(self, request, pk):
-        note = self.get_note()
+        note = self.get_object()
         try:
             services.note_sign(note=note, actor=request.user)
             messages.success(request, _("The note was signed."))
         except (ValidationError, DomainPermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+            messages.error(request, _refusal_message(exc))
         return redirect(note)
 
 
-class NoteAddendumCreateView(NoteMixin, ClinicalFormView):
+class NoteAddendumCreateView(NotePageMixin, ServiceFormView):
     """Add an addendum to a signed note."""
 
     permission_required = ("patients.view_patient", "clinical.add_clinicalnote")
@@ -524,28 +440,27 @@ class NoteAddendumCreateView(NoteMixin, ClinicalFormView):
     chart_part = "note:addendum"
     title = gettext_lazy("Add an addendum")
 
-    def form_context(self):
-        return {"note": self.get_note()}
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(note=self.get_object(), **kwargs)
 
     def perform(self, form):
-        sign = "sign" in self.request.POST
-        addendum = services.note_addendum_create(
-            note=self.get_note(),
+        return services.note_addendum_create(
+            note=self.get_object(),
             actor=self.request.user,
             text=form.cleaned_data["text"],
-            sign=sign,
+            sign="sign" in self.request.POST,
         )
-        messages.success(
-            self.request,
-            _("The addendum was signed.") if sign else _("The addendum was saved as a draft."),
-        )
-        return addendum
 
-    def get_success_url(self, addendum):
-        return self.get_note().get_absolute_url()
+    def get_success_message(self, form):
+        if "sign" in self.request.POST:
+            return _("The addendum was signed.")
+        return _("The addendum was saved as a draft.")
+
+    def get_success_url(self):
+        return self.back_url()
 
 
-class NoteEnteredInErrorView(NoteMixin, ClinicalFormView):
+class NoteEnteredInErrorView(NotePageMixin, FormPageMixin, ServiceFormView):
     """Mark a note entered in error, with the reason (kept, hidden)."""
 
     permission_required = ("patients.view_patient", "clinical.add_clinicalnote")
@@ -557,19 +472,19 @@ class NoteEnteredInErrorView(NoteMixin, ClinicalFormView):
         "The note was marked entered in error. It stays in the record, hidden from the usual lists."
     )
 
-    def form_context(self):
-        return {"record_label": str(self.get_note()), "danger": True}
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(record_label=str(self.get_object()), danger=True, **kwargs)
 
     def perform(self, form):
         return services.note_mark_entered_in_error(
-            note=self.get_note(), actor=self.request.user, reason=form.cleaned_data["reason"]
+            note=self.get_object(), actor=self.request.user, reason=form.cleaned_data["reason"]
         )
 
 
 # --- Conditions -----------------------------------------------------------------------------
 
 
-class ConditionCreateView(ClinicalFormView):
+class ConditionCreateView(PatientFormMixin, FormPageMixin, ChartPageMixin, ServiceFormView):
     """Add a diagnosis, searched in ICD-10-CM as one types."""
 
     permission_required = ("patients.view_patient", "clinical.add_condition")
@@ -581,20 +496,17 @@ class ConditionCreateView(ClinicalFormView):
     submit_label = gettext_lazy("Add diagnosis")
     success_message = gettext_lazy("The diagnosis was added.")
 
-    def get_form_kwargs(self):
-        return {"patient": self.get_patient()}
-
     def get_initial(self):
-        encounter = _encounter_from_query(self.request, self.get_patient())
+        encounter = self.encounter_from_query()
         if encounter:
-            return {"encounter": encounter.pk, "category": "encounter-diagnosis"}
+            return {"encounter": encounter.pk, "category": ConditionCategory.ENCOUNTER_DIAGNOSIS}
         return {}
 
-    def form_context(self):
-        form_code = ""
+    def get_context_data(self, **kwargs):
+        chosen = ""
         if self.request.method == "POST":
-            form_code = selectors.diagnosis_code_get(self.request.POST.get("code", ""))
-        return {"chosen_code": form_code}
+            chosen = selectors.diagnosis_code_get(self.request.POST.get("code", ""))
+        return super().get_context_data(chosen_code=chosen, **kwargs)
 
     def perform(self, form):
         data = form.cleaned_data
@@ -610,45 +522,39 @@ class ConditionCreateView(ClinicalFormView):
             note=data.get("note", ""),
         )
 
-    def get_success_url(self, condition):
-        if condition.encounter_id and "encounter" in self.request.GET:
-            return condition.encounter.get_absolute_url()
-        return self.back_url()
+    def get_success_url(self):
+        return self.success_url_for(self.result)
 
 
-class DiagnosisCodeSearchView(StaffViewMixin, View):
+class DiagnosisCodeSearchView(StaffViewMixin, RolePermissionRequiredMixin, TemplateView):
     """The ICD-10-CM search as one types (htmx): a short list of codes and titles."""
 
-    def get(self, request):
-        if not request.user.has_perm("clinical.view_diagnosiscode"):
-            return render(request, "errors/403.html", status=403)
-        query = request.GET.get("q") or request.GET.get("code") or ""
-        return render(
-            request,
-            "clinical/partials/diagnosis_code_results.html",
-            {
-                "codes": selectors.diagnosis_code_search(query),
-                "query": query.strip(),
-                "too_short": len(query.strip()) < selectors.MIN_SEARCH_LENGTH,
-            },
+    permission_required = "clinical.view_diagnosiscode"
+    template_name = "clinical/partials/diagnosis_code_results.html"
+
+    def get_context_data(self, **kwargs):
+        query = (self.request.GET.get("q") or self.request.GET.get("code") or "").strip()
+        return super().get_context_data(
+            codes=selectors.diagnosis_code_search(query),
+            query=query,
+            too_short=len(query) < selectors.MIN_SEARCH_LENGTH,
+            **kwargs,
         )
 
 
-class ConditionMixin:
+class ConditionPageMixin(ChartRecordMixin):
+    """A page of the condition of the URL (`pk`)."""
+
     back_tab = "problems"
 
-    def get_condition(self):
-        if not hasattr(self, "_condition"):
-            self._condition = selectors.condition_get(self.kwargs["pk"])
-        return self._condition
+    def get_queryset(self):
+        return selectors.condition_list()
 
-    def get_patient(self):
-        if not hasattr(self, "_patient"):
-            self._patient = patient_get(self.request.user, self.get_condition().patient_id)
-        return self._patient
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(record_label=str(self.get_object().code), **kwargs)
 
 
-class ConditionUpdateView(ConditionMixin, ClinicalFormView):
+class ConditionUpdateView(ConditionPageMixin, FormPageMixin, ServiceFormView):
     """Change a condition's status (resolve it), onset, resolution date or note."""
 
     permission_required = ("patients.view_patient", "clinical.change_condition")
@@ -658,39 +564,34 @@ class ConditionUpdateView(ConditionMixin, ClinicalFormView):
     success_message = gettext_lazy("The diagnosis was updated.")
 
     def get_initial(self):
-        c = self.get_condition()
-        return {
-            "clinical_status": c.clinical_status,
-            "onset": c.onset,
-            "resolved_on": c.resolved_on,
-            "note": c.note,
-        }
-
-    def form_context(self):
-        return {"record_label": str(self.get_condition().code)}
+        condition = self.get_object()
+        return {name: getattr(condition, name) for name in forms.ConditionUpdateForm.base_fields}
 
     def perform(self, form):
         return services.condition_update(
-            condition=self.get_condition(), actor=self.request.user, **form.cleaned_data
+            condition=self.get_object(), actor=self.request.user, **form.cleaned_data
         )
 
 
-class ConditionResolveView(ConditionMixin, ClinicalView):
+class ConditionResolveView(ConditionPageMixin, View):
     """Mark a condition resolved today (POST)."""
 
     permission_required = ("patients.view_patient", "clinical.change_condition")
+    http_method_names = ["post"]
     chart_part = "problems:resolve"
 
     def post(self, request, pk):
         try:
-            services.condition_resolve(condition=self.get_condition(), actor=request.user)
+            services.condition_resolve(condition=self.get_object(), actor=request.user)
             messages.success(request, _("The diagnosis was marked resolved."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(self.back_url())
 
 
-class ConditionEnteredInErrorView(ConditionMixin, ClinicalFormView):
+class ConditionEnteredInErrorView(ConditionPageMixin, FormPageMixin, ServiceFormView):
+    """Mark a condition entered in error, with the reason (kept, hidden)."""
+
     permission_required = ("patients.view_patient", "clinical.change_condition")
     form_class = forms.EnteredInErrorForm
     chart_part = "problems:entered-in-error"
@@ -698,12 +599,12 @@ class ConditionEnteredInErrorView(ConditionMixin, ClinicalFormView):
     submit_label = gettext_lazy("Mark entered in error")
     success_message = gettext_lazy("The diagnosis was marked entered in error.")
 
-    def form_context(self):
-        return {"record_label": str(self.get_condition().code), "danger": True}
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(danger=True, **kwargs)
 
     def perform(self, form):
         return services.condition_mark_entered_in_error(
-            condition=self.get_condition(),
+            condition=self.get_object(),
             actor=self.request.user,
             reason=form.cleaned_data["reason"],
         )
@@ -712,7 +613,7 @@ class ConditionEnteredInErrorView(ConditionMixin, ClinicalFormView):
 # --- Allergies ------------------------------------------------------------------------------
 
 
-class AllergyCreateView(ClinicalFormView):
+class AllergyCreateView(FormPageMixin, ChartPageMixin, ServiceFormView):
     """Record an allergy."""
 
     permission_required = ("patients.view_patient", "clinical.add_allergy")
@@ -729,10 +630,11 @@ class AllergyCreateView(ClinicalFormView):
         )
 
 
-class AllergyNoneKnownView(ClinicalView):
+class AllergyNoneKnownView(ChartPageMixin, View):
     """Record "no known allergies" (POST)."""
 
     permission_required = ("patients.view_patient", "clinical.add_allergystatus")
+    http_method_names = ["post"]
     chart_part = "allergies:none-known"
     back_tab = "allergies"
 
@@ -745,21 +647,19 @@ class AllergyNoneKnownView(ClinicalView):
         return HttpResponseRedirect(self.back_url())
 
 
-class AllergyMixin:
+class AllergyPageMixin(ChartRecordMixin):
+    """A page of the allergy of the URL (`pk`)."""
+
     back_tab = "allergies"
 
-    def get_allergy(self):
-        if not hasattr(self, "_allergy"):
-            self._allergy = selectors.allergy_get(self.kwargs["pk"])
-        return self._allergy
+    def get_queryset(self):
+        return selectors.allergy_list()
 
-    def get_patient(self):
-        if not hasattr(self, "_patient"):
-            self._patient = patient_get(self.request.user, self.get_allergy().patient_id)
-        return self._patient
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(record_label=self.get_object().allergen, **kwargs)
 
 
-class AllergyUpdateView(AllergyMixin, ClinicalFormView):
+class AllergyUpdateView(AllergyPageMixin, FormPageMixin, ServiceFormView):
     """Change an allergy's severity, reaction or status."""
 
     permission_required = ("patients.view_patient", "clinical.change_allergy")
@@ -769,30 +669,24 @@ class AllergyUpdateView(AllergyMixin, ClinicalFormView):
     success_message = gettext_lazy("The allergy was updated.")
 
     def get_initial(self):
-        a = self.get_allergy()
-        return {
-            "severity": a.severity,
-            "reaction": a.reaction,
-            "status": a.status,
-            "status_reason": a.status_reason,
-        }
-
-    def form_context(self):
-        return {"record_label": self.get_allergy().allergen}
+        allergy = self.get_object()
+        return {name: getattr(allergy, name) for name in forms.AllergyUpdateForm.base_fields}
 
     def get(self, request, *args, **kwargs):
-        if self.get_allergy().status == AllergyClinicalStatus.ENTERED_IN_ERROR:
+        if self.get_object().is_entered_in_error:
             messages.error(request, _("An allergy entered in error cannot be changed."))
             return HttpResponseRedirect(self.back_url())
         return super().get(request, *args, **kwargs)
 
     def perform(self, form):
         return services.allergy_update(
-            allergy=self.get_allergy(), actor=self.request.user, **form.cleaned_data
+            allergy=self.get_object(), actor=self.request.user, **form.cleaned_data
         )
 
 
-class AllergyEnteredInErrorView(AllergyMixin, ClinicalFormView):
+class AllergyEnteredInErrorView(AllergyPageMixin, FormPageMixin, ServiceFormView):
+    """Mark an allergy entered in error, with the reason (kept, hidden)."""
+
     permission_required = ("patients.view_patient", "clinical.change_allergy")
     form_class = forms.EnteredInErrorForm
     chart_part = "allergies:entered-in-error"
@@ -800,12 +694,12 @@ class AllergyEnteredInErrorView(AllergyMixin, ClinicalFormView):
     submit_label = gettext_lazy("Mark entered in error")
     success_message = gettext_lazy("The allergy was marked entered in error.")
 
-    def form_context(self):
-        return {"record_label": self.get_allergy().allergen, "danger": True}
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(danger=True, **kwargs)
 
     def perform(self, form):
         return services.allergy_mark_entered_in_error(
-            allergy=self.get_allergy(),
+            allergy=self.get_object(),
             actor=self.request.user,
             reason=form.cleaned_data["reason"],
         )
@@ -814,11 +708,18 @@ class AllergyEnteredInErrorView(AllergyMixin, ClinicalFormView):
 # --- History --------------------------------------------------------------------------------
 
 
-class SurgicalHistoryCreateView(ClinicalFormView):
+class HistoryFormMixin(FormPageMixin, ChartPageMixin):
+    """A form of the medical history tab."""
+
+    back_tab = "medical-history"
+
+
+class SurgicalHistoryCreateView(HistoryFormMixin, ServiceFormView):
+    """Add a past operation or procedure."""
+
     permission_required = ("patients.view_patient", "clinical.add_surgicalhistory")
     form_class = forms.SurgicalHistoryForm
     chart_part = "medical-history:surgical"
-    back_tab = "medical-history"
     title = gettext_lazy("Add a past operation or procedure")
     success_message = gettext_lazy("The surgical history was updated.")
 
@@ -828,11 +729,12 @@ class SurgicalHistoryCreateView(ClinicalFormView):
         )
 
 
-class FamilyHistoryCreateView(ClinicalFormView):
+class FamilyHistoryCreateView(HistoryFormMixin, ServiceFormView):
+    """Add a condition of a blood relative."""
+
     permission_required = ("patients.view_patient", "clinical.add_familyhistory")
     form_class = forms.FamilyHistoryForm
     chart_part = "medical-history:family"
-    back_tab = "medical-history"
     title = gettext_lazy("Add to the family history")
     success_message = gettext_lazy("The family history was updated.")
 
@@ -842,11 +744,12 @@ class FamilyHistoryCreateView(ClinicalFormView):
         )
 
 
-class SocialHistoryUpdateView(ClinicalFormView):
+class SocialHistoryUpdateView(HistoryFormMixin, ServiceFormView):
+    """Record or change the social history."""
+
     permission_required = ("patients.view_patient", "clinical.change_socialhistory")
     form_class = forms.SocialHistoryForm
     chart_part = "medical-history:social"
-    back_tab = "medical-history"
     title = gettext_lazy("Social history")
     success_message = gettext_lazy("The social history was saved.")
 
@@ -862,7 +765,7 @@ class SocialHistoryUpdateView(ClinicalFormView):
         )
 
 
-class HistoryEnteredInErrorView(ClinicalFormView):
+class HistoryEnteredInErrorView(FormPageMixin, ChartRecordMixin, ServiceFormView):
     """Mark a surgical or family history entry entered in error."""
 
     form_class = forms.EnteredInErrorForm
@@ -872,22 +775,15 @@ class HistoryEnteredInErrorView(ClinicalFormView):
     success_message = gettext_lazy("The entry was marked entered in error.")
     model = None
 
-    def get_record(self):
-        if not hasattr(self, "_record"):
-            self._record = selectors.history_record_get(self.model, self.kwargs["pk"])
-        return self._record
+    def get_queryset(self):
+        return selectors.history_record_list(self.model)
 
-    def get_patient(self):
-        if not hasattr(self, "_patient"):
-            self._patient = patient_get(self.request.user, self.get_record().patient_id)
-        return self._patient
-
-    def form_context(self):
-        return {"record_label": str(self.get_record()), "danger": True}
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(record_label=str(self.get_object()), danger=True, **kwargs)
 
     def perform(self, form):
         return services.history_mark_entered_in_error(
-            record=self.get_record(),
+            record=self.get_object(),
             actor=self.request.user,
             reason=form.cleaned_data["reason"],
         )
