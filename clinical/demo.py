@@ -36,6 +36,7 @@ from clinical.models import (
     Encounter,
     EncounterClass,
     EncounterStatus,
+    EncounterStatusChange,
     FamilyRelationship,
     NoteStatus,
     NoteType,
@@ -43,8 +44,7 @@ from clinical.models import (
     VitalSigns,
     body_mass_index,
 )
-from inpatient.selectors import open_admission_of
-from patients.demo import PORTAL_PATIENTS
+from clinical.selectors import open_admission_of
 from patients.models import Patient
 from patients.selectors import patients_on_care_team_of
 from patients.services import care_team_add
@@ -53,6 +53,7 @@ from scheduling.models import Appointment, AppointmentStatus
 DEMO = {"demo": True}
 TEAM_SIZE = 25
 MORE_PATIENTS = 100
+JOHN_PORTAL_EMAIL = "patient@example.org"  # John Smith's portal account (patients demo)
 
 # Chronic problems of the demo patients (ICD-10-CM; titles come from the catalogue).
 PROFILES = [
@@ -147,7 +148,7 @@ class _Plan:
         return obj
 
     def write(self):
-        order = [Encounter, VitalSigns, ClinicalNote, Condition]
+        order = [Encounter, EncounterStatusChange, VitalSigns, ClinicalNote, Condition]
         for model in order:
             for (kind, _pk), (author, objs) in list(self.rows.items()):
                 if kind is model and objs:
@@ -284,6 +285,23 @@ def _seed_patient(plan, rng, patient, index, doctor, nurse, titles, now):
             doctor,
         )
         encounters.append(encounter)
+        # Its status changes, as `transition_to` writes them: started, then finished.
+        for old, new, at in (
+            ("", EncounterStatus.IN_PROGRESS, encounter.started_at),
+            (EncounterStatus.IN_PROGRESS, EncounterStatus.FINISHED, encounter.ended_at),
+        ):
+            plan.add(
+                EncounterStatusChange(
+                    encounter=encounter,
+                    from_status=old,
+                    to_status=new,
+                    at=at,
+                    by=doctor,
+                    created_at=at,
+                    additional_data=DEMO,
+                ),
+                doctor,
+            )
 
     # Vital signs: at each visit (not by telephone) and at nurse checks in between.
     when_list = sorted(
@@ -527,12 +545,8 @@ def seed_clinical(*, password, stdout=None, options=None):
     if doctor is None:
         return "skipped: no demo doctor"
     team = list(Patient.objects.filter(additional_data__demo=True).order_by("mrn")[:TEAM_SIZE])
-    john = PORTAL_PATIENTS["patient@example.org"]
-    john = Patient.objects.filter(
-        first_name=john["first_name"],
-        last_name=john["last_name"],
-        date_of_birth=john["date_of_birth"],
-    ).first()
+    # The patients demo links John Smith's record to this portal account.
+    john = Patient.objects.filter(user__email=JOHN_PORTAL_EMAIL).first()
     patients = [(p, i, False) for i, p in enumerate(team)]
     if john is not None and john not in team:
         patients.append((john, len(team), True))

@@ -33,14 +33,6 @@ class InvalidEncounter(FieldDomainError):
     default_code = "invalid_encounter"
 
 
-class InvalidDoctor(FieldDomainError):
-    """The doctor of an encounter must be an active user with the Doctor role."""
-
-    field = "doctor"
-    default_message = _("Choose an active doctor.")
-    default_code = "invalid_doctor"
-
-
 class AdmissionClosed(Conflict):
     """A discharged admission takes no new encounter."""
 
@@ -69,6 +61,14 @@ class NoteNotSigned(Conflict):
 
     default_message = _("Only a signed note takes addenda; edit the draft instead.")
     default_code = "note_not_signed"
+
+
+class NoteContentRequired(FieldDomainError):
+    """A note (or addendum) is saved only with content: a SOAP field or free text."""
+
+    field = "text"
+    default_message = _("Write the note: the SOAP fields or free text.")
+    default_code = "note_empty"
 
 
 class NoteEmpty(DomainError):
@@ -131,13 +131,6 @@ class AllergyAlreadyRecorded(Conflict):
 
     default_message = _("This allergen is already recorded as an active allergy.")
     default_code = "allergy_exists"
-
-
-class DateInFuture(FieldDomainError):
-    """A measurement, onset or procedure cannot lie in the future (`field` says which)."""
-
-    default_message = _("This cannot be in the future.")
-    default_code = "future"
 
 
 class CancelReasonRequired(FieldDomainError):

@@ -5,8 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import roles
-from accounts.models import User
+from accounts.selectors import active_doctors
 from clinical.models import (
     AlcoholUse,
     Allergy,
@@ -20,7 +19,7 @@ from clinical.models import (
     SurgicalHistory,
     VitalSigns,
 )
-from clinical.selectors import diagnosis_code_get, open_encounters
+from clinical.selectors import diagnosis_code_get, open_admission_of, open_encounters
 from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
 
 
@@ -61,15 +60,13 @@ def _encounter_field(patient, required=False):
 
 
 class EncounterStartForm(forms.Form):
+    """Start an encounter: its class, doctor and chief complaint; with an open admission,
+    whether it is that stay's inpatient encounter (`from_admission`)."""
+
     encounter_class = forms.ChoiceField(
         label=_("Class"), choices=EncounterClass.choices, initial=EncounterClass.OUTPATIENT
     )
-    doctor = forms.ModelChoiceField(
-        label=_("Doctor"),
-        queryset=User.objects.filter(is_active=True, groups__name=roles.DOCTOR)
-        .distinct()
-        .order_by("last_name", "first_name"),
-    )
+    doctor = forms.ModelChoiceField(label=_("Doctor"), queryset=active_doctors())
     chief_complaint = forms.CharField(
         label=_("Chief complaint"),
         max_length=500,
@@ -78,8 +75,6 @@ class EncounterStartForm(forms.Form):
     )
 
     def __init__(self, *args, patient, **kwargs):
-        from inpatient.selectors import open_admission_of
-
         super().__init__(*args, **kwargs)
         self.admission = open_admission_of(patient)
         if self.admission is not None:

@@ -21,8 +21,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import NOTE_MAX_LENGTH, BoundedTextField, TrackedModel
+from ehr.core.states import StateMachine, StatusChange
 from patients.models import AccessReason, CareWindow
 
 # --- Entered in error -------------------------------------------------------------------------
@@ -102,21 +102,12 @@ class EncounterStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
-# The allowed changes of an encounter's status; anything else is an InvalidTransition.
-ENCOUNTER_TRANSITIONS = {
-    EncounterStatus.PLANNED: {EncounterStatus.IN_PROGRESS, EncounterStatus.CANCELLED},
-    EncounterStatus.IN_PROGRESS: {EncounterStatus.FINISHED, EncounterStatus.CANCELLED},
-    EncounterStatus.FINISHED: set(),
-    EncounterStatus.CANCELLED: set(),
-}
-
-
-class Encounter(TrackedModel):
+class Encounter(StateMachine, TrackedModel):
     """A contact between a patient and a doctor: a visit, a stay, an emergency or a
-    telephone consultation. Its status changes only along ENCOUNTER_TRANSITIONS, each
-    change time-stamped. An inpatient encounter links its admission; an outpatient visit
-    started from a checked-in appointment links the appointment (finishing the encounter
-    completes it).
+    telephone consultation. Its status changes only along `TRANSITIONS`
+    (`transition_to`), each change time-stamped and written to `status_changes`. An
+    inpatient encounter links its admission; an outpatient visit started from a
+    checked-in appointment links the appointment (finishing the encounter completes it).
     """
 
     patient = models.ForeignKey(
@@ -163,6 +154,24 @@ class Encounter(TrackedModel):
         related_name="encounters",
     )
 
+    Status = EncounterStatus
+    TRANSITIONS = {
+        EncounterStatus.PLANNED: frozenset(
+            {EncounterStatus.IN_PROGRESS, EncounterStatus.CANCELLED}
+        ),
+        EncounterStatus.IN_PROGRESS: frozenset(
+            {EncounterStatus.FINISHED, EncounterStatus.CANCELLED}
+        ),
+        EncounterStatus.FINISHED: frozenset(),
+        EncounterStatus.CANCELLED: frozenset(),
+    }
+    # `ended_at` is set by `on_transition`: never before the start.
+    STAMPS = {
+        EncounterStatus.IN_PROGRESS: "started_at",
+        EncounterStatus.CANCELLED: "cancelled_at",
+    }
+    status_log = "status_changes"
+    transition_message = _("An encounter that is %(old)s cannot become %(new)s.")
     OPEN_STATUSES = (EncounterStatus.PLANNED, EncounterStatus.IN_PROGRESS)
 
     class Meta:
@@ -251,30 +260,31 @@ class Encounter(TrackedModel):
             )
         ]
 
-    def can_become(self, status):
-        """Return True if the transition table allows a change to `status`."""
-        return status in ENCOUNTER_TRANSITIONS[EncounterStatus(self.status)]
-
-    def set_status(self, status, *, at=None, reason=""):
-        """Change the status along the transition table and time-stamp the change;
-        raise InvalidTransition otherwise. The caller saves."""
-        if not self.can_become(status):
-            raise InvalidTransition(
-                _("An encounter that is %(old)s cannot become %(new)s.")
-                % {
-                    "old": self.get_status_display().lower(),
-                    "new": EncounterStatus(status).label.lower(),
-                }
-            )
-        at = at or timezone.now()
-        if status == EncounterStatus.IN_PROGRESS:
-            self.started_at = at
-        elif status == EncounterStatus.FINISHED:
+    def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
+        """Finishing ends the encounter (never before its start); cancelling keeps why."""
+        if new_status == EncounterStatus.FINISHED:
             self.ended_at = max(at, self.started_at)
-        elif status == EncounterStatus.CANCELLED:
-            self.cancelled_at = at
+        elif new_status == EncounterStatus.CANCELLED:
             self.cancel_reason = reason
-        self.status = status
+
+
+class EncounterStatusChange(StatusChange):
+    """One change of an encounter's status: from, to, when, by whom and why (the reason
+    of a cancellation)."""
+
+    encounter = models.ForeignKey(
+        Encounter,
+        verbose_name=_("encounter"),
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=EncounterStatus, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=EncounterStatus)
+
+    class Meta(StatusChange.Meta):
+        verbose_name = _("encounter status change")
+        verbose_name_plural = _("encounter status changes")
+        indexes = [models.Index(fields=["encounter", "at"], name="encounterstatus_enc_at_idx")]
 
 
 # --- Vital signs ----------------------------------------------------------------------------

@@ -149,6 +149,13 @@ def open_encounter_of(patient, pk):
         return None
 
 
+def open_admission_of(patient):
+    """Return the patient's open admission (not yet discharged), or None. Reached
+    through the relation: clinical does not import the inpatient app, which records its
+    discharge summaries through clinical's services."""
+    return patient.admissions.open().first()
+
+
 def encounter_vital_signs(encounter):
     """Return the vital signs taken in `encounter`, newest first."""
     return encounter.vital_signs.select_related("recorded_by").order_by("-recorded_at")

@@ -1,19 +1,22 @@
 """Writes of clinical documentation: encounters, vital signs, notes (sign, addenda,
 entered in error), conditions, allergies and the histories.
 
+The preconditions are the project's one helper each: an active patient record
+(`Patient.ensure_active`; a deceased patient's record still takes documentation), an
+active doctor (`accounts.selectors.ensure_active_doctor`) and no time in the future
+(`ehr.core.clock.ensure_not_in_future`, with the clock tolerance).
+
 Every service takes the acting user (`actor`), checks that they may open the patient's
 chart (care team or break-the-glass; None is a system job and skips the check), runs in
 a transaction, locks the rows it decides on, and turns a database refusal into a
 domain error (`clinical.exceptions`).
 """
 
-from datetime import timedelta
-
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import roles
+from accounts.selectors import ensure_active_doctor
 from clinical.exceptions import (
     ActiveAllergiesRecorded,
     AdmissionClosed,
@@ -22,12 +25,11 @@ from clinical.exceptions import (
     AlreadyEnteredInError,
     AppointmentNotCheckedIn,
     CancelReasonRequired,
-    DateInFuture,
     DischargeSummaryExists,
     EncounterClosed,
-    InvalidDoctor,
     InvalidEncounter,
     NoteAlreadySigned,
+    NoteContentRequired,
     NoteEditDenied,
     NoteEmpty,
     NoteEnteredInError,
@@ -64,15 +66,13 @@ from clinical.models import (
     body_mass_index,
 )
 from clinical.selectors import diagnosis_code_get, note_editable_by, note_type_signable_by
-from patients.exceptions import ChartAccessDenied, PatientInactive
+from ehr.core.clock import ensure_not_in_future
+from patients.exceptions import ChartAccessDenied
 from patients.models import Patient
 from patients.selectors import chart_access_for
 from patients.services import care_relationships_sync
 from scheduling import services as scheduling_services
 from scheduling.models import Appointment, AppointmentStatus
-
-# Clocks of devices and workstations drift; a time a little ahead is not "in the future".
-CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 def _check_chart_access(actor, patient):
@@ -89,13 +89,6 @@ def _sync_care(encounter, actor):
     )
 
 
-def _check_patient_active(patient):
-    if patient.merged_into_id or not patient.is_active:
-        raise PatientInactive(
-            "This patient record is inactive or merged; document in the active record."
-        )
-
-
 def _check_encounter(encounter, patient):
     if encounter is None:
         return
@@ -103,16 +96,6 @@ def _check_encounter(encounter, patient):
         raise InvalidEncounter()
     if encounter.status == EncounterStatus.CANCELLED:
         raise InvalidEncounter("This encounter was cancelled; choose another.")
-
-
-def _check_not_future(value, field):
-    if value is None:
-        return
-    if hasattr(value, "hour"):
-        if value > timezone.now() + CLOCK_TOLERANCE:
-            raise DateInFuture(field=field)
-    elif value > timezone.localdate():
-        raise DateInFuture(field=field)
 
 
 def _save(obj, actor):
@@ -142,11 +125,6 @@ def _locked(model, record):
 # --- Encounters -----------------------------------------------------------------------------
 
 
-def _check_doctor(doctor):
-    if doctor is None or not doctor.is_active or not doctor.has_role(roles.DOCTOR):
-        raise InvalidDoctor()
-
-
 @transaction.atomic
 def encounter_start(
     *,
@@ -173,9 +151,9 @@ def _encounter_open(
     *, patient, actor, doctor, encounter_class, chief_complaint, started_at, appointment=None
 ):
     _check_chart_access(actor, patient)
-    _check_patient_active(patient)
-    _check_doctor(doctor)
-    _check_not_future(started_at, "started_at")
+    patient.ensure_active(allow_deceased=True)
+    ensure_active_doctor(doctor)
+    ensure_not_in_future(started_at, field="started_at")
     encounter = Encounter(
         patient=patient,
         doctor=doctor,
@@ -186,6 +164,7 @@ def _encounter_open(
         appointment=appointment,
     )
     _save(encounter, actor)
+    encounter.log_status_change("", encounter.status, actor=actor, at=encounter.started_at)
     _sync_care(encounter, actor)
     return encounter
 
@@ -248,9 +227,8 @@ def encounter_start_for_appointment(*, appointment, actor, at=None):
 def encounter_start_from_admission(*, admission, actor, chief_complaint=""):
     """Start the inpatient encounter of an open admission (its attending doctor, whose
     chart access it extends); if one is already running, return that one."""
-    from inpatient.models import Admission
-
-    admission = Admission.objects.select_for_update().get(pk=admission.pk)
+    # Locked through its own manager: clinical does not import the inpatient app.
+    admission = type(admission)._default_manager.select_for_update().get(pk=admission.pk)
     if not admission.is_open:
         raise AdmissionClosed()
     running = Encounter.objects.filter(
@@ -282,8 +260,8 @@ def encounter_plan(
     """Plan an encounter for `planned_for`. The doctor's chart access through it opens
     when it starts (`encounter_begin`). Return it."""
     _check_chart_access(actor, patient)
-    _check_patient_active(patient)
-    _check_doctor(doctor)
+    patient.ensure_active(allow_deceased=True)
+    ensure_active_doctor(doctor)
     encounter = Encounter(
         patient=patient,
         doctor=doctor,
@@ -292,7 +270,9 @@ def encounter_plan(
         status=EncounterStatus.PLANNED,
         started_at=planned_for,
     )
-    return _save(encounter, actor)
+    _save(encounter, actor)
+    encounter.log_status_change("", encounter.status, actor=actor, at=encounter.created_at)
+    return encounter
 
 
 @transaction.atomic
@@ -300,9 +280,8 @@ def encounter_begin(*, encounter, actor, at=None):
     """Start a planned encounter (now, or `at`); its doctor's chart access opens."""
     encounter = _locked(Encounter, encounter)
     _check_chart_access(actor, encounter.patient)
-    _check_not_future(at, "started_at")
-    encounter.set_status(EncounterStatus.IN_PROGRESS, at=at)
-    _save(encounter, actor)
+    ensure_not_in_future(at, field="started_at")
+    encounter.transition_to(EncounterStatus.IN_PROGRESS, actor=actor, at=at)
     _sync_care(encounter, actor)
     return encounter
 
@@ -313,9 +292,8 @@ def encounter_finish(*, encounter, actor, at=None):
     from, if still in progress, is completed at the same time."""
     encounter = _locked(Encounter, encounter)
     _check_chart_access(actor, encounter.patient)
-    _check_not_future(at, "ended_at")
-    encounter.set_status(EncounterStatus.FINISHED, at=at)
-    _save(encounter, actor)
+    ensure_not_in_future(at, field="ended_at")
+    encounter.transition_to(EncounterStatus.FINISHED, actor=actor, at=at)
     _sync_care(encounter, actor)
     if encounter.appointment_id is not None:
         _complete_appointment(encounter, actor)
@@ -338,8 +316,7 @@ def encounter_cancel(*, encounter, actor, reason):
     reason = (reason or "").strip()
     if not reason:
         raise CancelReasonRequired()
-    encounter.set_status(EncounterStatus.CANCELLED, reason=reason)
-    _save(encounter, actor)
+    encounter.transition_to(EncounterStatus.CANCELLED, actor=actor, reason=reason)
     _sync_care(encounter, actor)
     return encounter
 
@@ -360,7 +337,7 @@ def encounter_update(*, encounter, actor, **fields):
             raise ValueError(f"{name} cannot be changed here")
         setattr(encounter, name, value.strip() if name == "chief_complaint" else value)
     if "doctor" in fields:
-        _check_doctor(encounter.doctor)
+        ensure_active_doctor(encounter.doctor)
     _save(encounter, actor)
     if "doctor" in fields:
         _sync_care(encounter, actor)
@@ -368,7 +345,8 @@ def encounter_update(*, encounter, actor, **fields):
 
 
 def encounter_set_status(*, encounter, actor, status, reason=""):
-    """Move an encounter to `status` through the matching transition (API PATCH)."""
+    """Move an encounter to `status` through the matching service (API PATCH); a change
+    the transition table forbids raises InvalidTransition."""
     if status == encounter.status:
         return encounter
     if status == EncounterStatus.IN_PROGRESS:
@@ -377,7 +355,8 @@ def encounter_set_status(*, encounter, actor, status, reason=""):
         return encounter_finish(encounter=encounter, actor=actor)
     if status == EncounterStatus.CANCELLED:
         return encounter_cancel(encounter=encounter, actor=actor, reason=reason)
-    encounter.set_status(status)  # raises InvalidTransition: nothing goes back to planned
+    # Nothing goes back to planned: the table refuses it (InvalidTransition), unsaved.
+    encounter.transition_to(status, actor=actor)
     return encounter
 
 
@@ -414,7 +393,7 @@ def vital_signs_record(*, patient, actor, encounter=None, recorded_at=None, **me
     if unknown:
         raise TypeError(f"Unknown measures: {', '.join(sorted(unknown))}")
     _check_encounter(encounter, patient)
-    _check_not_future(recorded_at, "recorded_at")
+    ensure_not_in_future(recorded_at, field="recorded_at")
     vitals = VitalSigns(
         patient=patient,
         encounter=encounter,
@@ -467,7 +446,7 @@ def note_create(
     `change_clinicalnote`); with `sign`, sign it at once. `content`: the SOAP fields
     (subjective, objective, assessment, plan) and/or `text`. Return the note."""
     _check_chart_access(actor, patient)
-    _check_patient_active(patient)
+    patient.ensure_active(allow_deceased=True)
     _check_encounter(encounter, patient)
     return _note_create(
         patient=patient,
@@ -491,6 +470,8 @@ def _note_create(*, patient, actor, note_type, encounter, sign, content, amends=
         amends=amends,
         **{name: (value or "").strip() for name, value in content.items()},
     )
+    if not note.has_content:
+        raise NoteContentRequired()
     _save(note, actor)
     _grant_note_edit(note, actor, actor)
     if sign:
@@ -511,6 +492,8 @@ def note_update(*, note, actor, **fields):
         if name == "encounter":
             _check_encounter(value, note.patient)
         setattr(note, name, value.strip() if name in NOTE_CONTENT_FIELDS else value)
+    if not note.has_content:
+        raise NoteContentRequired()
     return _save(note, actor)
 
 
@@ -604,8 +587,7 @@ def discharge_summary_record(*, admission, text, actor, at=None):
         raise DischargeSummaryExists()
     encounters = Encounter.objects.select_for_update().filter(admission=admission)
     for running in encounters.filter(status=EncounterStatus.IN_PROGRESS):
-        running.set_status(EncounterStatus.FINISHED, at=at)
-        _save(running, actor)
+        running.transition_to(EncounterStatus.FINISHED, actor=actor, at=at)
         _sync_care(running, actor)
     encounter = encounters.exclude(status=EncounterStatus.CANCELLED).order_by("-started_at").first()
     note = ClinicalNote(
@@ -671,13 +653,13 @@ def condition_create(
     unknown code is refused with a field error). At most one primary diagnosis per
     encounter (PrimaryDiagnosisExists, 409). Return it."""
     _check_chart_access(actor, patient)
-    _check_patient_active(patient)
+    patient.ensure_active(allow_deceased=True)
     diagnosis = code if isinstance(code, DiagnosisCode) else diagnosis_code_get(code)
     if diagnosis is None:
         raise UnknownDiagnosisCode()
     _check_encounter(encounter, patient)
-    _check_not_future(onset, "onset")
-    _check_not_future(resolved_on, "resolved_on")
+    ensure_not_in_future(onset, field="onset")
+    ensure_not_in_future(resolved_on, field="resolved_on")
     if clinical_status == ClinicalStatus.RESOLVED and resolved_on is None:
         resolved_on = timezone.localdate()
     condition = Condition(
@@ -709,8 +691,8 @@ def condition_update(*, condition, actor, **fields):
         if name not in CONDITION_EDITABLE:
             raise ValueError(f"{name} cannot be changed here")
         setattr(condition, name, value.strip() if name == "note" else value)
-    _check_not_future(condition.onset, "onset")
-    _check_not_future(condition.resolved_on, "resolved_on")
+    ensure_not_in_future(condition.onset, field="onset")
+    ensure_not_in_future(condition.resolved_on, field="resolved_on")
     if condition.clinical_status == ClinicalStatus.RESOLVED:
         condition.resolved_on = condition.resolved_on or timezone.localdate()
     else:
@@ -776,10 +758,10 @@ def allergy_record(
     """Record an active allergy; a "no known allergies" assessment no longer holds and
     is cleared. The same allergen twice as active is refused. Return it."""
     _check_chart_access(actor, patient)
-    _check_patient_active(patient)
+    patient.ensure_active(allow_deceased=True)
     _lock_patient(patient)
     allergen = (allergen or "").strip()
-    _check_not_future(recorded_at, "recorded_at")
+    ensure_not_in_future(recorded_at, field="recorded_at")
     if allergen and _active_allergen_exists(patient, allergen):
         raise AllergyAlreadyRecorded()
     allergy = Allergy(
@@ -861,7 +843,7 @@ def allergy_status_set_none_known(*, patient, actor):
 def surgical_history_create(*, patient, actor, procedure, performed_on=None, notes=""):
     """Add a past operation or procedure. Return it."""
     _check_chart_access(actor, patient)
-    _check_not_future(performed_on, "performed_on")
+    ensure_not_in_future(performed_on, field="performed_on")
     record = SurgicalHistory(
         patient=patient,
         procedure=(procedure or "").strip(),

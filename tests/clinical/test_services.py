@@ -10,17 +10,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.exceptions import NotADoctor
 from clinical import selectors, services
 from clinical.exceptions import (
     ActiveAllergiesRecorded,
     AllergyAlreadyRecorded,
     AllergyStatusFinal,
     CancelReasonRequired,
-    DateInFuture,
     EncounterClosed,
-    InvalidDoctor,
     InvalidEncounter,
     NoteAlreadySigned,
+    NoteContentRequired,
     NoteEditDenied,
     NoteEmpty,
     NoteNotSigned,
@@ -35,12 +35,14 @@ from clinical.models import (
     ClinicalNote,
     ClinicalStatus,
     Condition,
+    Encounter,
     EncounterStatus,
+    EncounterStatusChange,
     NoteStatus,
     NoteType,
     VitalSigns,
 )
-from ehr.core.exceptions import InvalidTransition
+from ehr.core.exceptions import InvalidTransition, TimeInFuture
 from patients.exceptions import ChartAccessDenied
 from patients.models import AccessReason, CareRelationship
 from patients.selectors import chart_access_for
@@ -189,7 +191,7 @@ def test_vitals_of_another_patients_encounter_are_refused(patient, stranger, doc
 
 
 def test_vitals_in_the_future_are_refused(patient, nurse):
-    with pytest.raises(DateInFuture) as exc_info:
+    with pytest.raises(TimeInFuture) as exc_info:
         services.vital_signs_record(
             patient=patient,
             actor=nurse,
@@ -282,8 +284,19 @@ def test_a_doctor_signs_any_type_of_their_notes(patient, doctor):
         assert note.is_signed
 
 
+def test_an_empty_note_is_refused_by_the_service_when_written_or_changed(patient, doctor):
+    with pytest.raises(NoteContentRequired) as exc_info:
+        services.note_create(patient=patient, actor=doctor, text="  ")
+    assert field_errors(exc_info) == {"text": ["Write the note: the SOAP fields or free text."]}
+    note = services.note_create(patient=patient, actor=doctor, text="Draft")
+    with pytest.raises(NoteContentRequired):
+        services.note_update(note=note, actor=doctor, text="")
+    assert not ClinicalNote.objects.filter(text="").exists()
+
+
 def test_an_empty_note_cannot_be_signed(patient, doctor):
-    note = services.note_create(patient=patient, actor=doctor)
+    note = services.note_create(patient=patient, actor=doctor, text="Draft")
+    ClinicalNote.objects.filter(pk=note.pk).update(text="")  # an empty draft of old
     with pytest.raises(NoteEmpty):
         services.note_sign(note=note, actor=doctor)
 
@@ -553,21 +566,97 @@ def test_cancelling_needs_a_reason_and_is_time_stamped(patient, doctor):
 
 
 def test_an_encounter_needs_a_doctor(patient, doctor, nurse):
-    with pytest.raises(InvalidDoctor):
+    with pytest.raises(NotADoctor):
         services.encounter_start(patient=patient, actor=nurse)
-    with pytest.raises(InvalidDoctor):
+    with pytest.raises(NotADoctor):
         services.encounter_start(patient=patient, actor=doctor, doctor=nurse)
 
 
 def test_the_transition_table_is_explicit():
-    from clinical.models import ENCOUNTER_TRANSITIONS
-
     assert {
         "planned": {"in_progress", "cancelled"},
         "in_progress": {"finished", "cancelled"},
         "finished": set(),
         "cancelled": set(),
-    } == ENCOUNTER_TRANSITIONS
+    } == Encounter.TRANSITIONS
+
+
+def _changes(encounter):
+    return [
+        (c.from_status, c.to_status, c.by, c.at, c.reason)
+        for c in EncounterStatusChange.objects.filter(encounter=encounter).order_by("created_at")
+    ]
+
+
+def test_each_encounter_transition_writes_one_status_change_with_actor_and_time(patient, doctor):
+    planned_for = timezone.now() + timedelta(hours=1)
+    encounter = services.encounter_plan(
+        patient=patient, actor=doctor, doctor=doctor, planned_for=planned_for
+    )
+    assert [(f, t, by) for f, t, by, _at, _r in _changes(encounter)] == [("", "planned", doctor)]
+    begun_at = timezone.now() - timedelta(minutes=2)
+    encounter = services.encounter_begin(encounter=encounter, actor=doctor, at=begun_at)
+    finished_at = timezone.now()
+    encounter = services.encounter_finish(encounter=encounter, actor=doctor, at=finished_at)
+    changes = _changes(encounter)
+    assert len(changes) == 3
+    assert changes[1] == ("planned", "in_progress", doctor, begun_at, "")
+    assert changes[2] == ("in_progress", "finished", doctor, finished_at, "")
+    assert (encounter.started_at, encounter.ended_at) == (begun_at, finished_at)
+
+
+def test_starting_and_cancelling_an_encounter_log_the_change_and_the_reason(patient, doctor):
+    encounter = services.encounter_start(patient=patient, actor=doctor)
+    services.encounter_cancel(encounter=encounter, actor=doctor, reason="Wrong patient")
+    changes = _changes(encounter)
+    assert [(f, t, by, r) for f, t, by, _at, r in changes] == [
+        ("", "in_progress", doctor, ""),
+        ("in_progress", "cancelled", doctor, "Wrong patient"),
+    ]
+    encounter.refresh_from_db()
+    assert encounter.cancelled_at == changes[1][3]
+
+
+def test_a_transition_the_table_forbids_is_refused_and_nothing_is_written(patient, doctor):
+    encounter = services.encounter_start(patient=patient, actor=doctor)
+    services.encounter_finish(encounter=encounter, actor=doctor)
+    with pytest.raises(InvalidTransition):
+        services.encounter_begin(encounter=encounter, actor=doctor)
+    with pytest.raises(InvalidTransition):
+        services.encounter_set_status(encounter=encounter, actor=doctor, status="planned")
+    encounter.refresh_from_db()
+    assert encounter.status == EncounterStatus.FINISHED
+    assert EncounterStatusChange.objects.filter(encounter=encounter).count() == 2
+
+
+def test_a_time_beyond_the_clock_tolerance_is_refused_and_three_minutes_ahead_is_now(
+    patient, doctor, nurse
+):
+    with pytest.raises(TimeInFuture) as exc_info:
+        services.encounter_start(
+            patient=patient, actor=doctor, started_at=timezone.now() + timedelta(minutes=10)
+        )
+    assert set(exc_info.value.error_dict) == {"started_at"}
+    with pytest.raises(TimeInFuture) as exc_info:
+        services.vital_signs_record(
+            patient=patient,
+            actor=nurse,
+            heart_rate=70,
+            recorded_at=timezone.now() + timedelta(minutes=6),
+        )
+    assert set(exc_info.value.error_dict) == {"recorded_at"}
+    with pytest.raises(TimeInFuture) as exc_info:
+        services.condition_create(
+            patient=patient, actor=doctor, code="I10", onset=timezone.localdate() + timedelta(1)
+        )
+    assert set(exc_info.value.error_dict) == {"onset"}
+    ahead = timezone.now() + timedelta(minutes=3)
+    vitals = services.vital_signs_record(
+        patient=patient, actor=nurse, heart_rate=70, recorded_at=ahead
+    )
+    assert vitals.recorded_at == ahead
+    encounter = services.encounter_start(patient=patient, actor=doctor, started_at=ahead)
+    assert encounter.started_at == ahead
 
 
 # --- History --------------------------------------------------------------------------------
@@ -596,7 +685,7 @@ def test_histories_are_recorded_and_entries_entered_in_error_are_hidden(patient,
 
 
 def test_a_procedure_in_the_future_is_refused(patient, doctor):
-    with pytest.raises(DateInFuture):
+    with pytest.raises(TimeInFuture):
         services.surgical_history_create(
             patient=patient,
             actor=doctor,
