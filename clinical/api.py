@@ -1,11 +1,15 @@
 """API v1 for clinical documentation: vital signs, notes (sign, addenda), allergies,
 conditions and encounters.
 
-The same two gates as the pages: the role permission of the request's method, then chart
-access to the patient (care team or break-the-glass: 403 naming break-the-glass
-otherwise), checked by `patients.api.require_chart_access`, which also logs every read
-and write with channel "api". Impossible vitals and unknown ICD-10-CM codes answer 400
-with field errors; changing a signed note answers 409.
+The same two gates as the pages: the role permission of the request's method (each view
+declares `required_permissions` for the kernel's `RolePermission`, the default permission
+class), then chart access to the patient (care team or break-the-glass: 403 naming
+break-the-glass otherwise), checked by `patients.access.require_chart_access`, which also
+logs every read and write with channel "api". Impossible vitals and unknown ICD-10-CM
+codes answer 400 with field errors; changing a signed note answers 409.
+
+Every other record is named by its reference (`{"id", "name"}`; a patient adds `mrn`);
+writes take the bare id under the same name.
 """
 
 import uuid
@@ -13,6 +17,9 @@ import uuid
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -20,12 +27,10 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import roles
-from accounts.models import User
+from accounts.selectors import active_doctors
 from clinical import selectors, services
 from clinical.models import (
     VITAL_MEASURES,
@@ -44,63 +49,54 @@ from clinical.models import (
     NoteType,
     VitalSigns,
 )
-from ehr.core.api.permissions import is_staff_options_request
+from ehr.core.api.serializers import ReferenceSerializer
 from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
-from patients.access import UserReferenceSerializer, require_chart_access
-from patients.models import Patient
+from patients.access import (
+    PatientReferenceSerializer,
+    UserReferenceSerializer,
+    require_chart_access,
+)
 from patients.selectors import patient_get
 
 # --- Permissions ------------------------------------------------------------------------------
 
 
-class ClinicalPermission(BasePermission):
-    """Allow signed-in, active staff holding every permission `method_permissions` lists
-    for the request's method (deny methods not listed). Chart access to the patient is
-    checked by the view, which logs the request."""
-
-    method_permissions: dict = {}
-
-    def has_permission(self, request, view):
-        user = request.user
-        if is_staff_options_request(request):
-            return True
-        if not user or not user.is_authenticated or not user.is_active:
-            return False
-        method = "GET" if request.method == "HEAD" else request.method
-        required = self.method_permissions.get(method)
-        return required is not None and user.has_perms(required)
-
-
-def _permission(name, read, **writes):
+def _needs(read, **writes):
+    """Return `required_permissions` by HTTP method: GET needs `read`, each write its own
+    permission, all of them with `patients.view_patient`."""
     methods = {"GET": ["patients.view_patient", read]}
     methods.update({m.upper(): ["patients.view_patient", p] for m, p in writes.items()})
-    return type(name, (ClinicalPermission,), {"method_permissions": methods})
+    return methods
 
 
-VitalSignsPermission = _permission(
-    "VitalSignsPermission", "clinical.view_vitalsigns", post="clinical.add_vitalsigns"
-)
-NotePermission = _permission(
-    "NotePermission",
-    "clinical.view_clinicalnote",
-    post="clinical.add_clinicalnote",
-    patch="clinical.add_clinicalnote",
-)
-AllergyPermission = _permission(
-    "AllergyPermission", "clinical.view_allergy", post="clinical.add_allergy"
-)
-AllergyStatusPermission = _permission(
-    "AllergyStatusPermission", "clinical.view_allergystatus", put="clinical.add_allergystatus"
-)
-ConditionPermission = _permission(
-    "ConditionPermission", "clinical.view_condition", post="clinical.add_condition"
-)
-EncounterPermission = _permission(
-    "EncounterPermission",
-    "clinical.view_encounter",
-    post="clinical.add_encounter",
-    patch="clinical.change_encounter",
-)
+# --- References -------------------------------------------------------------------------------
+
+
+class ReferenceField(serializers.PrimaryKeyRelatedField):
+    """A reference to another record: written as its id, read as `{"id", "name"}` (or the
+    shape of `reference_serializer`, e.g. a patient's with its MRN)."""
+
+    def __init__(self, *, reference_serializer=ReferenceSerializer, **kwargs):
+        self.reference_serializer = reference_serializer
+        super().__init__(**kwargs)
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def to_representation(self, value):
+        return self.reference_serializer(value, context=self.context).data
+
+
+class ReferenceFieldExtension(OpenApiSerializerFieldExtension):
+    """Document a ReferenceField as an id in requests and a reference in responses."""
+
+    target_class = ReferenceField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return build_basic_type(OpenApiTypes.UUID)
+        return auto_schema.resolve_serializer(self.target.reference_serializer, direction).ref
 
 
 # --- Serializers ------------------------------------------------------------------------------
@@ -121,9 +117,12 @@ class VitalSignsSerializer(serializers.ModelSerializer):
     """A set of vital signs. Every measure is optional (at least one); the model's
     limits give field errors for impossible values; `bmi` is derived."""
 
-    patient = serializers.UUIDField(source="patient_id", read_only=True)
-    encounter = serializers.PrimaryKeyRelatedField(
-        queryset=Encounter.objects.all(), required=False, allow_null=True
+    patient = PatientReferenceSerializer(read_only=True)
+    encounter = ReferenceField(
+        queryset=Encounter.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The encounter the set was taken in (write its id).",
     )
     recorded_at = serializers.DateTimeField(required=False, help_text="Now if omitted.")
     recorded_by = UserReferenceSerializer(read_only=True)
@@ -153,17 +152,17 @@ class VitalSignsSerializer(serializers.ModelSerializer):
 class NoteSerializer(serializers.ModelSerializer):
     """A clinical note: SOAP fields and/or free text."""
 
-    patient = serializers.UUIDField(source="patient_id", read_only=True)
-    encounter = serializers.PrimaryKeyRelatedField(
-        queryset=Encounter.objects.all(), required=False, allow_null=True
+    patient = PatientReferenceSerializer(read_only=True)
+    encounter = ReferenceField(
+        queryset=Encounter.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The encounter the note documents (write its id).",
     )
     author = UserReferenceSerializer(read_only=True)
     signed_by = UserReferenceSerializer(read_only=True, allow_null=True)
-    amends = serializers.UUIDField(
-        source="amends_id",
-        read_only=True,
-        allow_null=True,
-        help_text="The signed note this addendum completes.",
+    amends = ReferenceSerializer(
+        read_only=True, allow_null=True, help_text="The signed note this addendum completes."
     )
 
     class Meta:
@@ -207,16 +206,6 @@ class NoteCreateSerializer(NoteSerializer):
 
     class Meta(NoteSerializer.Meta):
         read_only_fields = [f for f in NoteSerializer.Meta.read_only_fields if f != "status"]
-
-    def validate(self, data):
-        if not any(
-            (data.get(f) or "").strip()
-            for f in ("subjective", "objective", "assessment", "plan", "text")
-        ):
-            raise serializers.ValidationError(
-                {"text": [_("Write the note: the SOAP fields or free text.")]}
-            )
-        return data
 
 
 class AddendumCreateSerializer(serializers.Serializer):
@@ -266,8 +255,11 @@ class ConditionSerializer(serializers.ModelSerializer):
         source="code_id", max_length=10, help_text='ICD-10-CM code, e.g. "E11.9".'
     )
     title = serializers.CharField(source="code.title", read_only=True)
-    encounter = serializers.PrimaryKeyRelatedField(
-        queryset=Encounter.objects.all(), required=False, allow_null=True
+    encounter = ReferenceField(
+        queryset=Encounter.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The encounter of an encounter diagnosis (write its id).",
     )
     clinical_status = serializers.ChoiceField(
         choices=ClinicalStatus.choices, default=ClinicalStatus.ACTIVE
@@ -296,11 +288,12 @@ class ConditionSerializer(serializers.ModelSerializer):
 
 
 class EncounterSerializer(serializers.ModelSerializer):
-    patient = serializers.UUIDField(source="patient_id", read_only=True)
-    doctor = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True, groups__name=roles.DOCTOR).distinct(),
+    patient = PatientReferenceSerializer(read_only=True)
+    doctor = ReferenceField(
+        queryset=active_doctors(),
+        reference_serializer=UserReferenceSerializer,
         required=False,
-        help_text="The signed-in doctor if omitted.",
+        help_text="An active doctor (write their id); the signed-in doctor if omitted.",
     )
     status = serializers.ChoiceField(choices=EncounterStatus.choices, required=False)
     cancel_reason = serializers.CharField(
@@ -309,8 +302,7 @@ class EncounterSerializer(serializers.ModelSerializer):
         max_length=TEXT_MAX_LENGTH,
         help_text="Required to cancel.",
     )
-    appointment = serializers.UUIDField(
-        source="appointment_id",
+    appointment = ReferenceSerializer(
         read_only=True,
         allow_null=True,
         help_text="The appointment this visit was started from (finishing the encounter "
@@ -338,7 +330,7 @@ class EncounterSerializer(serializers.ModelSerializer):
 
 
 class EncounterCreateSerializer(EncounterSerializer):
-    patient = serializers.UUIDField(write_only=False)
+    patient = serializers.UUIDField(help_text="The patient's id.")
     encounter_class = serializers.ChoiceField(
         choices=EncounterClass.choices, default=EncounterClass.OUTPATIENT
     )
@@ -400,7 +392,7 @@ class PatientVitalSignsView(PatientClinicalListView):
 
     queryset = VitalSigns.objects.none()  # for the schema; reads go through selectors
     serializer_class = VitalSignsSerializer
-    permission_classes = [VitalSignsPermission]
+    required_permissions = _needs("clinical.view_vitalsigns", post="clinical.add_vitalsigns")
     part = "vitals"
 
     @extend_schema(
@@ -436,7 +428,11 @@ class PatientNotesView(PatientClinicalListView):
 
     queryset = ClinicalNote.objects.none()  # for the schema; reads go through selectors
     serializer_class = NoteSerializer
-    permission_classes = [NotePermission]
+    required_permissions = _needs(
+        "clinical.view_clinicalnote",
+        post="clinical.add_clinicalnote",
+        patch="clinical.add_clinicalnote",
+    )
     part = "notes"
 
     def get_serializer_class(self):
@@ -494,7 +490,11 @@ class NoteDetailView(NoteMixin, generics.GenericAPIView):
 
     queryset = ClinicalNote.objects.none()  # for the schema; reads go through selectors
     serializer_class = NoteSerializer
-    permission_classes = [NotePermission]
+    required_permissions = _needs(
+        "clinical.view_clinicalnote",
+        post="clinical.add_clinicalnote",
+        patch="clinical.add_clinicalnote",
+    )
     part = "note"
 
     @extend_schema(
@@ -526,17 +526,7 @@ class NoteDetailView(NoteMixin, generics.GenericAPIView):
 class NoteSignView(NoteMixin, APIView):
     """Sign a draft note."""
 
-    permission_classes = [
-        type(
-            "NoteSignPermission",
-            (ClinicalPermission,),
-            {
-                "method_permissions": {
-                    "POST": ["patients.view_patient", "clinical.add_clinicalnote"]
-                }
-            },
-        )
-    ]
+    required_permissions = {"POST": ["patients.view_patient", "clinical.add_clinicalnote"]}
     part = "note:sign"
 
     @extend_schema(
@@ -558,7 +548,7 @@ class NoteSignView(NoteMixin, APIView):
 class NoteAddendaView(NoteMixin, APIView):
     """Add an addendum to a signed note."""
 
-    permission_classes = NoteSignView.permission_classes
+    required_permissions = NoteSignView.required_permissions
     part = "note:addendum"
 
     @extend_schema(
@@ -590,7 +580,7 @@ class PatientAllergiesView(PatientClinicalListView):
 
     queryset = Allergy.objects.none()  # for the schema; reads go through selectors
     serializer_class = AllergySerializer
-    permission_classes = [AllergyPermission]
+    required_permissions = _needs("clinical.view_allergy", post="clinical.add_allergy")
     part = "allergies"
 
     @extend_schema(
@@ -656,7 +646,7 @@ class PatientAllergyStatusView(PatientClinicalListView):
     is an answer, "not asked" is none. PUT records "no known allergies"."""
 
     serializer_class = AllergyStatusSerializer
-    permission_classes = [AllergyStatusPermission]
+    required_permissions = _needs("clinical.view_allergystatus", put="clinical.add_allergystatus")
     part = "allergies:status"
 
     def assessment(self, patient):
@@ -704,7 +694,7 @@ class PatientConditionsView(PatientClinicalListView):
 
     queryset = Condition.objects.none()  # for the schema; reads go through selectors
     serializer_class = ConditionSerializer
-    permission_classes = [ConditionPermission]
+    required_permissions = _needs("clinical.view_condition", post="clinical.add_condition")
     part = "conditions"
 
     @extend_schema(
@@ -744,7 +734,9 @@ class EncounterListView(generics.GenericAPIView):
 
     queryset = Encounter.objects.none()  # for the schema; reads go through selectors
     serializer_class = EncounterSerializer
-    permission_classes = [EncounterPermission]
+    required_permissions = _needs(
+        "clinical.view_encounter", post="clinical.add_encounter", patch="clinical.change_encounter"
+    )
 
     def get_serializer_class(self):
         return EncounterCreateSerializer if self.request.method == "POST" else (EncounterSerializer)
@@ -761,7 +753,7 @@ class EncounterListView(generics.GenericAPIView):
         if "patient" in params:
             patient = patient_get(request.user, params["patient"])
             require_chart_access(request, patient, "encounters")
-            encounters = Encounter.objects.filter(patient=patient)
+            encounters = selectors.encounter_list_for_patient(patient)
         else:
             encounters = selectors.encounter_list_for_user(request.user)
         if params.get("status"):
@@ -773,8 +765,8 @@ class EncounterListView(generics.GenericAPIView):
             # A list across charts: one log entry per chart it shows.
             seen = {}
             for encounter in page:
-                seen.setdefault(encounter.patient_id, encounter)
-            for patient in _patients(seen):
+                seen.setdefault(encounter.patient_id, encounter.patient)
+            for patient in seen.values():
                 require_chart_access(request, patient, "encounters")
         return self.get_paginated_response(EncounterSerializer(page, many=True).data)
 
@@ -804,17 +796,15 @@ class EncounterListView(generics.GenericAPIView):
         return Response(EncounterSerializer(encounter).data, status=status.HTTP_201_CREATED)
 
 
-def _patients(first_encounter_by_patient):
-    return Patient.objects.filter(pk__in=list(first_encounter_by_patient))
-
-
 class EncounterDetailView(generics.GenericAPIView):
     """One encounter; change its class, doctor or chief complaint, or its status along
     the transition table (409 otherwise; cancelling needs `cancel_reason`)."""
 
     queryset = Encounter.objects.none()  # for the schema; reads go through selectors
     serializer_class = EncounterSerializer
-    permission_classes = [EncounterPermission]
+    required_permissions = _needs(
+        "clinical.view_encounter", post="clinical.add_encounter", patch="clinical.change_encounter"
+    )
 
     def get_encounter(self, part):
         encounter = get_object_or_404(selectors.encounter_list(), pk=self.kwargs["pk"])
@@ -855,7 +845,6 @@ class EncounterDetailView(generics.GenericAPIView):
         return Response(EncounterSerializer(encounter).data)
 
 
-# Included by ehr/api.py under /api/v1/.
 # Collected under /api/v1/ by ehr/api.py.
 urlpatterns = [
     path(

@@ -102,12 +102,9 @@ def diagnosis_code_search(query, limit=SEARCH_LIMIT):
 
 
 def encounter_list_for_patient(patient):
-    """Return the patient's encounters, newest first, with the doctor."""
-    return (
-        Encounter.objects.filter(patient=patient)
-        .select_related("doctor")
-        .order_by("-started_at", "-created_at")
-    )
+    """Return the patient's encounters, newest first, with the doctor (and what their
+    references name: the patient, the appointment and its type)."""
+    return encounter_list().filter(patient=patient).order_by("-started_at", "-created_at")
 
 
 def encounter_list_for_user(user, now=None):
@@ -115,7 +112,7 @@ def encounter_list_for_user(user, now=None):
     or break-the-glass)."""
     if not user.is_authenticated or not user.has_perm("clinical.view_encounter"):
         return Encounter.objects.none()
-    return Encounter.objects.filter(patient__in=patients_on_care_team_of(user, now=now))
+    return encounter_list().filter(patient__in=patients_on_care_team_of(user, now=now))
 
 
 def encounter_list():
@@ -178,7 +175,7 @@ def vital_signs_for_patient(patient):
     """Return the patient's vital signs, newest first."""
     return (
         VitalSigns.objects.filter(patient=patient)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "patient", "encounter")
         .order_by("-recorded_at", "-created_at")
     )
 
@@ -213,7 +210,7 @@ def note_list_for_patient(patient, user, *, include_entered_in_error=False, adde
     notes = ClinicalNote.objects.filter(_visible_notes(user), patient=patient)
     if not include_entered_in_error:
         notes = notes.filter(entered_in_error=False)
-    notes = notes.select_related("author", "signed_by", "encounter")
+    notes = notes.select_related("patient", "author", "signed_by", "encounter", "amends")
     if not addenda:
         return notes.order_by("-created_at")
     addenda_qs = ClinicalNote.objects.filter(_visible_notes(user)).select_related(

@@ -138,7 +138,7 @@ def test_notes_flow_draft_patch_sign_then_409_and_addendum(api, doctor, patient)
         f"{url}/addenda", {"text": "Recheck BP in 2 weeks", "status": "signed"}, content_type=JSON
     )
     assert addendum.status_code == 201
-    assert addendum.json()["amends"] == note["id"] and addendum.json()["status"] == "signed"
+    assert addendum.json()["amends"]["id"] == note["id"] and addendum.json()["status"] == "signed"
     assert client.post(f"{url}/sign").status_code == 409
 
 
@@ -269,7 +269,13 @@ def test_encounters_start_list_read_and_change_status(api, doctor, patient):
     assert response.status_code == 201, response.json()
     data = response.json()
     assert {"patient", "encounter_class", "doctor", "status", "chief_complaint"} <= set(data)
-    assert data["status"] == "in_progress" and data["doctor"] == str(doctor.pk)
+    assert data["status"] == "in_progress"
+    assert data["doctor"] == {"id": str(doctor.pk), "name": doctor.get_full_name()}
+    assert data["patient"] == {
+        "id": str(patient.pk),
+        "name": patient.full_name,
+        "mrn": patient.display_mrn,
+    }
     url = f"/api/v1/encounters/{data['id']}"
     assert client.get(url).json()["chief_complaint"] == "Chest pain"
     listed = client.get(f"/api/v1/encounters?patient={patient.pk}").json()
@@ -310,7 +316,7 @@ def test_the_encounter_list_shows_only_charts_one_may_open_and_logs_each(
     services.encounter_start(patient=patient, actor=doctor)
     services.encounter_start(patient=stranger, actor=other_doctor)
     listed = api(doctor).get("/api/v1/encounters").json()
-    assert [e["patient"] for e in listed["results"]] == [str(patient.pk)]
+    assert [e["patient"]["id"] for e in listed["results"]] == [str(patient.pk)]
     assert logged(doctor, patient) == ["encounters"]
     assert logged(doctor, stranger) == []
 

@@ -258,11 +258,11 @@ def test_the_api_exposes_the_encounters_appointment(signed_in, checked_in, docto
     other = services.encounter_start(patient=patient, actor=doctor)
     client = signed_in(doctor)
     body = client.get(f"/api/v1/encounters/{encounter.pk}").json()
-    assert body["appointment"] == str(checked_in.pk)
+    assert body["appointment"] == {"id": str(checked_in.pk), "name": str(checked_in)}
     assert client.get(f"/api/v1/encounters/{other.pk}").json()["appointment"] is None
     listed = client.get(f"/api/v1/encounters?patient={patient.pk}").json()
     rows = listed["results"] if isinstance(listed, dict) else listed
-    assert {r["id"]: r["appointment"] for r in rows} == {
+    assert {r["id"]: r["appointment"] and r["appointment"]["id"] for r in rows} == {
         str(encounter.pk): str(checked_in.pk),
         str(other.pk): None,
     }
