@@ -100,7 +100,8 @@ class ClinicalConfig(AppConfig):
                 "clinical_work",
                 _("My clinical work"),
                 "clinical/panels/my_work.html",
-                roles=frozenset({"Doctor", "Nurse"}),
+                # Those who write notes: doctors and nurses.
+                permission="clinical.add_clinicalnote",
                 order=3,
                 context=panels.my_clinical_work,
             )
