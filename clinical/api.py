@@ -12,8 +12,6 @@ Every other record is named by its reference (`{"id", "name"}`; a patient adds `
 writes take the bare id under the same name.
 """
 
-import uuid
-
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext as _
@@ -360,7 +358,6 @@ class EncounterListQuerySerializer(serializers.Serializer):
 
 # --- Views ------------------------------------------------------------------------------------
 
-PATIENT_ID = OpenApiParameter("patient_id", uuid.UUID, OpenApiParameter.PATH)
 FORBIDDEN = OpenApiResponse(
     description="The role does not allow this, or you are outside the patient's care team "
     "(break the glass first)."

@@ -21,6 +21,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from clinical.parameters import normal_range
 from ehr.core.models import NOTE_MAX_LENGTH, BoundedTextField, TrackedModel
 from ehr.core.states import StateMachine, StatusChange
 from patients.models import AccessReason, CareWindow
@@ -488,8 +489,6 @@ class VitalSigns(TrackedModel):
     def flags(self):
         """Return {measure: "low" | "high"} for values outside the adult normal ranges
         (system parameters)."""
-        from clinical.parameters import normal_range
-
         flags = {}
         for measure in (*VITAL_MEASURES, "bmi"):
             value = getattr(self, measure)

@@ -179,7 +179,7 @@ def allergies_tab(request, patient):
     the allergy assessment."""
     show_all = request.GET.get("show") == "all"
     allergies = list(selectors.allergy_list_for_patient(patient, include_entered_in_error=show_all))
-    has_active = any(a.status == "active" for a in allergies)
+    has_active = any(a.is_active for a in allergies)
     return {
         "allergies": allergies,
         "allergy_state": selectors.allergy_state(patient, active=has_active),

@@ -250,12 +250,6 @@ def note_editable_by(note, user):
     )
 
 
-def note_signable_by(note, user):
-    """Return True if `user` may sign `note`: they may edit it, and their role signs
-    notes of its type (doctors any type, nurses nursing notes)."""
-    return note_editable_by(note, user) and note_type_signable_by(note.note_type, user)
-
-
 def note_type_signable_by(note_type, user):
     """Return True if `user`'s role may sign notes of `note_type`."""
     return user.has_perm("clinical.sign_note") or (

@@ -4,6 +4,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from clinical.selectors import discharge_summary_of
+
 register = template.Library()
 
 _FLAG_TEXT = {"high": "▲", "low": "▼"}
@@ -55,6 +57,4 @@ def _number(value, measure=""):
 def discharge_summary_note(admission):
     """Return the discharge-summary note of `admission` (with its author, signer and
     number of addenda), or None. The caller shows it only with chart access."""
-    from clinical.selectors import discharge_summary_of
-
     return discharge_summary_of(admission)
