@@ -15,9 +15,6 @@ writes take the bare id under the same name.
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import build_basic_type
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -47,7 +44,7 @@ from clinical.models import (
     NoteType,
     VitalSigns,
 )
-from ehr.core.api.serializers import ReferenceSerializer
+from ehr.core.api.serializers import ReferenceField, ReferenceSerializer
 from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
 from patients.access import (
     PatientReferenceSerializer,
@@ -65,36 +62,6 @@ def _needs(read, **writes):
     methods = {"GET": ["patients.view_patient", read]}
     methods.update({m.upper(): ["patients.view_patient", p] for m, p in writes.items()})
     return methods
-
-
-# --- References -------------------------------------------------------------------------------
-
-
-class ReferenceField(serializers.PrimaryKeyRelatedField):
-    """A reference to another record: written as its id, read as `{"id", "name"}` (or the
-    shape of `reference_serializer`, e.g. a patient's with its MRN)."""
-
-    def __init__(self, *, reference_serializer=ReferenceSerializer, **kwargs):
-        self.reference_serializer = reference_serializer
-        super().__init__(**kwargs)
-
-    def use_pk_only_optimization(self):
-        return False
-
-    def to_representation(self, value):
-        return self.reference_serializer(value, context=self.context).data
-
-
-class ReferenceFieldExtension(OpenApiSerializerFieldExtension):
-    """Document a ReferenceField as an id in requests and a reference in responses."""
-
-    target_class = ReferenceField
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        if direction == "request":
-            return build_basic_type(OpenApiTypes.UUID)
-        return auto_schema.resolve_serializer(self.target.reference_serializer, direction).ref
 
 
 # --- Serializers ------------------------------------------------------------------------------
