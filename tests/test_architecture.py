@@ -47,12 +47,6 @@ KNOWN_VIOLATIONS = frozenset(
         # could export that pattern for ehr/urls.py to include.
         "import: ehr.urls -> accounts.views",
         "import: portal.urls -> accounts.views",
-        "demo: clinical.demo -> patients.demo",
-        # clinical reaches an open admission through inpatient, which calls clinical's
-        # services: Admission.objects.open() (through the relation) ends it.
-        "cycle: clinical -> inpatient",
-        "local: clinical.forms -> inpatient.selectors",
-        "local: clinical.services -> inpatient.models",
         "local: patients.forms -> accounts.roles",
         "local: patients.forms -> accounts.models",
     }

@@ -21,8 +21,14 @@ class EndpointMetadata(SimpleMetadata):
     def determine_actions(self, request, view):
         """Return the serializer fields of each write the role permits, by method."""
         actions = {}
+        action = getattr(view, "action", None)
+        action_map = getattr(view, "action_map", None) or {}
         for method in {"PUT", "POST"} & set(view.allowed_methods):
             view.request = clone_request(request, method)
+            # A viewset's OPTIONS runs as the "metadata" action; the write is checked as
+            # the action its method maps to (`required_permissions` are keyed by action).
+            if action is not None:
+                view.action = action_map.get(method.lower(), action)
             try:
                 view.check_permissions(view.request)
             except (exceptions.APIException, PermissionDenied, Http404):
@@ -31,4 +37,6 @@ class EndpointMetadata(SimpleMetadata):
                 actions[method] = self.get_serializer_info(view.get_serializer())
             finally:
                 view.request = request
+                if action is not None:
+                    view.action = action
         return actions

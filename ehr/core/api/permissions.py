@@ -36,9 +36,9 @@ class RolePermission(DjangoObjectPermissions):
 
     Signed-in staff always pass an OPTIONS request (`is_staff_options_request`). Objects
     are looked up through the app's selector (out of scope: 404), so the object gate
-    accepts a role-wide permission as well as an object grant. Chart access to a patient
-    is not a role: views check it with `patients.access.require_chart_access`, which
-    logs the read.
+    needs nothing beyond the role's permissions. Chart access to a patient is not a
+    role: views check it with `patients.access.require_chart_access`, which logs the
+    read.
     """
 
     perms_map = {
@@ -72,10 +72,11 @@ class RolePermission(DjangoObjectPermissions):
         return required is not None and user.has_perms(required)
 
     def has_object_permission(self, request, view, obj):
+        # The object came through the app's selector (out of scope: 404), and the role
+        # gate above already required these permissions role-wide: the object gate only
+        # re-reads them for the request's action (an @action may declare more).
         required = self.required(request, view)
-        if required is None:
-            return False
-        return request.user.has_perms(required) or request.user.has_perms(required, obj)
+        return required is not None and request.user.has_perms(required)
 
 
 class IsSignedIn(IsAuthenticated):
