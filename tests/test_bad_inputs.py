@@ -472,3 +472,12 @@ def test_options_lists_only_the_writes_the_role_permits(api, doctor, receptionis
 def test_options_stays_denied_to_portal_patients(api, portal_patient, patient):
     for url in ("/api/v1/patients", f"/api/v1/patients/{patient.pk}/notes"):
         assert api(portal_patient).options(url).status_code == 403
+
+
+def test_options_on_a_viewset_lists_the_writes_its_actions_permit(api, receptionist, nurse):
+    # A viewset answers OPTIONS as the "metadata" action; the POST it lists is checked as
+    # the action POST maps to ("create"), so a role that may register patients sees it.
+    assert "POST" in api(receptionist).options("/api/v1/patients").json()["actions"]
+    answer = api(nurse).options("/api/v1/patients")
+    assert answer.status_code == 200
+    assert "POST" not in answer.json().get("actions", {})
