@@ -95,7 +95,7 @@ class BedSerializer(serializers.Serializer):
 
     def get_status(self, bed) -> str:
         """The state as it counts now: an expired reservation is available."""
-        return bed.effective_status()
+        return bed.current_status()
 
     @extend_schema(responses=CurrentPatientSerializer(allow_null=True))
     def get_patient(self, bed) -> dict | None:

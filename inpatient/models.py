@@ -258,12 +258,15 @@ class Bed(StateMachine, TrackedModel):
             effective_status(self.status, self.reserved_until, now or timezone.now())
         )
 
+    @property
+    def holds_reservation(self):
+        """Return True if the bed is reserved, also when the reservation has run out
+        (it can still be released)."""
+        return self.status == self.Status.RESERVED
+
     def reservation_expired(self, now=None):
         """Return True if the bed is reserved and the reservation has run out."""
-        return (
-            self.status == self.Status.RESERVED
-            and self.current_status(now) == self.Status.AVAILABLE
-        )
+        return self.holds_reservation and self.current_status(now) == self.Status.AVAILABLE
 
     def can_take_patient(self, now=None):
         """Return True if a patient may be put in this bed now (available, or reserved)."""
@@ -414,6 +417,11 @@ class AdmissionRequest(TrackedModel):
         """Return True while the request waits for a bed."""
         return self.status == self.Status.PENDING
 
+    @property
+    def is_assigned(self):
+        """Return True once a bed was assigned (the request became an admission)."""
+        return self.status == self.Status.ASSIGNED
+
 
 class Disposition(models.TextChoices):
     HOME = "home", _("Home")
@@ -426,6 +434,10 @@ class AdmissionQuerySet(models.QuerySet):
     def open(self):
         """Admissions not yet discharged (a patient has at most one)."""
         return self.exclude(status=Admission.Status.DISCHARGED)
+
+    def discharged(self):
+        """Admissions whose discharge is completed."""
+        return self.filter(status=Admission.Status.DISCHARGED)
 
 
 class Admission(StateMachine, TrackedModel):
@@ -551,11 +563,6 @@ class Admission(StateMachine, TrackedModel):
     def is_open(self):
         """Return True until the discharge is completed."""
         return self.status != self.Status.DISCHARGED
-
-    @property
-    def is_discharge_ordered(self):
-        """Return True while an ordered discharge waits to be completed."""
-        return self.status == self.Status.DISCHARGE_ORDERED
 
     def care_windows(self):
         """Return the chart access this admission gives its attending doctor: from the

@@ -319,7 +319,7 @@ def _board_tile(bed, stay, now, words):
         tile.lines.append(("bed-note", _bed_note(bed, status, expired, words)))
         return tile
     tile.days_in_bed = (now - stay["started_at"]) // timedelta(days=1)
-    tile.discharge_ordered = stay["admission_status"] == "discharge_ordered"
+    tile.discharge_ordered = stay["admission_status"] == Admission.Status.DISCHARGE_ORDERED
     age = _PatientAge(stay["date_of_birth"], stay["is_deceased"], stay["deceased_on"]).age_display
     days = words.days(tile.days_in_bed)
     doctor = f"Dr {stay['doctor']}"
@@ -432,7 +432,7 @@ def bed_detail(user, pk, now=None):
     stay = bed.current_stays[0] if bed.current_stays else None
     return BedDetail(
         bed=bed,
-        status=bed.effective_status(now),
+        status=bed.current_status(now),
         stay=stay,
         reservation_expired=bed.reservation_expired(now),
         days_in_bed=stay.days_in_bed(now) if stay else None,
