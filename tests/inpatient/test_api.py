@@ -15,6 +15,7 @@ from patients.services import care_team_add
 from tests.factories.accounts import DoctorProfileFactory, SpecialtyFactory
 from tests.factories.inpatient import admit, beds_in
 from tests.factories.patients import PatientFactory
+from tests.matrix import Page, assert_persona_access, page_ids, persona_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,83 @@ def api():
 def occupied(beds, doctor):
     """An admission in beds[0]."""
     return admit(PatientFactory(first_name="Ada", last_name="Lovelace"), beds[0], doctor)
+
+
+# --- Who may use which endpoint ---------------------------------------------------------------
+
+READERS = {"doctor", "nurse", "receptionist", "administrator"}
+WARD_STAFF = {"nurse", "receptionist"}
+JSON = {"content_type": "application/json"}
+
+
+@pytest.fixture
+def scene(beds, doctor, occupied):
+    return {"beds": beds, "doctor": doctor, "admission": occupied}
+
+
+def admission_url(suffix=""):
+    return lambda s: f"/api/v1/admissions/{s['admission'].pk}{suffix}"
+
+
+ENDPOINTS = [
+    Page("wards", lambda s: "/api/v1/wards", READERS),
+    Page("beds", lambda s: "/api/v1/beds", READERS),
+    Page("bed", lambda s: f"/api/v1/beds/{s['beds'][1].pk}", READERS),
+    Page(
+        "bed status",
+        lambda s: f"/api/v1/beds/{s['beds'][1].pk}/status",
+        WARD_STAFF,
+        method="post",
+        data={"status": "blocked", "reason": "Maintenance"},
+        extra=JSON,
+    ),
+    Page("admissions", lambda s: "/api/v1/admissions", READERS),
+    Page("admission", admission_url(), READERS),
+    Page(
+        "admit",
+        lambda s: "/api/v1/admissions",
+        {"doctor"},
+        method="post",
+        data=lambda s: {
+            "patient": str(PatientFactory().pk),
+            "bed": str(s["beds"][1].pk),
+            "attending_doctor": str(s["doctor"].pk),
+            "reason": "Observation",
+        },
+        extra=JSON,
+        ok=201,
+    ),
+    Page(
+        "transfer",
+        admission_url("/transfer"),
+        WARD_STAFF,
+        method="post",
+        data=lambda s: {"bed": str(s["beds"][1].pk), "reason": "Single room"},
+        extra=JSON,
+    ),
+    Page(
+        "discharge",
+        admission_url("/discharge"),
+        {"doctor"},
+        method="post",
+        data={"disposition": "home", "summary": "Home."},
+        extra=JSON,
+    ),
+    Page("census", lambda s: "/api/v1/inpatient/census", READERS),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "persona"), persona_cases(ENDPOINTS))
+def test_each_endpoint_is_open_to_its_roles_only(request, scene, signed_in, endpoint, persona):
+    assert_persona_access(request, signed_in, endpoint, persona, scene)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=page_ids(ENDPOINTS))
+def test_each_endpoint_refuses_strangers_and_patients(
+    scene, client, signed_in, portal_patient, endpoint
+):
+    assert endpoint.request(client, scene).status_code in (401, 403)
+    assert endpoint.request(signed_in(portal_patient), scene).status_code == 403
 
 
 # --- Wards and beds ---------------------------------------------------------------------------
