@@ -61,15 +61,19 @@ class WardSerializer(serializers.Serializer):
     occupied_beds = serializers.IntegerField()
 
 
-class CurrentPatientSerializer(serializers.Serializer):
-    """The patient lying in a bed (a patient reference), with the admission and since
-    when."""
+class CurrentPatientSerializer(PatientReferenceSerializer):
+    """The patient lying in a bed: a patient reference, with the admission and since
+    when (read from the bed's current stay)."""
 
-    id = serializers.UUIDField(source="admission.patient.pk")
-    name = serializers.CharField(source="admission.patient.full_name")
-    mrn = serializers.CharField(source="admission.patient.display_mrn")
-    admission = ReferenceSerializer()
-    since = serializers.DateTimeField(source="started_at")
+    admission = ReferenceSerializer(read_only=True)
+    since = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, stay):
+        return {
+            **super().to_representation(stay.admission.patient),
+            "admission": ReferenceSerializer(stay.admission).data,
+            "since": self.fields["since"].to_representation(stay.started_at),
+        }
 
 
 class BedSerializer(serializers.Serializer):
