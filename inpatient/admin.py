@@ -18,6 +18,7 @@ from inpatient import services
 from inpatient.models import (
     Admission,
     AdmissionRequest,
+    AdmissionStatusChange,
     Bed,
     BedStatusChange,
     BedStay,
@@ -187,6 +188,13 @@ class BedStayInline(ReadOnlyMixin, admin.TabularInline):
     readonly_fields = fields
 
 
+class AdmissionStatusChangeInline(ReadOnlyMixin, admin.TabularInline):
+    model = AdmissionStatusChange
+    extra = 0
+    fields = ("at", "from_status", "to_status", "by", "reason")
+    readonly_fields = fields
+
+
 @admin.register(Admission)
 class AdmissionAdmin(ReadOnlyMixin, TrackedAdmin):
     list_display = (
@@ -201,7 +209,7 @@ class AdmissionAdmin(ReadOnlyMixin, TrackedAdmin):
     search_fields = ("patient__mrn", "patient__last_name")
     list_select_related = ("patient", "attending_doctor")
     date_hierarchy = "admitted_at"
-    inlines = [BedStayInline]
+    inlines = [BedStayInline, AdmissionStatusChangeInline]
     show_full_result_count = False
 
 

@@ -1,27 +1,28 @@
 """API v1 for inpatient ADT: wards, beds and their states, admissions (admit, transfer,
 discharge) and the census.
 
-Reads need the role's view permission (RolePermission). Writes name their permission
-explicitly: admitting needs `inpatient.add_admission`, transfers
-`inpatient.transfer_admission`, discharges `inpatient.discharge_admission`, bed states
-`inpatient.set_bed_status`. Domain errors answer 409 (occupied or unavailable bed,
-patient already admitted, a transition the table forbids) or 400 with field errors.
+Every view declares the permissions each action needs (`required_permissions` on the
+kernel's RolePermission): reads the role's view permission, admitting
+`inpatient.add_admission`, transfers `inpatient.transfer_admission`, discharges
+`inpatient.discharge_admission`, bed states `inpatient.set_bed_status`, the census
+`inpatient.view_census`. Other records are named by nested references ({"id", "name"};
+patients add "mrn"); writes take bare ids. Domain errors answer 409 (occupied or
+unavailable bed, patient already admitted, a transition the table forbids) or 400 with
+field errors.
 """
 
-from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import roles
+from accounts.selectors import active_doctors
 from clinical.selectors import discharge_summary_of
-from ehr.core.api.permissions import is_staff_options_request
+from ehr.core.api.serializers import ReferenceSerializer
 from ehr.core.models import NOTE_MAX_LENGTH
 from inpatient import services
 from inpatient.models import Admission, Bed, BedStay, Disposition, Ward
@@ -33,37 +34,26 @@ from inpatient.selectors import (
     ward_list_for_user,
     ward_occupancy,
 )
-from patients.access import ClinicalReasonSerializerMixin
+from patients.access import (
+    ClinicalReasonSerializerMixin,
+    PatientReferenceSerializer,
+    UserReferenceSerializer,
+)
 from patients.selectors import chart_access_for, patient_get
 
 
-class HasPermissions(BasePermission):
-    """Allow signed-in, active users holding every permission the view lists for the
-    request's action in `action_permissions` (deny when the action is not listed)."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if is_staff_options_request(request):
-            return True
-        if not user or not user.is_authenticated or not user.is_active:
-            return False
-        required = view.action_permissions.get(getattr(view, "action", None) or request.method)
-        return required is not None and user.has_perms(required)
+def deprecated_alias(ref):
+    """Return the help text of a flat `*_name` field kept beside the nested `ref`."""
+    return f"Deprecated: use {ref}.name; removed in v2."
 
 
 # --- Serializers ------------------------------------------------------------------------------
 
 
-class PatientRefSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField(source="full_name")
-    mrn = serializers.CharField(source="display_mrn")
-
-
 class WardSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
-    hospital = serializers.UUIDField(source="hospital_id")
+    hospital = ReferenceSerializer()
     ward_type = serializers.CharField()
     floor = serializers.CharField()
     sex_restriction = serializers.CharField()
@@ -71,19 +61,26 @@ class WardSerializer(serializers.Serializer):
     occupied_beds = serializers.IntegerField()
 
 
-class CurrentPatientSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="admission.patient.pk")
-    name = serializers.CharField(source="admission.patient.full_name")
-    mrn = serializers.CharField(source="admission.patient.display_mrn")
-    admission = serializers.UUIDField(source="admission_id")
-    since = serializers.DateTimeField(source="started_at")
+class CurrentPatientSerializer(PatientReferenceSerializer):
+    """The patient lying in a bed: a patient reference, with the admission and since
+    when (read from the bed's current stay)."""
+
+    admission = ReferenceSerializer(read_only=True)
+    since = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, stay):
+        return {
+            **super().to_representation(stay.admission.patient),
+            "admission": ReferenceSerializer(stay.admission).data,
+            "since": self.fields["since"].to_representation(stay.started_at),
+        }
 
 
 class BedSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    ward = serializers.UUIDField(source="room.ward_id")
-    ward_name = serializers.CharField(source="room.ward.name")
-    room = serializers.UUIDField(source="room_id")
+    ward = ReferenceSerializer(source="room.ward")
+    ward_name = serializers.CharField(source="room.ward.name", help_text=deprecated_alias("ward"))
+    room = ReferenceSerializer()
     room_number = serializers.CharField(source="room.number")
     number = serializers.CharField()
     status = serializers.SerializerMethodField()
@@ -95,10 +92,10 @@ class BedSerializer(serializers.Serializer):
 
     def get_status(self, bed) -> str:
         """The state as it counts now: an expired reservation is available."""
-        return bed.effective_status()
+        return bed.current_status()
 
-    @extend_schema(responses=CurrentPatientSerializer(allow_null=True))
-    def get_patient(self, bed) -> dict | None:
+    @extend_schema_field(CurrentPatientSerializer(allow_null=True))
+    def get_patient(self, bed):
         stays = getattr(bed, "current_stays", None)
         if stays is None:
             stays = list(
@@ -114,9 +111,11 @@ class BedStatusSerializer(serializers.Serializer):
 
 
 class BedStaySerializer(serializers.Serializer):
-    bed = serializers.UUIDField(source="bed_id")
-    ward = serializers.UUIDField(source="bed.room.ward_id")
-    ward_name = serializers.CharField(source="bed.room.ward.name")
+    bed = ReferenceSerializer()
+    ward = ReferenceSerializer(source="bed.room.ward")
+    ward_name = serializers.CharField(
+        source="bed.room.ward.name", help_text=deprecated_alias("ward")
+    )
     room_number = serializers.CharField(source="bed.room.number")
     bed_number = serializers.CharField(source="bed.number")
     started_at = serializers.DateTimeField()
@@ -127,21 +126,36 @@ class BedStaySerializer(serializers.Serializer):
 
 class AdmissionSerializer(ClinicalReasonSerializerMixin, serializers.Serializer):
     """An admission. `ward` and `bed` say where the patient lies (or, once discharged,
-    lay last). `reason` (for admission) is clinical: null without chart access,
-    `reason_recorded` says whether one was written."""
+    `ward` where the patient lay last; `bed` is then null). `reason` (for admission) is
+    clinical: null without chart access, `reason_recorded` says whether one was
+    written."""
 
     id = serializers.UUIDField()
-    patient = PatientRefSerializer()
+    patient = PatientReferenceSerializer()
     status = serializers.CharField()
     admitted_at = serializers.DateTimeField()
     expected_discharge = serializers.DateField(allow_null=True)
-    admitting_doctor = serializers.UUIDField(source="admitting_doctor_id")
-    attending_doctor = serializers.UUIDField(source="attending_doctor_id")
-    ward = serializers.UUIDField(source="ward_id", allow_null=True)
-    bed = serializers.UUIDField(source="bed_id", allow_null=True)
+    admitting_doctor = UserReferenceSerializer()
+    attending_doctor = UserReferenceSerializer()
+    ward = serializers.SerializerMethodField()
+    bed = serializers.SerializerMethodField()
     discharge_ordered_at = serializers.DateTimeField(allow_null=True)
     discharged_at = serializers.DateTimeField(allow_null=True)
     disposition = serializers.CharField()
+
+    # Where the patient lies comes from the annotations of `admissions_with_location`.
+    @extend_schema_field(ReferenceSerializer(allow_null=True))
+    def get_ward(self, admission):
+        if admission.ward_id is None:
+            return None
+        return {"id": str(admission.ward_id), "name": admission.ward_name}
+
+    @extend_schema_field(ReferenceSerializer(allow_null=True))
+    def get_bed(self, admission):
+        if admission.bed_id is None:
+            return None
+        name = f"{admission.ward_name} · {admission.room_number}-{admission.bed_number}"
+        return {"id": str(admission.bed_id), "name": name}
 
 
 class AdmissionDetailSerializer(AdmissionSerializer):
@@ -162,11 +176,12 @@ class AdmissionDetailSerializer(AdmissionSerializer):
     def get_discharge_summary(self, admission) -> str | None:
         return admission.discharge_summary if self._chart_access(admission) else None
 
-    def get_discharge_summary_note(self, admission) -> str | None:
+    @extend_schema_field(ReferenceSerializer(allow_null=True))
+    def get_discharge_summary_note(self, admission):
         if admission.discharged_at is None or not self._chart_access(admission):
             return None
         note = discharge_summary_of(admission)
-        return str(note.pk) if note is not None else None
+        return ReferenceSerializer(note).data if note is not None else None
 
 
 class AdmissionCreateSerializer(serializers.Serializer):
@@ -185,11 +200,7 @@ class AdmissionCreateSerializer(serializers.Serializer):
         return bed
 
     def validate_attending_doctor(self, value):
-        doctor = (
-            get_user_model()
-            .objects.filter(pk=value, is_active=True, groups__name=roles.DOCTOR)
-            .first()
-        )
+        doctor = active_doctors().filter(pk=value).first()
         if doctor is None:
             raise serializers.ValidationError("No active doctor has this id.")
         return doctor
@@ -209,14 +220,18 @@ class DischargeSerializer(serializers.Serializer):
 
 
 class CensusWardSerializer(serializers.Serializer):
-    ward = serializers.UUIDField()
-    ward_name = serializers.CharField(source="name")
+    ward = serializers.SerializerMethodField()
+    ward_name = serializers.CharField(source="name", help_text=deprecated_alias("ward"))
     total = serializers.IntegerField()
     available = serializers.IntegerField()
     reserved = serializers.IntegerField()
     occupied = serializers.IntegerField()
     cleaning = serializers.IntegerField()
     blocked = serializers.IntegerField()
+
+    @extend_schema_field(ReferenceSerializer())
+    def get_ward(self, row):
+        return {"id": str(row["ward"]), "name": row["name"]}
 
 
 # --- Views ------------------------------------------------------------------------------------
@@ -227,6 +242,10 @@ class WardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     queryset = Ward.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = WardSerializer
+    required_permissions = {
+        "list": ["inpatient.view_ward"],
+        "retrieve": ["inpatient.view_ward"],
+    }
 
     def get_queryset(self):
         return ward_list_for_user(self.request.user).annotate(
@@ -253,12 +272,11 @@ class BedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
     queryset = Bed.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = BedSerializer
-    action_permissions = {"status": ["inpatient.set_bed_status"]}
-
-    def get_permissions(self):
-        if self.action == "status":
-            return [HasPermissions()]
-        return super().get_permissions()
+    required_permissions = {
+        "list": ["inpatient.view_bed"],
+        "retrieve": ["inpatient.view_bed"],
+        "status": ["inpatient.set_bed_status"],
+    }
 
     def get_queryset(self):
         queryset = (
@@ -307,7 +325,7 @@ class BedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
 
 class AdmissionFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=["admitted", "discharge_ordered", "discharged"],
+        choices=Admission.Status.values,
         required=False,
         help_text="admitted: every patient in hospital (a discharge may be ordered).",
     )
@@ -324,15 +342,13 @@ class AdmissionViewSet(
     lay last). POST admits a patient into a bed; `transfer` and `discharge` act on one."""
 
     queryset = Admission.objects.none()  # the schema's model; rows come from get_queryset
-    action_permissions = {
+    required_permissions = {
+        "list": ["inpatient.view_admission"],
+        "retrieve": ["inpatient.view_admission"],
+        "create": ["inpatient.add_admission"],
         "transfer": ["inpatient.transfer_admission"],
         "discharge": ["inpatient.discharge_admission"],
     }
-
-    def get_permissions(self):
-        if self.action in self.action_permissions:
-            return [HasPermissions()]
-        return super().get_permissions()
 
     def get_serializer_class(self):
         if self.action == "list":
@@ -343,14 +359,16 @@ class AdmissionViewSet(
 
     def get_queryset(self):
         queryset = admissions_with_location(
-            admission_list_for_user(self.request.user).select_related("patient")
+            admission_list_for_user(self.request.user).select_related(
+                "patient", "admitting_doctor", "attending_doctor"
+            )
         ).order_by("-admitted_at", "pk")
         if self.action == "list":
             filters = AdmissionFilterSerializer(data=self.request.query_params)
             filters.is_valid(raise_exception=True)
             state = filters.validated_data.get("status")
-            if state == "admitted":
-                queryset = queryset.exclude(status=Admission.Status.DISCHARGED)
+            if state == Admission.Status.ADMITTED:
+                queryset = queryset.open()
             elif state:
                 queryset = queryset.filter(status=state)
             if ward := filters.validated_data.get("ward"):
@@ -368,7 +386,7 @@ class AdmissionViewSet(
 
     def _detail(self, admission, code=status.HTTP_200_OK):
         admission = self.get_queryset().get(pk=admission.pk)
-        if admission.status == Admission.Status.DISCHARGED:
+        if not admission.is_open:
             admission.bed_id = None
         return Response(
             AdmissionDetailSerializer(admission, context=self.get_serializer_context()).data,
@@ -380,7 +398,7 @@ class AdmissionViewSet(
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, enum=["admitted", "discharge_ordered", "discharged"]),
+            OpenApiParameter("status", str, enum=Admission.Status.values),
             OpenApiParameter("ward", str, description="Ward id"),
         ]
     )
@@ -443,8 +461,7 @@ class AdmissionViewSet(
 class CensusView(APIView):
     """Beds per ward by state now: the five states add up to the total."""
 
-    permission_classes = [HasPermissions]
-    action_permissions = {"GET": ["inpatient.view_census"]}
+    required_permissions = {"GET": ["inpatient.view_census"]}
 
     @extend_schema(responses=CensusWardSerializer(many=True))
     def get(self, request):

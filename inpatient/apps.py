@@ -18,7 +18,7 @@ class InpatientConfig(AppConfig):
                 _("Beds"),
                 "inpatient:bed_board",
                 icon="hospital",
-                roles=frozenset({"Doctor", "Nurse", "Receptionist", "Administrator"}),
+                permission="inpatient.view_bed",
                 order=30,
             )
         )
@@ -42,7 +42,8 @@ class InpatientConfig(AppConfig):
                 "inpatient_queue",
                 _("Admissions and beds"),
                 "inpatient/panels/queue.html",
-                roles=frozenset({"Nurse", "Receptionist"}),
+                # Ward staff: those who assign beds from the queue and keep the beds.
+                permission="inpatient.assign_bed",
                 order=3,
                 context=panels.queue,
             )
@@ -52,7 +53,8 @@ class InpatientConfig(AppConfig):
                 "my_inpatients",
                 _("My inpatients"),
                 "inpatient/panels/my_inpatients.html",
-                roles=frozenset({"Doctor"}),
+                # Doctors: those who attend admissions and order discharges.
+                permission="inpatient.order_discharge",
                 order=3,
                 context=panels.my_inpatients,
             )

@@ -301,7 +301,7 @@ def _top_up(wards, doctors, nurse, rng, now, pool, women, used):
     """Make sure about a dozen patients lie in bed now, a few of them in the ICU and on
     the maternity ward."""
     medical, icu, maternity = (w for w, _share in wards)
-    open_admissions = Admission.objects.exclude(status=Admission.Status.DISCHARGED)
+    open_admissions = Admission.objects.open()
 
     def in_ward(ward):
         return open_admissions.filter(
@@ -349,9 +349,7 @@ def _beds_in_every_state(wards, nurse, rng, now):
                 )
     if Bed.objects.filter(status=Bed.Status.CLEANING).count() < 2:
         # Two patients went home this morning; housekeeping has not been round yet.
-        leaving = Admission.objects.exclude(status=Admission.Status.DISCHARGED).order_by(
-            "admitted_at"
-        )[:2]
+        leaving = Admission.objects.open().order_by("admitted_at")[:2]
         for admission in leaving:
             services.admission_discharge(
                 admission=admission,
@@ -420,7 +418,7 @@ def seed_inpatient(*, password, stdout=None, options=None):
     _beds_in_every_state(wards, nurse, rng, now)
     if not AdmissionRequest.objects.filter(status=AdmissionRequest.Status.PENDING).exists():
         _pending_requests(wards, doctors, rng, pool, women, used)
-    in_bed = Admission.objects.exclude(status=Admission.Status.DISCHARGED).count()
+    in_bed = Admission.objects.open().count()
     return (
         f"{len(wards)} wards, {beds} beds; {stats['admitted']} admissions, "
         f"{stats['transferred']} transfers, {stats['discharged']} discharges over {DAYS} days; "

@@ -62,22 +62,9 @@ class SameBed(DomainError):
     default_code = "same_bed"
 
 
-class NotADoctor(DomainError):
-    """The attending doctor must be an active user with the Doctor role."""
-
-    default_message = _("Choose an active doctor.")
-    default_code = "not_a_doctor"
-
-
-class PatientNotAdmissible(DomainError):
-    """The patient record is inactive, merged or deceased."""
-
-    default_message = _("This patient record cannot be admitted (inactive or deceased).")
-    default_code = "patient_not_admissible"
-
-
 class InvalidTime(DomainError):
-    """A time in the future, or before the event it must follow."""
+    """A time before the event it must follow (a future time is
+    `ehr.core.exceptions.TimeInFuture`)."""
 
     default_message = _("This time is not possible.")
     default_code = "invalid_time"

@@ -4,11 +4,10 @@ the rules."""
 from datetime import timedelta
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import roles
+from accounts.selectors import active_doctors
 from ehr.core import parameters
 from ehr.core.models import NOTE_MAX_LENGTH
 from inpatient.models import Bed, Disposition, Priority
@@ -36,16 +35,6 @@ def local_datetime_field(label, help_text=""):
         help_text=help_text,
         input_formats=[DATETIME_FORMAT],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
-    )
-
-
-def doctors():
-    """Return the active users with the Doctor role, by name."""
-    return (
-        get_user_model()
-        .objects.filter(groups__name=roles.DOCTOR, is_active=True)
-        .distinct()
-        .order_by("last_name", "first_name")
     )
 
 
@@ -205,7 +194,7 @@ class AdmissionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.can_assign, self.can_admit = can_assign, can_admit
         self.fields["patient"].user = user
-        self.fields["attending_doctor"].queryset = doctors()
+        self.fields["attending_doctor"].queryset = active_doctors()
         if can_assign:
             field = self.fields["admission_request"]
             field.queryset = admission_request_queue(user)
@@ -274,6 +263,12 @@ class DischargeForm(forms.Form):
         help_text=_("Course in hospital, condition at discharge, medicines and follow-up."),
     )
     discharged_at = local_datetime_field(_("Discharged at"), _("Leave empty for now."))
+
+
+class DischargeOrderForm(forms.Form):
+    """Order the discharge, or (`cancel`) withdraw the order."""
+
+    cancel = forms.BooleanField(required=False)
 
 
 class AdmissionRequestCancelForm(forms.Form):

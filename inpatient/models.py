@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import NOTE_MAX_LENGTH, BoundedTextField, TrackedModel
+from ehr.core.states import StateMachine, StatusChange
 from inpatient.exceptions import BlockReasonRequired, ReservationExpiryRequired
 from patients.models import AccessReason, CareWindow
 
@@ -165,13 +166,14 @@ class WardRoom(TrackedModel):
 # --- Beds and their states --------------------------------------------------------------------
 
 
-class Bed(TrackedModel):
+class Bed(StateMachine, TrackedModel):
     """A bed in a ward room, with its state.
 
-    State changes go through `transition_to`, guarded by `TRANSITIONS`, time-stamped and
-    written to `BedStatusChange` (for turnaround reports) and to the history. Occupancy
-    follows the bed stays: only the admission and transfer services move a bed into or
-    out of "occupied" (out of it into "cleaning", when the stay ends).
+    State changes go through `transition_to` (`ehr.core.states.StateMachine`), guarded
+    by `TRANSITIONS`, time-stamped and written to `BedStatusChange` (for turnaround
+    reports) and to the history. Occupancy follows the bed stays: only the admission and
+    transfer services move a bed into or out of "occupied" (out of it into "cleaning",
+    when the stay ends).
     """
 
     class Status(models.TextChoices):
@@ -192,6 +194,7 @@ class Bed(TrackedModel):
     # Changes into or out of this state belong to the bed stays (admission, transfer,
     # discharge), never to a direct status change.
     STAY_STATE = Status.OCCUPIED
+    transition_message = _("A bed cannot go from %(old)s to %(new)s.")
 
     room = models.ForeignKey(
         WardRoom, verbose_name=_("room"), on_delete=models.PROTECT, related_name="beds"
@@ -248,76 +251,54 @@ class Bed(TrackedModel):
         """Return the bed's short name: room and bed number ("101-A")."""
         return f"{self.room.number}-{self.number}"
 
-    def effective_status(self, now=None):
-        """Return the status as it counts now: a reservation that has run out counts as
-        available."""
-        return effective_status(self.status, self.reserved_until, now or timezone.now())
+    def current_status(self, now=None):
+        """Return the status as it counts at `now`: a reservation that has run out counts
+        as available."""
+        return self.Status(
+            effective_status(self.status, self.reserved_until, now or timezone.now())
+        )
+
+    @property
+    def holds_reservation(self):
+        """Return True if the bed is reserved, also when the reservation has run out
+        (it can still be released)."""
+        return self.status == self.Status.RESERVED
 
     def reservation_expired(self, now=None):
         """Return True if the bed is reserved and the reservation has run out."""
-        return (
-            self.status == self.Status.RESERVED
-            and self.reserved_until is not None
-            and self.reserved_until <= (now or timezone.now())
-        )
+        return self.holds_reservation and self.current_status(now) == self.Status.AVAILABLE
 
     def can_take_patient(self, now=None):
         """Return True if a patient may be put in this bed now (available, or reserved)."""
-        return self.effective_status(now) in (self.Status.AVAILABLE, self.Status.RESERVED)
+        return self.current_status(now) in (self.Status.AVAILABLE, self.Status.RESERVED)
 
-    def allows(self, new_status, now=None):
-        """Return True if the transition table allows a change to `new_status`."""
-        return new_status in self.TRANSITIONS[self.effective_status(now)]
-
-    def transition_to(
-        self, new_status, *, actor, reason="", reserved_until=None, at=None, _stay=False
-    ):
-        """Change the state to `new_status` as the table allows, time-stamped and logged.
-
-        Raise InvalidTransition for a change the table does not allow, or for a change
-        into or out of "occupied" that does not come from a bed stay (`_stay`, set only by
-        the admission services). The caller holds a lock on the row.
-        """
-        now = at or timezone.now()
-        current = self.effective_status(now)
-        new_status = self.Status(new_status)
-        if new_status not in self.TRANSITIONS[current]:
-            raise InvalidTransition(
-                _("A bed cannot go from %(old)s to %(new)s.")
-                % {"old": self.Status(current).label, "new": new_status.label}
-            )
-        if self.STAY_STATE in (current, new_status) and not _stay:
+    def check_transition(self, new_status, *, actor, at, reason, reserved_until=None, _stay=False):
+        """Refuse a change into or out of "occupied" that does not come from a bed stay
+        (`_stay`, set only by the admission services: InvalidTransition), a block without
+        a reason (BlockReasonRequired) and a reservation without an end in the future
+        (ReservationExpiryRequired)."""
+        if self.STAY_STATE in (self.current_status(at), new_status) and not _stay:
             raise InvalidTransition(
                 _(
                     "A bed becomes occupied only by an admission or a transfer, and is freed "
                     "by a transfer or a completed discharge."
                 )
             )
-        reason = (reason or "").strip()
         if new_status == self.Status.BLOCKED and not reason:
             raise BlockReasonRequired()
         if new_status == self.Status.RESERVED:
             if reserved_until is None:
                 raise ReservationExpiryRequired()
-            if reserved_until <= now:
+            if reserved_until <= at:
                 raise ReservationExpiryRequired(_("A reservation must end in the future."))
-        change = BedStatusChange(
-            bed=self,
-            from_status=self.status,
-            to_status=new_status,
-            at=now,
-            by=actor,
-            reason=reason[:200],
-        )
-        self.status = new_status
-        self.status_changed_at = now
+
+    def on_transition(
+        self, old_status, new_status, *, actor, at, reason, reserved_until=None, _stay=False
+    ):
+        """Keep the reservation's end and the block's reason while they apply."""
+        max_length = self._meta.get_field("blocked_reason").max_length
         self.reserved_until = reserved_until if new_status == self.Status.RESERVED else None
-        self.blocked_reason = reason[:200] if new_status == self.Status.BLOCKED else ""
-        self.stamp(actor)
-        self.save()
-        change.stamp(actor)
-        change.save()
-        return change
+        self.blocked_reason = reason[:max_length] if new_status == self.Status.BLOCKED else ""
 
 
 def effective_status(status, reserved_until, now):
@@ -328,7 +309,7 @@ def effective_status(status, reserved_until, now):
     return status
 
 
-class BedStatusChange(TrackedModel):
+class BedStatusChange(StatusChange):
     """One change of a bed's state: from, to, when, by whom and why (turnaround times:
     how long beds wait for cleaning, how long they stay blocked)."""
 
@@ -337,15 +318,6 @@ class BedStatusChange(TrackedModel):
     )
     from_status = models.CharField(_("from"), max_length=10, choices=Bed.Status)
     to_status = models.CharField(_("to"), max_length=10, choices=Bed.Status)
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
 
     class Meta:
@@ -445,6 +417,11 @@ class AdmissionRequest(TrackedModel):
         """Return True while the request waits for a bed."""
         return self.status == self.Status.PENDING
 
+    @property
+    def is_assigned(self):
+        """Return True once a bed was assigned (the request became an admission)."""
+        return self.status == self.Status.ASSIGNED
+
 
 class Disposition(models.TextChoices):
     HOME = "home", _("Home")
@@ -458,10 +435,16 @@ class AdmissionQuerySet(models.QuerySet):
         """Admissions not yet discharged (a patient has at most one)."""
         return self.exclude(status=Admission.Status.DISCHARGED)
 
+    def discharged(self):
+        """Admissions whose discharge is completed."""
+        return self.filter(status=Admission.Status.DISCHARGED)
 
-class Admission(TrackedModel):
+
+class Admission(StateMachine, TrackedModel):
     """A patient's stay in hospital, from admission to discharge. Where the patient lies
-    is the current `BedStay`; every earlier bed is a closed one.
+    is the current `BedStay`; every earlier bed is a closed one. Its status changes go
+    through `transition_to` (`ehr.core.states.StateMachine`) and are logged in
+    `AdmissionStatusChange`.
 
     Other apps reach a patient's open admission through the relation
     (`patient.admissions.open()`), without importing this app."""
@@ -480,6 +463,7 @@ class Admission(TrackedModel):
         Status.DISCHARGE_ORDERED: frozenset({Status.ADMITTED, Status.DISCHARGED}),
         Status.DISCHARGED: frozenset(),
     }
+    transition_message = _("An admission cannot go from %(old)s to %(new)s.")
 
     patient = models.ForeignKey(
         "patients.Patient",
@@ -580,10 +564,6 @@ class Admission(TrackedModel):
         """Return True until the discharge is completed."""
         return self.status != self.Status.DISCHARGED
 
-    def allows(self, new_status):
-        """Return True if the transition table allows a change to `new_status`."""
-        return new_status in self.TRANSITIONS[self.status]
-
     def care_windows(self):
         """Return the chart access this admission gives its attending doctor: from the
         admission until the follow-up time after the discharge."""
@@ -601,24 +581,35 @@ class Admission(TrackedModel):
         end = self.discharged_at or now or timezone.now()
         return end - self.admitted_at
 
-    def transition_to(self, new_status, *, actor, at=None):
-        """Change the status as the table allows and stamp the time of the change.
-        Raise InvalidTransition otherwise. The caller holds a lock on the row."""
-        new_status = self.Status(new_status)
-        if not self.allows(new_status):
-            raise InvalidTransition(
-                _("An admission cannot go from %(old)s to %(new)s.")
-                % {"old": self.get_status_display(), "new": new_status.label}
-            )
-        now = at or timezone.now()
+    def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
+        """Keep who ordered the discharge and when (cleared when the order is withdrawn),
+        and who completed it and when."""
         if new_status == self.Status.DISCHARGE_ORDERED:
-            self.discharge_ordered_at, self.discharge_ordered_by = now, actor
+            self.discharge_ordered_at, self.discharge_ordered_by = at, actor
         elif new_status == self.Status.ADMITTED:
             self.discharge_ordered_at = self.discharge_ordered_by = None
         elif new_status == self.Status.DISCHARGED:
-            self.discharged_at, self.discharged_by = now, actor
-        self.status = new_status
-        self.stamp(actor)
+            self.discharged_at, self.discharged_by = at, actor
+
+
+class AdmissionStatusChange(StatusChange):
+    """One change of an admission's status: admitted, discharge ordered (or withdrawn),
+    discharged; when and by whom (turnaround from the discharge order to the bed freed)."""
+
+    admission = models.ForeignKey(
+        Admission,
+        verbose_name=_("admission"),
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=Admission.Status, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Admission.Status)
+
+    class Meta:
+        ordering = ["at"]
+        verbose_name = _("admission status change")
+        verbose_name_plural = _("admission status changes")
+        indexes = [models.Index(fields=["admission", "at"], name="admissionstatuschange_adm_idx")]
 
 
 class BedStay(TrackedModel):

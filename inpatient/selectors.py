@@ -68,11 +68,6 @@ def ward_list_for_user(user):
     return Ward.objects.select_related("hospital").order_by("name")
 
 
-def ward_get(user, pk):
-    """Return ward `pk` if `user` may see it, else raise Http404."""
-    return _get(ward_list_for_user(user), pk)
-
-
 def bed_list_for_user(user):
     """Return the beds `user` may see on the board."""
     if not user.is_authenticated or not user.has_perm("inpatient.view_bed"):
@@ -319,7 +314,7 @@ def _board_tile(bed, stay, now, words):
         tile.lines.append(("bed-note", _bed_note(bed, status, expired, words)))
         return tile
     tile.days_in_bed = (now - stay["started_at"]) // timedelta(days=1)
-    tile.discharge_ordered = stay["admission_status"] == "discharge_ordered"
+    tile.discharge_ordered = stay["admission_status"] == Admission.Status.DISCHARGE_ORDERED
     age = _PatientAge(stay["date_of_birth"], stay["is_deceased"], stay["deceased_on"]).age_display
     days = words.days(tile.days_in_bed)
     doctor = f"Dr {stay['doctor']}"
@@ -432,7 +427,7 @@ def bed_detail(user, pk, now=None):
     stay = bed.current_stays[0] if bed.current_stays else None
     return BedDetail(
         bed=bed,
-        status=bed.effective_status(now),
+        status=bed.current_status(now),
         stay=stay,
         reservation_expired=bed.reservation_expired(now),
         days_in_bed=stay.days_in_bed(now) if stay else None,
@@ -624,7 +619,7 @@ def census(*, ward=None, days=CENSUS_DAYS, now=None):
 
     admissions = per_day(stays.filter(reason=BedStay.Reason.ADMISSION), "started_at")
     transfers = per_day(stays.filter(reason=BedStay.Reason.TRANSFER), "started_at")
-    discharged = Admission.objects.filter(status=Admission.Status.DISCHARGED)
+    discharged = Admission.objects.discharged()
     if ward is not None:
         discharged = discharged.filter(
             stays__bed__room__ward=ward, stays__ended_at=F("discharged_at")
@@ -691,7 +686,7 @@ def inpatients_of_doctor(user, limit=10):
     queryset = admissions_with_location(
         admission_list_for_user(user)
         .filter(attending_doctor=user)
-        .exclude(status=Admission.Status.DISCHARGED)
+        .open()
         .select_related("patient")
         .order_by("admitted_at")
     )

@@ -14,13 +14,16 @@ then its current stay, then beds in primary-key order.
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.selectors import ensure_active_doctor, is_active_doctor
 from clinical import services as clinical_services
 from ehr.core import parameters
+from ehr.core.clock import clamp_to_now, ensure_not_in_future
 from ehr.core.exceptions import DomainError, InvalidTransition
 from inpatient.exceptions import (
     AdmissionClosed,
@@ -28,9 +31,7 @@ from inpatient.exceptions import (
     BedUnavailable,
     DischargeSummaryRequired,
     InvalidTime,
-    NotADoctor,
     PatientAlreadyAdmitted,
-    PatientNotAdmissible,
     RequestAlreadyPending,
     RequestNotPending,
     SameBed,
@@ -53,24 +54,24 @@ from patients.models import Patient
 from patients.selectors import chart_access_for
 from patients.services import care_relationships_sync, patient_record_death
 
-# Clocks of ward PCs drift a little; a time this far ahead of the server still counts as now.
-CLOCK_SKEW = timedelta(minutes=2)
-
-
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def _time(at, *, what, not_before=None):
+def _time(at, *, field, what, not_before=None):
+    """Return the time of an event (`at`, or now): not in the future (TimeInFuture on
+    `field`, within the clock tolerance it counts as now) and not before `not_before`
+    (InvalidTime)."""
     now = timezone.now()
     at = at or now
-    if at > now + CLOCK_SKEW:
-        raise InvalidTime(_("%(what)s cannot be in the future.") % {"what": what})
+    ensure_not_in_future(
+        at, field=field, message=_("%(what)s cannot be in the future.") % {"what": what}, now=now
+    )
     if not_before is not None and at < not_before:
         raise InvalidTime(
             _("%(what)s cannot be before %(when)s.")
             % {"what": what, "when": timezone.localtime(not_before).strftime("%Y-%m-%d %H:%M")}
         )
-    return min(at, now)
+    return clamp_to_now(at, now=now)
 
 
 def _lock_bed(pk):
@@ -99,16 +100,6 @@ def _lock_current_stay(admission):
     )
 
 
-def _check_patient(patient):
-    if not patient.is_active or patient.merged_into_id or patient.is_deceased:
-        raise PatientNotAdmissible()
-
-
-def _check_doctor(user):
-    if user is None or not user.is_active or not user.has_role(roles.DOCTOR):
-        raise NotADoctor()
-
-
 def _check_bed_takes(bed, patient, now):
     """Raise unless `bed` (locked) can take `patient` at `now` (which may be back-dated,
     but not to before the bed's last change of state)."""
@@ -120,7 +111,7 @@ def _check_bed_takes(bed, patient, now):
     if not bed.can_take_patient(now):
         raise BedUnavailable(
             _("Bed %(bed)s is %(status)s; it cannot take a patient now.")
-            % {"bed": bed.label, "status": Bed.Status(bed.effective_status(now)).label.lower()}
+            % {"bed": bed.label, "status": bed.current_status(now).label.lower()}
         )
     if now < bed.status_changed_at:
         raise InvalidTime(
@@ -195,15 +186,12 @@ def admission_request_create(
     *, patient, reason, actor, priority=Priority.ROUTINE, ward_preference=None
 ):
     """Put a patient in the admission queue on behalf of the requesting doctor (`actor`).
-    Raise PatientAlreadyAdmitted or RequestAlreadyPending. Return the request."""
-    _check_doctor(actor)
+    Raise NotADoctor, PatientInactive, PatientAlreadyAdmitted or RequestAlreadyPending.
+    Return the request."""
+    ensure_active_doctor(actor, field=NON_FIELD_ERRORS)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
-    _check_patient(patient)
-    if (
-        Admission.objects.filter(patient=patient)
-        .exclude(status=Admission.Status.DISCHARGED)
-        .exists()
-    ):
+    patient.ensure_active()
+    if Admission.objects.filter(patient=patient).open().exists():
         raise PatientAlreadyAdmitted()
     if AdmissionRequest.objects.filter(
         patient=patient, status=AdmissionRequest.Status.PENDING
@@ -258,8 +246,8 @@ def admission_create(
     doctor in a care relationship (reason admission; self-assigned when doctors admit
     patients they could not open under themselves) and the ward's nurses too (reason
     ward), and mark the request assigned. Raise BedOccupied, BedUnavailable,
-    PatientAlreadyAdmitted, RequestNotPending, WardRestricted, NotADoctor… Return the
-    admission.
+    PatientAlreadyAdmitted, PatientInactive, RequestNotPending, WardRestricted,
+    NotADoctor, TimeInFuture, InvalidTime… Return the admission.
     """
     bed = _lock_bed(bed.pk)
     if request is not None:
@@ -274,18 +262,12 @@ def admission_create(
         reason = reason or request.reason
         admitting_doctor = admitting_doctor or request.requested_by
     if admitting_doctor is None:
-        admitting_doctor = (
-            actor if actor is not None and actor.has_role(roles.DOCTOR) else attending_doctor
-        )
-    _check_doctor(attending_doctor)
-    _check_doctor(admitting_doctor)
-    _check_patient(patient)
-    at = _time(admitted_at, what=_("The admission time"))
-    if (
-        Admission.objects.filter(patient=patient)
-        .exclude(status=Admission.Status.DISCHARGED)
-        .exists()
-    ):
+        admitting_doctor = actor if is_active_doctor(actor) else attending_doctor
+    ensure_active_doctor(attending_doctor, field="attending_doctor")
+    ensure_active_doctor(admitting_doctor, field="admitting_doctor")
+    patient.ensure_active()
+    at = _time(admitted_at, field="admitted_at", what=_("The admission time"))
+    if Admission.objects.filter(patient=patient).open().exists():
         raise PatientAlreadyAdmitted()
     if Admission.objects.filter(patient=patient, discharged_at__gt=at).exists():
         raise InvalidTime(_("The patient was in hospital at that time."))
@@ -303,6 +285,7 @@ def admission_create(
     )
     admission.full_clean(validate_constraints=False)
     _save(admission, actor, PatientAlreadyAdmitted)
+    admission.log_status_change("", admission.status, actor=actor, at=at)
     stay = BedStay(admission=admission, bed=bed, started_at=at, reason=BedStay.Reason.ADMISSION)
     _save(stay, actor, BedOccupied)
     bed.transition_to(Bed.Status.OCCUPIED, actor=actor, reason=_("Admission"), at=at, _stay=True)
@@ -339,7 +322,7 @@ def admission_transfer(*, admission, bed, reason, actor, at=None):
     if bed.pk not in locked:
         raise BedUnavailable(_("This bed does not exist."))
     old_bed, new_bed = locked[stay.bed_id], locked[bed.pk]
-    at = _time(at, what=_("The transfer time"), not_before=stay.started_at)
+    at = _time(at, field="at", what=_("The transfer time"), not_before=stay.started_at)
     _check_bed_takes(new_bed, admission.patient, at)
 
     stay.ended_at = at
@@ -370,9 +353,8 @@ def admission_order_discharge(*, admission, actor, at=None):
     occupied) until the discharge is completed. Needs chart access (ChartAccessDenied)."""
     admission = _lock_admission(admission)
     _check_chart_access(actor, admission.patient)
-    at = _time(at, what=_("The discharge order"), not_before=admission.admitted_at)
+    at = _time(at, field="at", what=_("The discharge order"), not_before=admission.admitted_at)
     admission.transition_to(Admission.Status.DISCHARGE_ORDERED, actor=actor, at=at)
-    admission.save()
     return admission
 
 
@@ -382,7 +364,6 @@ def admission_discharge_order_cancel(*, admission, actor):
     admission = _lock_admission(admission)
     _check_chart_access(actor, admission.patient)
     admission.transition_to(Admission.Status.ADMITTED, actor=actor)
-    admission.save()
     return admission
 
 
@@ -403,12 +384,18 @@ def admission_discharge(*, admission, disposition, summary, actor, discharged_at
     if not summary:
         raise DischargeSummaryRequired()
     stay = _lock_current_stay(admission)
-    at = _time(discharged_at, what=_("The discharge time"), not_before=stay.started_at)
-    admission.transition_to(Admission.Status.DISCHARGED, actor=actor, at=at)
+    at = _time(
+        discharged_at,
+        field="discharged_at",
+        what=_("The discharge time"),
+        not_before=stay.started_at,
+    )
+    # Set before the change of status, which saves: a completed discharge has its
+    # disposition (admission_discharged_has_time_and_disposition).
     admission.disposition = disposition
     admission.discharge_summary = summary
     admission.full_clean(validate_constraints=False)
-    admission.save()
+    admission.transition_to(Admission.Status.DISCHARGED, actor=actor, at=at)
     # The summary is also the chart's discharge-summary note, signed by the discharging
     # doctor and linked from the admission (read with chart access, like every note).
     clinical_services.discharge_summary_record(

@@ -3,7 +3,9 @@ request queue, the admission, transfer and discharge forms, admissions, and the 
 with its CSV export.
 
 Each view declares its role permission; objects come through the selectors (unknown or
-out of scope: 404). The board shows names, age, sex and the attending doctor (ADT,
+out of scope: 404). Form pages are `ServiceFormView`s: the service decides, its domain
+errors go onto the form (400). The board's actions answer with the bed's panel (htmx) or
+go back to the board. The board shows names, age, sex and the attending doctor (ADT,
 demographic level); clinical content stays in the chart. Reasons for admission (of
 requests and admissions) only users with chart access read
 (`clinical_reason_visibility`); others see "Reason recorded".
@@ -12,20 +14,22 @@ requests and admissions) only users with chart access read
 import csv
 from urllib.parse import urlencode
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import DetailView, ListView, TemplateView
 
-from ehr.core.exceptions import DomainError
+from accounts.selectors import is_active_doctor
+from ehr.core import parameters
 from ehr.core.permissions import RolePermissionRequiredMixin
-from ehr.core.views import StaffViewMixin
+from ehr.core.views import ServiceFormView, StaffViewMixin
 from inpatient import forms, services
-from inpatient.models import Admission, AdmissionRequest, Bed, Priority, WardNurse
+from inpatient.models import AdmissionRequest, Bed, Priority, WardNurse
 from inpatient.selectors import (
     admission_get,
     admission_list_for_user,
@@ -36,6 +40,7 @@ from inpatient.selectors import (
     bed_board_tile,
     bed_detail,
     bed_get,
+    bed_list_for_user,
     census,
     current_stay_of,
     ward_list_for_user,
@@ -67,16 +72,9 @@ def board_flags(user):
         "can_view_admission": user.has_perm("inpatient.view_admission"),
         "block_form": forms.BedBlockForm(),
         "reserve_form": forms.BedReserveForm(
-            initial={"hours": services.parameters.get("bed_reservation_hours")}
+            initial={"hours": parameters.get("bed_reservation_hours")}
         ),
     }
-
-
-def _error_text(exc):
-    return " ".join(exc.messages)
-
-
-# --- The bed board ----------------------------------------------------------------------------
 
 
 def panel_context(request, bed_pk, *, error=None, done=None):
@@ -91,13 +89,7 @@ def panel_context(request, bed_pk, *, error=None, done=None):
     }
 
 
-def render_panel(request, bed_pk, *, error=None, done=None):
-    """Render the bed panel, with the bed's tile swapped on the board out of band (the
-    answer to an htmx action on the bed)."""
-    context = panel_context(request, bed_pk, error=error, done=done)
-    tile = bed_board_tile(bed_pk)
-    context.update(oob_tile=True, tile=tile, oob_tiles=[tile], selected_bed=tile.id)
-    return render(request, "inpatient/partials/bed_panel.html", context)
+# --- The bed board ----------------------------------------------------------------------------
 
 
 class BedBoardView(InpatientViewMixin, TemplateView):
@@ -164,69 +156,145 @@ class BedBoardGridView(BedBoardView):
     template_name = "inpatient/partials/bed_grid_refresh.html"
 
 
-class BedPanelView(InpatientViewMixin, View):
+class BedPanelView(InpatientViewMixin, DetailView):
     """One bed's panel (htmx); without htmx, the board with the bed selected."""
 
     permission_required = "inpatient.view_bed"
+    template_name = "inpatient/partials/bed_panel.html"
+    context_object_name = "bed"
 
-    def get(self, request, pk):
-        bed = bed_get(request.user, pk)
+    def get_queryset(self):
+        return bed_list_for_user(self.request.user)
+
+    def get(self, request, *args, **kwargs):
         if not request.htmx:
+            bed = self.get_object()
             return HttpResponseRedirect(board_url(bed.room.ward_id, bed.pk))
-        return render(request, "inpatient/partials/bed_panel.html", panel_context(request, pk))
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(panel_context(self.request, self.object.pk))
+        return context
 
 
-class BedActionView(InpatientViewMixin, View):
+class BoardActionView(InpatientViewMixin, ServiceFormView):
+    """An action from the bed board (POST): htmx gets the bed's panel back, with what
+    was done or why not, and the bed's tile swapped out of band; without htmx the user
+    goes back to the board (or `fallback_url()`) with a message. Subclasses give
+    `panel_bed_pk()`, `perform(form)` and `done_message(form)`."""
+
+    http_method_names = ["post"]
+    template_name = "inpatient/partials/bed_panel.html"
+    form_class = django_forms.Form
+
+    def panel_bed_pk(self):
+        raise NotImplementedError
+
+    def fallback_url(self):
+        return board_url()
+
+    def answer(self, *, error=None, done=None):
+        """Answer with the bed's panel (htmx), else go back with a message."""
+        if self.answers_with_panel():
+            bed_pk = self.panel_bed_pk()
+            context = panel_context(self.request, bed_pk, error=error, done=done)
+            tile = bed_board_tile(bed_pk)
+            context.update(oob_tile=True, tile=tile, oob_tiles=[tile], selected_bed=tile.id)
+            return render(self.request, self.template_name, context)
+        if error:
+            messages.error(self.request, error)
+        else:
+            messages.success(self.request, done)
+        return HttpResponseRedirect(self.fallback_url())
+
+    def done_message(self, form):
+        """Return what was done, for the panel or the message."""
+        raise NotImplementedError
+
+    def answers_with_panel(self):
+        return bool(self.request.htmx) and self.panel_bed_pk() is not None
+
+    def get_success_message(self, form):
+        # The panel says what was done: no message waits for the next page.
+        return "" if self.answers_with_panel() else self.done_message(form)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if hasattr(self, "result") and self.answers_with_panel():
+            return self.answer(done=self.done_message(form))
+        return response
+
+    def form_invalid(self, form):
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        return self.answer(error=" ".join(errors))
+
+    def get_success_url(self):
+        return self.fallback_url()
+
+
+class BedActionView(BoardActionView):
     """Housekeeping on one bed (POST): mark clean, block, unblock, reserve, release a
-    reservation, isolation on/off. htmx gets the bed's panel and tile back."""
+    reservation, isolation on/off."""
 
     permission_required = "inpatient.set_bed_status"
-    ACTIONS = ("clean", "block", "unblock", "reserve", "release", "isolate", "end-isolation")
+    FORMS = {"block": forms.BedBlockForm, "reserve": forms.BedReserveForm}
+    MESSAGES = {
+        "clean": _("Bed %(bed)s is clean and available."),
+        "block": _("Bed %(bed)s is blocked."),
+        "unblock": _("Bed %(bed)s is back in use."),
+        "reserve": _("Bed %(bed)s is reserved."),
+        "release": _("The reservation of bed %(bed)s was released."),
+        "isolate": _("Isolation updated."),
+        "end-isolation": _("Isolation updated."),
+    }
 
-    def post(self, request, pk, action):
-        if action not in self.ACTIONS:
+    def dispatch(self, request, *args, **kwargs):
+        if kwargs["action"] not in self.MESSAGES:
             raise Http404
-        bed = bed_get(request.user, pk)
-        error = done = None
-        try:
-            done = self.perform(request, bed, action)
-        except DomainError as exc:
-            error = _error_text(exc)
-        if request.htmx:
-            return render_panel(request, pk, error=error, done=done)
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, done)
-        return HttpResponseRedirect(board_url(bed.room.ward_id, bed.pk))
+        return super().dispatch(request, *args, **kwargs)
 
-    def perform(self, request, bed, action):
-        actor = request.user
+    @property
+    def bed(self):
+        if not hasattr(self, "_bed"):
+            self._bed = bed_get(self.request.user, self.kwargs["pk"])
+        return self._bed
+
+    def panel_bed_pk(self):
+        return self.bed.pk
+
+    def fallback_url(self):
+        return board_url(self.bed.room.ward_id, self.bed.pk)
+
+    def get_form_class(self):
+        return self.FORMS.get(self.kwargs["action"], django_forms.Form)
+
+    def form_invalid(self, form):
+        if self.kwargs["action"] == "block" and "__all__" not in form.errors:
+            return self.answer(error=_("Choose why the bed is blocked."))
+        if self.kwargs["action"] == "reserve" and "__all__" not in form.errors:
+            return self.answer(error=_("Choose how long to hold the bed."))
+        return super().form_invalid(form)
+
+    def done_message(self, form):
+        return self.MESSAGES[self.kwargs["action"]] % {"bed": self.bed.label}
+
+    def perform(self, form):
+        action, bed, actor = self.kwargs["action"], self.bed, self.request.user
+        data = form.cleaned_data
         if action == "clean":
-            services.bed_mark_clean(bed=bed, actor=actor)
-            return _("Bed %(bed)s is clean and available.") % {"bed": bed.label}
+            return services.bed_mark_clean(bed=bed, actor=actor)
         if action == "block":
-            form = forms.BedBlockForm(request.POST)
-            if not form.is_valid():
-                raise DomainError(_("Choose why the bed is blocked."))
-            services.bed_block(bed=bed, reason=form.cleaned_data["reason"], actor=actor)
-            return _("Bed %(bed)s is blocked.") % {"bed": bed.label}
+            return services.bed_block(bed=bed, reason=data["reason"], actor=actor)
         if action == "unblock":
-            services.bed_unblock(bed=bed, actor=actor)
-            return _("Bed %(bed)s is back in use.") % {"bed": bed.label}
+            return services.bed_unblock(bed=bed, actor=actor)
         if action == "reserve":
-            form = forms.BedReserveForm(request.POST)
-            if not form.is_valid():
-                raise DomainError(_("Choose how long to hold the bed."))
-            services.bed_reserve(
-                bed=bed, actor=actor, until=form.until(), reason=form.cleaned_data["reason"]
+            return services.bed_reserve(
+                bed=bed, actor=actor, until=form.until(), reason=data["reason"]
             )
-            return _("Bed %(bed)s is reserved.") % {"bed": bed.label}
         if action == "release":
-            services.bed_reservation_release(bed=bed, actor=actor)
-            return _("The reservation of bed %(bed)s was released.") % {"bed": bed.label}
-        services.bed_set_isolation(bed=bed, isolation=action == "isolate", actor=actor)
-        return _("Isolation updated.")
+            return services.bed_reservation_release(bed=bed, actor=actor)
+        return services.bed_set_isolation(bed=bed, isolation=action == "isolate", actor=actor)
 
 
 # --- Admission requests -----------------------------------------------------------------------
@@ -253,6 +321,7 @@ class AdmissionRequestListView(InpatientViewMixin, ListView):
             wards = {str(w.pk): w for w in ward_list_for_user(self.request.user)}
             self._filters = {
                 "status": status,
+                "pending_only": status == AdmissionRequest.Status.PENDING,
                 "priority": priority,
                 "ward": wards.get(get.get("ward", "")),
                 "wards": wards.values(),
@@ -285,78 +354,83 @@ class AdmissionRequestListView(InpatientViewMixin, ListView):
         return context
 
 
-class AdmissionRequestCreateView(InpatientViewMixin, View):
+class AdmissionRequestCreateView(InpatientViewMixin, ServiceFormView):
     """A doctor requests a patient's admission (`?patient=<id>` preselects the patient)."""
 
     permission_required = "inpatient.add_admissionrequest"
     template_name = "inpatient/admissionrequest_form.html"
+    form_class = forms.AdmissionRequestForm
+    success_url = reverse_lazy("inpatient:admissionrequest_list")
 
-    def patient(self):
-        pk = self.request.GET.get("patient")
-        return patient_get(self.request.user, pk) if pk else None
+    def get_patient(self):
+        if not hasattr(self, "_patient"):
+            pk = self.request.GET.get("patient")
+            self._patient = patient_get(self.request.user, pk) if pk else None
+        return self._patient
 
-    def get(self, request):
-        patient = self.patient()
-        return self.render(forms.AdmissionRequestForm(user=request.user, patient=patient), patient)
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "user": self.request.user,
+            "patient": self.get_patient(),
+        }
 
-    def post(self, request):
-        patient = self.patient()
-        form = forms.AdmissionRequestForm(request.POST, user=request.user, patient=patient)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.admission_request_create(
-                    patient=data["patient"],
-                    reason=data["reason"],
-                    priority=data["priority"],
-                    ward_preference=data["ward_preference"],
-                    actor=request.user,
-                )
-            except DomainError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(patient)s is in the admission queue.")
-                    % {"patient": data["patient"].full_name},
-                )
-                return redirect("inpatient:admissionrequest_list")
-        return self.render(form, patient, status=400)
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(patient=self.get_patient(), **kwargs)
 
-    def render(self, form, patient, status=200):
-        return render(
-            self.request, self.template_name, {"form": form, "patient": patient}, status=status
+    def perform(self, form):
+        data = form.cleaned_data
+        return services.admission_request_create(
+            patient=data["patient"],
+            reason=data["reason"],
+            priority=data["priority"],
+            ward_preference=data["ward_preference"],
+            actor=self.request.user,
         )
 
+    def get_success_message(self, form):
+        return _("%(patient)s is in the admission queue.") % {
+            "patient": form.cleaned_data["patient"].full_name
+        }
 
-class AdmissionRequestCancelView(InpatientViewMixin, View):
-    """Take a request out of the queue (POST, with an optional reason)."""
+
+class AdmissionRequestCancelView(InpatientViewMixin, ServiceFormView):
+    """Take a request out of the queue (POST, with an optional reason); back to the
+    queue either way, with what happened."""
 
     permission_required = "inpatient.change_admissionrequest"
+    http_method_names = ["post"]
+    form_class = forms.AdmissionRequestCancelForm
+    success_url = reverse_lazy("inpatient:admissionrequest_list")
+    success_message = _("The request was cancelled.")
 
-    def post(self, request, pk):
-        admission_request = admission_request_get(request.user, pk)
-        form = forms.AdmissionRequestCancelForm(request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
-        try:
-            services.admission_request_cancel(
-                request=admission_request, actor=request.user, reason=reason
-            )
-            messages.success(request, _("The request was cancelled."))
-        except DomainError as exc:
-            messages.error(request, _error_text(exc))
-        return redirect("inpatient:admissionrequest_list")
+    def post(self, request, *args, **kwargs):
+        self.admission_request = admission_request_get(request.user, kwargs["pk"])
+        return super().post(request, *args, **kwargs)
+
+    def perform(self, form):
+        return services.admission_request_cancel(
+            request=self.admission_request,
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+
+    def form_invalid(self, form):
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        messages.error(self.request, " ".join(errors))
+        return redirect(self.success_url)
 
 
 # --- Admission --------------------------------------------------------------------------------
 
 
-class AdmissionCreateView(InpatientViewMixin, View):
+class AdmissionCreateView(InpatientViewMixin, ServiceFormView):
     """Admit a patient to a bed. Nurses and receptionists assign a bed to a queued request
     (`?admission_request=`); doctors may also admit directly by MRN. `?bed=` preselects
     the bed (from the board), `?patient=` the patient."""
 
     template_name = "inpatient/admission_form.html"
+    form_class = forms.AdmissionForm
 
     def has_permission(self):
         user = self.request.user
@@ -364,71 +438,66 @@ class AdmissionCreateView(InpatientViewMixin, View):
             user.has_perm("inpatient.assign_bed") or user.has_perm("inpatient.add_admission")
         )
 
-    def make_form(self, data=None):
-        user = self.request.user
-        get = self.request.GET
-        preset_request = None
-        if pk := get.get("admission_request"):
-            preset_request = admission_request_get(user, pk)
-            clinical_reason_visibility(user, [preset_request])
+    def get_preset_request(self):
+        if not hasattr(self, "_preset_request"):
+            self._preset_request = None
+            if pk := self.request.GET.get("admission_request"):
+                self._preset_request = admission_request_get(self.request.user, pk)
+                clinical_reason_visibility(self.request.user, [self._preset_request])
+        return self._preset_request
+
+    def get_initial(self):
+        user, get = self.request.user, self.request.GET
+        preset_request = self.get_preset_request()
         initial = {}
         if preset_request is not None:
             initial.update(
                 admission_request=preset_request.pk,
                 attending_doctor=preset_request.requested_by_id,
             )
-        elif user.has_role("Doctor"):
+        elif is_active_doctor(user):
             initial["attending_doctor"] = user.pk
         if bed_id := get.get("bed"):
             initial["bed"] = str(bed_get(user, bed_id).pk)
         if patient_id := get.get("patient"):
             initial["patient"] = patient_get(user, patient_id).display_mrn
-        return forms.AdmissionForm(
-            data,
-            initial=initial,
-            user=user,
-            can_assign=user.has_perm("inpatient.assign_bed"),
-            can_admit=user.has_perm("inpatient.add_admission"),
-            preset_request=preset_request,
-        ), preset_request
+        return initial
 
-    def get(self, request):
-        form, preset_request = self.make_form()
-        return self.render(form, preset_request)
+    def get_form_kwargs(self):
+        user = self.request.user
+        return {
+            **super().get_form_kwargs(),
+            "user": user,
+            "can_assign": user.has_perm("inpatient.assign_bed"),
+            "can_admit": user.has_perm("inpatient.add_admission"),
+            "preset_request": self.get_preset_request(),
+        }
 
-    def post(self, request):
-        form, preset_request = self.make_form(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                admission = services.admission_create(
-                    bed=data["bed"],
-                    attending_doctor=data["attending_doctor"],
-                    actor=request.user,
-                    patient=data.get("patient"),
-                    request=data.get("admission_request"),
-                    reason=data["reason"],
-                    expected_discharge=data["expected_discharge"],
-                    admitted_at=data["admitted_at"],
-                )
-            except DomainError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(patient)s is admitted to bed %(bed)s.")
-                    % {"patient": admission.patient.full_name, "bed": data["bed"].label},
-                )
-                return HttpResponseRedirect(board_url(data["bed"].room.ward_id))
-        return self.render(form, preset_request, status=400)
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(preset_request=self.get_preset_request(), **kwargs)
 
-    def render(self, form, preset_request, status=200):
-        return render(
-            self.request,
-            self.template_name,
-            {"form": form, "preset_request": preset_request},
-            status=status,
+    def perform(self, form):
+        data = form.cleaned_data
+        self.admitted_bed = data["bed"]
+        return services.admission_create(
+            bed=data["bed"],
+            attending_doctor=data["attending_doctor"],
+            actor=self.request.user,
+            patient=data.get("patient"),
+            request=data.get("admission_request"),
+            reason=data["reason"],
+            expected_discharge=data["expected_discharge"],
+            admitted_at=data["admitted_at"],
         )
+
+    def get_success_message(self, form):
+        return _("%(patient)s is admitted to bed %(bed)s.") % {
+            "patient": self.result.patient.full_name,
+            "bed": form.cleaned_data["bed"].label,
+        }
+
+    def get_success_url(self):
+        return board_url(self.admitted_bed.room.ward_id)
 
 
 class AdmissionListView(InpatientViewMixin, ListView):
@@ -457,9 +526,9 @@ class AdmissionListView(InpatientViewMixin, ListView):
             "patient", "attending_doctor"
         )
         if f["show"] == "open":
-            queryset = queryset.exclude(status=Admission.Status.DISCHARGED)
+            queryset = queryset.open()
         elif f["show"] == "discharged":
-            queryset = queryset.filter(status=Admission.Status.DISCHARGED)
+            queryset = queryset.discharged()
         queryset = admissions_with_location(queryset)
         if f["ward"] is not None:
             queryset = queryset.filter(ward_id=f["ward"].pk)
@@ -472,37 +541,31 @@ class AdmissionListView(InpatientViewMixin, ListView):
         return context
 
 
-class AdmissionScopeMixin(InpatientViewMixin):
-    """Views about one admission: looked up through the selector (else 404)."""
-
-    def get_admission(self):
-        if not hasattr(self, "_admission"):
-            self._admission = admission_get(self.request.user, self.kwargs["pk"])
-        return self._admission
-
-    def closed_redirect(self):
-        admission = self.get_admission()
-        messages.error(self.request, _("This admission has been discharged."))
-        return redirect(admission)
-
-
-class AdmissionDetailView(AdmissionScopeMixin, TemplateView):
+class AdmissionDetailView(InpatientViewMixin, DetailView):
     """One admission: status, bed stays, discharge; the actions the user may take."""
 
     permission_required = "inpatient.view_admission"
     template_name = "inpatient/admission_detail.html"
+    context_object_name = "admission"
+
+    def get_queryset(self):
+        return admission_list_for_user(self.request.user).select_related(
+            "patient",
+            "attending_doctor",
+            "admitting_doctor",
+            "discharged_by",
+            "discharge_ordered_by",
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        admission = self.get_admission()
-        user = self.request.user
+        admission, user = self.object, self.request.user
         stays = list(admission.stays.select_related("bed__room__ward", "created_by"))
         clinical_reason_visibility(user, [admission])
         context.update(
-            admission=admission,
             patient=admission.patient,
             stays=stays,
-            current_stay=next((s for s in stays if s.ended_at is None), None),
+            current_stay=next((s for s in stays if s.is_current), None),
             show_summary=chart_access_for(user, admission.patient).allowed,
             now=timezone.now(),
             **board_flags(user),
@@ -510,147 +573,127 @@ class AdmissionDetailView(AdmissionScopeMixin, TemplateView):
         return context
 
 
-class AdmissionTransferView(AdmissionScopeMixin, View):
+class AdmissionScopeMixin(InpatientViewMixin):
+    """Pages about one open admission, looked up through the selector (else 404); a
+    discharged one sends the user back to it with a message."""
+
+    def get_admission(self):
+        if not hasattr(self, "_admission"):
+            self._admission = admission_get(self.request.user, self.kwargs["pk"])
+        return self._admission
+
+    def get_stay(self):
+        if not hasattr(self, "_stay"):
+            self._stay = current_stay_of(self.get_admission())
+        return self._stay
+
+    def closed_redirect(self):
+        messages.error(self.request, _("This admission has been discharged."))
+        return redirect(self.get_admission())
+
+    def get(self, request, *args, **kwargs):
+        if not self.get_admission().is_open:
+            return self.closed_redirect()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not self.get_admission().is_open:
+            return self.closed_redirect()
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        admission = self.get_admission()
+        return super().get_context_data(
+            admission=admission, patient=admission.patient, stay=self.get_stay(), **kwargs
+        )
+
+
+class AdmissionTransferView(AdmissionScopeMixin, ServiceFormView):
     """Move the patient to another bed, with a reason."""
 
     permission_required = "inpatient.transfer_admission"
     template_name = "inpatient/admission_transfer.html"
+    form_class = forms.TransferForm
 
-    def get(self, request, pk):
-        admission = self.get_admission()
-        if not admission.is_open:
-            return self.closed_redirect()
-        stay = current_stay_of(admission)
-        initial = {}
-        if bed_id := request.GET.get("bed"):
-            initial["bed"] = str(bed_get(request.user, bed_id).pk)
-        return self.render(forms.TransferForm(initial=initial, current_bed=stay.bed), stay)
+    def get_initial(self):
+        if bed_id := self.request.GET.get("bed"):
+            return {"bed": str(bed_get(self.request.user, bed_id).pk)}
+        return {}
 
-    def post(self, request, pk):
-        admission = self.get_admission()
-        if not admission.is_open:
-            return self.closed_redirect()
-        stay = current_stay_of(admission)
-        form = forms.TransferForm(request.POST, current_bed=stay.bed)
-        if form.is_valid():
-            bed = form.cleaned_data["bed"]
-            try:
-                services.admission_transfer(
-                    admission=admission,
-                    bed=bed,
-                    reason=form.cleaned_data["reason"],
-                    actor=request.user,
-                )
-            except DomainError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(patient)s moved from %(old)s to %(new)s.")
-                    % {
-                        "patient": admission.patient.full_name,
-                        "old": stay.bed.label,
-                        "new": bed.label,
-                    },
-                )
-                return HttpResponseRedirect(board_url(bed.room.ward_id))
-        return self.render(form, stay, status=400)
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "current_bed": self.get_stay().bed}
 
-    def render(self, form, stay, status=200):
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "form": form,
-                "admission": self.get_admission(),
-                "patient": self.get_admission().patient,
-                "stay": stay,
-            },
-            status=status,
+    def perform(self, form):
+        return services.admission_transfer(
+            admission=self.get_admission(),
+            bed=form.cleaned_data["bed"],
+            reason=form.cleaned_data["reason"],
+            actor=self.request.user,
         )
 
+    def get_success_message(self, form):
+        return _("%(patient)s moved from %(old)s to %(new)s.") % {
+            "patient": self.get_admission().patient.full_name,
+            "old": self.get_stay().bed.label,
+            "new": self.result.bed.label,
+        }
 
-class AdmissionOrderDischargeView(AdmissionScopeMixin, View):
+    def get_success_url(self):
+        return board_url(self.result.bed.room.ward_id)
+
+
+class AdmissionOrderDischargeView(AdmissionScopeMixin, BoardActionView):
     """The doctor orders the discharge (POST `order`), or withdraws the order (POST
     `cancel`). The bed stays occupied until the discharge is completed."""
 
     permission_required = "inpatient.order_discharge"
+    form_class = forms.DischargeOrderForm
 
-    def post(self, request, pk):
-        admission = self.get_admission()
-        error = None
-        try:
-            if "cancel" in request.POST:
-                services.admission_discharge_order_cancel(admission=admission, actor=request.user)
-                done = _("The discharge order was withdrawn.")
-            else:
-                services.admission_order_discharge(admission=admission, actor=request.user)
-                done = _(
-                    "Discharge ordered. The bed stays occupied until the discharge is completed."
-                )
-        except DomainError as exc:
-            error = _error_text(exc)
-        stay = current_stay_of(admission)
-        if request.htmx and stay is not None:
-            return render_panel(request, stay.bed_id, error=error, done=None if error else done)
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, done)
-        return redirect(admission)
+    def panel_bed_pk(self):
+        stay = self.get_stay()
+        return stay.bed_id if stay is not None else None
+
+    def fallback_url(self):
+        return self.get_admission().get_absolute_url()
+
+    def perform(self, form):
+        admission, actor = self.get_admission(), self.request.user
+        if form.cleaned_data["cancel"]:
+            return services.admission_discharge_order_cancel(admission=admission, actor=actor)
+        return services.admission_order_discharge(admission=admission, actor=actor)
+
+    def done_message(self, form):
+        if form.cleaned_data["cancel"]:
+            return _("The discharge order was withdrawn.")
+        return _("Discharge ordered. The bed stays occupied until the discharge is completed.")
 
 
-class AdmissionDischargeView(AdmissionScopeMixin, View):
+class AdmissionDischargeView(AdmissionScopeMixin, ServiceFormView):
     """Complete the discharge: disposition, summary, time. The bed goes to cleaning."""
 
     permission_required = "inpatient.discharge_admission"
     template_name = "inpatient/admission_discharge.html"
+    form_class = forms.DischargeForm
 
-    def get(self, request, pk):
-        if not self.get_admission().is_open:
-            return self.closed_redirect()
-        return self.render(forms.DischargeForm())
-
-    def post(self, request, pk):
-        admission = self.get_admission()
-        if not admission.is_open:
-            return self.closed_redirect()
-        stay = current_stay_of(admission)
-        form = forms.DischargeForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.admission_discharge(
-                    admission=admission,
-                    disposition=data["disposition"],
-                    summary=data["summary"],
-                    discharged_at=data["discharged_at"],
-                    actor=request.user,
-                )
-            except DomainError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(patient)s is discharged. Bed %(bed)s is waiting for cleaning.")
-                    % {"patient": admission.patient.full_name, "bed": stay.bed.label},
-                )
-                return HttpResponseRedirect(board_url(stay.bed.room.ward_id))
-        return self.render(form, status=400)
-
-    def render(self, form, status=200):
-        admission = self.get_admission()
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "form": form,
-                "admission": admission,
-                "patient": admission.patient,
-                "stay": current_stay_of(admission),
-            },
-            status=status,
+    def perform(self, form):
+        data = form.cleaned_data
+        self.get_stay()  # the bed the patient leaves, for the message
+        return services.admission_discharge(
+            admission=self.get_admission(),
+            disposition=data["disposition"],
+            summary=data["summary"],
+            discharged_at=data["discharged_at"],
+            actor=self.request.user,
         )
+
+    def get_success_message(self, form):
+        return _("%(patient)s is discharged. Bed %(bed)s is waiting for cleaning.") % {
+            "patient": self.result.patient.full_name,
+            "bed": self.get_stay().bed.label,
+        }
+
+    def get_success_url(self):
+        return board_url(self.get_stay().bed.room.ward_id)
 
 
 # --- Census -----------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from patients.services import care_team_add
 from tests.factories.accounts import DoctorProfileFactory, SpecialtyFactory
 from tests.factories.inpatient import admit, beds_in
 from tests.factories.patients import PatientFactory
+from tests.matrix import Page, assert_persona_access, page_ids, persona_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,83 @@ def api():
 def occupied(beds, doctor):
     """An admission in beds[0]."""
     return admit(PatientFactory(first_name="Ada", last_name="Lovelace"), beds[0], doctor)
+
+
+# --- Who may use which endpoint ---------------------------------------------------------------
+
+READERS = {"doctor", "nurse", "receptionist", "administrator"}
+WARD_STAFF = {"nurse", "receptionist"}
+JSON = {"content_type": "application/json"}
+
+
+@pytest.fixture
+def scene(beds, doctor, occupied):
+    return {"beds": beds, "doctor": doctor, "admission": occupied}
+
+
+def admission_url(suffix=""):
+    return lambda s: f"/api/v1/admissions/{s['admission'].pk}{suffix}"
+
+
+ENDPOINTS = [
+    Page("wards", lambda s: "/api/v1/wards", READERS),
+    Page("beds", lambda s: "/api/v1/beds", READERS),
+    Page("bed", lambda s: f"/api/v1/beds/{s['beds'][1].pk}", READERS),
+    Page(
+        "bed status",
+        lambda s: f"/api/v1/beds/{s['beds'][1].pk}/status",
+        WARD_STAFF,
+        method="post",
+        data={"status": "blocked", "reason": "Maintenance"},
+        extra=JSON,
+    ),
+    Page("admissions", lambda s: "/api/v1/admissions", READERS),
+    Page("admission", admission_url(), READERS),
+    Page(
+        "admit",
+        lambda s: "/api/v1/admissions",
+        {"doctor"},
+        method="post",
+        data=lambda s: {
+            "patient": str(PatientFactory().pk),
+            "bed": str(s["beds"][1].pk),
+            "attending_doctor": str(s["doctor"].pk),
+            "reason": "Observation",
+        },
+        extra=JSON,
+        ok=201,
+    ),
+    Page(
+        "transfer",
+        admission_url("/transfer"),
+        WARD_STAFF,
+        method="post",
+        data=lambda s: {"bed": str(s["beds"][1].pk), "reason": "Single room"},
+        extra=JSON,
+    ),
+    Page(
+        "discharge",
+        admission_url("/discharge"),
+        {"doctor"},
+        method="post",
+        data={"disposition": "home", "summary": "Home."},
+        extra=JSON,
+    ),
+    Page("census", lambda s: "/api/v1/inpatient/census", READERS),
+]
+
+
+@pytest.mark.parametrize(("endpoint", "persona"), persona_cases(ENDPOINTS))
+def test_each_endpoint_is_open_to_its_roles_only(request, scene, signed_in, endpoint, persona):
+    assert_persona_access(request, signed_in, endpoint, persona, scene)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=page_ids(ENDPOINTS))
+def test_each_endpoint_refuses_strangers_and_patients(
+    scene, client, signed_in, portal_patient, endpoint
+):
+    assert endpoint.request(client, scene).status_code in (401, 403)
+    assert endpoint.request(signed_in(portal_patient), scene).status_code == 403
 
 
 # --- Wards and beds ---------------------------------------------------------------------------
@@ -54,9 +132,11 @@ def test_beds_list_with_their_current_patient(api, receptionist, ward, occupied)
     assert data["count"] == 4
     first = data["results"][0]
     assert {"id", "ward", "room", "number", "status", "patient"} <= set(first)
-    assert first["status"] == "occupied" and first["ward"] == str(ward.pk)
+    assert first["status"] == "occupied"
+    assert first["ward"] == {"id": str(ward.pk), "name": "Medical Ward"}
+    assert first["ward_name"] == "Medical Ward"  # deprecated alias
     assert first["patient"]["name"] == "Ada Lovelace"
-    assert first["patient"]["admission"] == str(occupied.pk)
+    assert first["patient"]["admission"]["id"] == str(occupied.pk)
     assert data["results"][1]["patient"] is None
 
 
@@ -180,9 +260,11 @@ def test_admitting_a_patient_answers_201(api, doctor, bed, patient):
     assert response.status_code == 201
     data = response.json()
     assert data["status"] == "admitted" and data["patient"]["id"] == str(patient.pk)
-    assert data["bed"] == str(bed.pk) and data["ward"] == str(bed.room.ward_id)
-    assert data["attending_doctor"] == str(doctor.pk)
-    assert [s["bed"] for s in data["stays"]] == [str(bed.pk)]
+    assert data["bed"]["id"] == str(bed.pk) and data["ward"]["id"] == str(bed.room.ward_id)
+    assert data["ward"]["name"] == bed.room.ward.name
+    assert data["attending_doctor"] == {"id": str(doctor.pk), "name": doctor.get_full_name()}
+    assert data["patient"]["mrn"] == patient.display_mrn
+    assert [s["bed"]["id"] for s in data["stays"]] == [str(bed.pk)]
     bed.refresh_from_db()
     assert bed.status == "occupied"
 
@@ -311,7 +393,7 @@ def test_transfer_by_api(api, nurse, beds, occupied):
     )
     assert response.status_code == 200
     data = response.json()
-    assert data["bed"] == str(beds[1].pk)
+    assert data["bed"]["id"] == str(beds[1].pk)
     assert [s["reason"] for s in data["stays"]] == ["admission", "transfer"]
     assert data["stays"][1]["transfer_reason"] == "Single room"
 
@@ -357,7 +439,7 @@ def test_discharge_by_api(api, doctor, nurse, beds, occupied):
     assert response.status_code == 200
     assert response.json()["status"] == "discharged"
     note = response.json()["discharge_summary_note"]
-    assert api(doctor).get(f"/api/v1/notes/{note}").json()["note_type"] == "discharge_summary"
+    assert api(doctor).get(f"/api/v1/notes/{note['id']}").json()["note_type"] == "discharge_summary"
     beds[0].refresh_from_db()
     assert beds[0].status == "cleaning"
     again = api(doctor).post(url, {"disposition": "home", "summary": "Home."}, format="json")
@@ -380,7 +462,8 @@ def test_the_census_lists_each_ward_whose_states_add_up(
     services.bed_block(bed=beds[3], reason="Maintenance", actor=nurse)
     response = api(doctor).get("/api/v1/inpatient/census")
     assert response.status_code == 200
-    rows = {r["ward_name"]: r for r in response.json()}
+    rows = {r["ward"]["name"]: r for r in response.json()}
+    assert all(r["ward_name"] == name for name, r in rows.items())  # deprecated alias
     medical = rows["Medical Ward"]
     assert {
         k: medical[k] for k in ("total", "available", "reserved", "occupied", "cleaning", "blocked")

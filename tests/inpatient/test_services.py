@@ -7,7 +7,8 @@ from itertools import product
 import pytest
 from django.utils import timezone
 
-from ehr.core.exceptions import InvalidTransition
+from accounts.exceptions import NotADoctor
+from ehr.core.exceptions import InvalidTransition, TimeInFuture
 from inpatient import services
 from inpatient.exceptions import (
     AdmissionClosed,
@@ -16,9 +17,7 @@ from inpatient.exceptions import (
     BlockReasonRequired,
     DischargeSummaryRequired,
     InvalidTime,
-    NotADoctor,
     PatientAlreadyAdmitted,
-    PatientNotAdmissible,
     RequestAlreadyPending,
     RequestNotPending,
     SameBed,
@@ -26,6 +25,7 @@ from inpatient.exceptions import (
     WardRestricted,
 )
 from inpatient.models import Admission, AdmissionRequest, Bed, BedStatusChange, BedStay
+from patients.exceptions import PatientInactive
 from patients.models import AccessReason
 from patients.selectors import chart_access_for
 from tests.factories.inpatient import AdmissionRequestFactory, WardFactory, admit, beds_in
@@ -136,7 +136,7 @@ def test_a_reservation_ends_by_default_after_the_parameter_and_then_counts_as_av
         timedelta(hours=4), abs=timedelta(minutes=1)
     )
     later = bed.reserved_until + timedelta(minutes=1)
-    assert bed.effective_status(later) == S.AVAILABLE
+    assert bed.current_status(later) == S.AVAILABLE
     assert bed.can_take_patient(later)
 
 
@@ -229,14 +229,14 @@ def test_the_attending_doctor_must_be_a_doctor(bed, patient, doctor, nurse):
 
 def test_a_deceased_patient_is_not_admitted(bed, doctor):
     patient = PatientFactory(is_deceased=True, deceased_on=timezone.localdate())
-    with pytest.raises(PatientNotAdmissible):
+    with pytest.raises(PatientInactive):
         admit(patient, bed, doctor)
 
 
 def test_admission_times_are_not_in_the_future_nor_before_the_bed_was_free(bed, patient, doctor):
     bed.status_changed_at = timezone.now() - timedelta(hours=2)
     bed.save()
-    with pytest.raises(InvalidTime):
+    with pytest.raises(TimeInFuture, match="cannot be in the future"):
         admit(patient, bed, doctor, admitted_at=timezone.now() + timedelta(hours=1))
     with pytest.raises(InvalidTime):
         admit(patient, bed, doctor, admitted_at=bed.status_changed_at - timedelta(hours=1))
@@ -455,17 +455,89 @@ def test_a_discharge_cannot_predate_the_last_bed_stay(beds, patient, doctor, nur
         )
 
 
+def admission_in_state(bed, doctor, state):
+    """Admit a patient into `bed` and put the admission in `state` directly (the set-up
+    of a transition test)."""
+    admission = admit(PatientFactory(), bed, doctor)
+    if state == Admission.Status.DISCHARGED:
+        admission.disposition, admission.discharged_at = "home", timezone.now()
+    admission.status = state
+    admission.save()
+    return admission
+
+
 @pytest.mark.parametrize(
     ("old", "new"), list(product(Admission.Status.values, Admission.Status.values))
 )
-def test_admission_states_follow_their_table(old, new):
-    admission = Admission(status=old)
+def test_admission_states_follow_their_table(bed, doctor, old, new):
+    admission = admission_in_state(bed, doctor, old)
+    rows = admission.status_changes.count()
     if new in Admission.TRANSITIONS[old]:
-        admission.transition_to(new, actor=None)
+        if new == Admission.Status.DISCHARGED:
+            admission.disposition = "home"
+        admission.transition_to(new, actor=doctor)
+        admission.refresh_from_db()
         assert admission.status == new
+        assert admission.status_changes.count() == rows + 1
     else:
-        with pytest.raises(InvalidTransition):
-            admission.transition_to(new, actor=None)
+        with pytest.raises(InvalidTransition, match="An admission cannot go from"):
+            admission.transition_to(new, actor=doctor)
+        admission.refresh_from_db()
+        assert admission.status == old
+        assert admission.status_changes.count() == rows
+
+
+def test_each_admission_transition_writes_one_status_change_with_actor_and_time(
+    beds, patient, doctor, nurse
+):
+    before = timezone.now()
+    admission = admit(patient, beds[0], doctor)
+    services.admission_order_discharge(admission=admission, actor=doctor)
+    services.admission_discharge_order_cancel(admission=admission, actor=doctor)
+    services.admission_transfer(admission=admission, bed=beds[1], reason="x", actor=nurse)
+    services.admission_discharge(admission=admission, disposition="home", summary="x", actor=doctor)
+    changes = list(admission.status_changes.order_by("at", "created_at"))
+    assert [(c.from_status, c.to_status, c.by) for c in changes] == [
+        ("", "admitted", doctor),
+        ("admitted", "discharge_ordered", doctor),
+        ("discharge_ordered", "admitted", doctor),
+        ("admitted", "discharged", doctor),
+    ]
+    assert all(change.at >= before for change in changes)
+    admission.refresh_from_db()
+    assert changes[-1].at == admission.discharged_at
+    assert changes[1].at <= changes[2].at
+
+
+def test_each_bed_transition_writes_one_status_change_with_actor_and_time(
+    bed, other_bed, patient, doctor, nurse
+):
+    before = timezone.now()
+    admission = admit(patient, bed, doctor, actor=nurse)
+    services.admission_transfer(admission=admission, bed=other_bed, reason="x", actor=nurse)
+    services.bed_mark_clean(bed=bed, actor=nurse)
+    services.bed_reserve(bed=bed, actor=nurse, reason="From theatre")
+    services.bed_block(bed=bed, reason="Maintenance", actor=nurse)
+    services.bed_unblock(bed=bed, actor=nurse, needs_cleaning=True)
+    changes = list(bed.status_changes.order_by("at", "created_at"))
+    assert [(c.from_status, c.to_status, c.by) for c in changes] == [
+        (S.AVAILABLE, S.OCCUPIED, nurse),
+        (S.OCCUPIED, S.CLEANING, nurse),
+        (S.CLEANING, S.AVAILABLE, nurse),
+        (S.AVAILABLE, S.RESERVED, nurse),
+        (S.RESERVED, S.BLOCKED, nurse),
+        (S.BLOCKED, S.CLEANING, nurse),
+    ]
+    assert all(change.at >= before for change in changes)
+    bed.refresh_from_db()
+    assert bed.status_changed_at == changes[-1].at
+
+
+def test_a_bed_change_the_table_forbids_is_refused_and_not_logged(bed, nurse):
+    with pytest.raises(InvalidTransition, match="A bed cannot go from available to cleaning"):
+        bed.transition_to(S.CLEANING, actor=nurse)
+    bed.refresh_from_db()
+    assert bed.status == S.AVAILABLE and not bed.status_changes.exists()
 
 
 # --- Master data ------------------------------------------------------------------------------

@@ -14,15 +14,23 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ehr.core import dashboard, navigation
 from inpatient import services
 from inpatient.models import Admission, AdmissionRequest, BedStay
 from tests.factories.inpatient import AdmissionRequestFactory, WardFactory, admit, beds_in
 from tests.factories.patients import PatientFactory
+from tests.matrix import (
+    STAFF_PERSONAS,
+    Page,
+    assert_persona_access,
+    assert_staff_only,
+    page_ids,
+    persona_cases,
+)
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-PERSONAS = ["doctor", "nurse", "receptionist", "administrator", "lab_tech", "pharmacist"]
 READERS = {"doctor", "nurse", "receptionist", "administrator"}
 WARD_STAFF = {"nurse", "receptionist"}
 
@@ -43,118 +51,66 @@ def scene(ward, beds, doctor, nurse):
     }
 
 
-# (name, method, url builder, who may, extra request kwargs, status when allowed)
-CASES = [
-    ("board", "get", lambda s: reverse("inpatient:bed_board"), READERS, {}, 200),
-    ("board grid", "get", lambda s: reverse("inpatient:bed_board_grid"), READERS, {}, 200),
-    (
-        "bed panel",
-        "get",
-        lambda s: reverse("inpatient:bed_detail", args=[s["free_bed"].pk]),
-        READERS,
-        HTMX,
-        200,
-    ),
-    (
+def url(name, key=None, *args):
+    """Return a URL builder for the scene: `name` reversed with the pk of `scene[key]`."""
+    return lambda s: reverse(name, args=[s[key].pk, *args] if key else args)
+
+
+PAGES = [
+    Page("board", url("inpatient:bed_board"), READERS),
+    Page("board grid", url("inpatient:bed_board_grid"), READERS),
+    Page("bed panel", url("inpatient:bed_detail", "free_bed"), READERS, extra=HTMX),
+    Page(
         "mark clean",
-        "post",
-        lambda s: reverse("inpatient:bed_action", args=[s["cleaning_bed"].pk, "clean"]),
+        url("inpatient:bed_action", "cleaning_bed", "clean"),
         WARD_STAFF,
-        HTMX,
-        200,
+        method="post",
+        extra=HTMX,
     ),
-    (
-        "request queue",
-        "get",
-        lambda s: reverse("inpatient:admissionrequest_list"),
-        READERS,
-        {},
-        200,
-    ),
-    (
-        "request form",
-        "get",
-        lambda s: reverse("inpatient:admissionrequest_create"),
-        {"doctor"},
-        {},
-        200,
-    ),
-    (
+    Page("request queue", url("inpatient:admissionrequest_list"), READERS),
+    Page("request form", url("inpatient:admissionrequest_create"), {"doctor"}),
+    Page(
         "request cancel",
-        "post",
-        lambda s: reverse("inpatient:admissionrequest_cancel", args=[s["request"].pk]),
+        url("inpatient:admissionrequest_cancel", "request"),
         {"doctor", "nurse", "receptionist"},
-        {},
-        302,
+        method="post",
+        ok=302,
     ),
-    (
-        "admission form",
-        "get",
-        lambda s: reverse("inpatient:admission_create"),
-        {"doctor", "nurse", "receptionist"},
-        {},
-        200,
-    ),
-    ("admission list", "get", lambda s: reverse("inpatient:admission_list"), READERS, {}, 200),
-    (
-        "admission detail",
-        "get",
-        lambda s: reverse("inpatient:admission_detail", args=[s["admission"].pk]),
-        READERS,
-        {},
-        200,
-    ),
-    (
-        "transfer form",
-        "get",
-        lambda s: reverse("inpatient:admission_transfer", args=[s["admission"].pk]),
-        WARD_STAFF,
-        {},
-        200,
-    ),
-    (
+    Page("admission form", url("inpatient:admission_create"), {"doctor", "nurse", "receptionist"}),
+    Page("admission list", url("inpatient:admission_list"), READERS),
+    Page("admission detail", url("inpatient:admission_detail", "admission"), READERS),
+    Page("transfer form", url("inpatient:admission_transfer", "admission"), WARD_STAFF),
+    Page(
         "order discharge",
-        "post",
-        lambda s: reverse("inpatient:admission_order_discharge", args=[s["admission"].pk]),
+        url("inpatient:admission_order_discharge", "admission"),
         {"doctor"},
-        {},
-        302,
+        method="post",
+        ok=302,
     ),
-    (
-        "discharge form",
-        "get",
-        lambda s: reverse("inpatient:admission_discharge", args=[s["admission"].pk]),
-        {"doctor"},
-        {},
-        200,
-    ),
-    ("census", "get", lambda s: reverse("inpatient:census"), READERS, {}, 200),
-    ("census csv", "get", lambda s: reverse("inpatient:census_export"), READERS, {}, 200),
+    Page("discharge form", url("inpatient:admission_discharge", "admission"), {"doctor"}),
+    Page("census", url("inpatient:census"), READERS),
+    Page("census csv", url("inpatient:census_export"), READERS),
 ]
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize(
-    ("name", "method", "url", "allowed", "extra", "ok"), CASES, ids=[c[0] for c in CASES]
-)
-def test_each_page_is_open_to_its_roles_only(
-    request, scene, signed_in, persona, name, method, url, allowed, extra, ok
-):
-    client = signed_in(request.getfixturevalue(persona))
-    response = getattr(client, method)(url(scene), **extra)
-    assert response.status_code == (ok if persona in allowed else 403)
+@pytest.mark.parametrize(("page", "persona"), persona_cases(PAGES))
+def test_each_page_is_open_to_its_roles_only(request, scene, signed_in, page, persona):
+    assert_persona_access(request, signed_in, page, persona, scene)
 
 
-@pytest.mark.parametrize(
-    ("name", "method", "url", "allowed", "extra", "ok"), CASES, ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
 def test_patients_are_sent_to_the_portal_and_strangers_to_sign_in(
-    scene, client, signed_in, portal_patient, name, method, url, allowed, extra, ok
+    scene, client, signed_in, portal_patient, page
 ):
-    response = getattr(client, method)(url(scene), **extra)
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    response = getattr(signed_in(portal_patient), method)(url(scene), **extra)
-    assert response.status_code == 302 and response["Location"].startswith("/portal/")
+    assert_staff_only(client, signed_in, portal_patient, page, scene)
+
+
+@pytest.mark.parametrize("persona", STAFF_PERSONAS)
+def test_the_menu_and_home_panels_show_to_the_same_roles_as_before(request, persona):
+    user = request.getfixturevalue(persona)
+    assert navigation.ITEMS["beds"].visible_to(user) == (persona in READERS)
+    assert dashboard.PANELS["inpatient_queue"].visible_to(user) == (persona in WARD_STAFF)
+    assert dashboard.PANELS["my_inpatients"].visible_to(user) == (persona == "doctor")
 
 
 UNKNOWN = [
