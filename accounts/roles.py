@@ -79,6 +79,7 @@ INPATIENT_ADMINISTRATOR = [
     *_view("inpatient", "admission"),
     *_view("inpatient", "bedstay"),
     *_view("inpatient", "bedstatuschange"),
+    *_view("inpatient", "admissionstatuschange"),
     "inpatient.view_census",
 ]
 

@@ -497,11 +497,6 @@ def admission_history(patient):
     )
 
 
-def open_admission_of(patient):
-    """Return the patient's open admission, or None."""
-    return Admission.objects.filter(patient=patient).open().first()
-
-
 # --- The census -------------------------------------------------------------------------------
 
 
