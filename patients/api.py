@@ -9,7 +9,6 @@ import uuid
 from decimal import Decimal
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -161,11 +160,6 @@ class PatientSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def validate_date_of_birth(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError(_("The date of birth cannot be in the future."))
-        return value
 
     def validate_identifiers(self, value):
         keys = [(item["type"], item["value"]) for item in value]

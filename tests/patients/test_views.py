@@ -413,7 +413,7 @@ def test_register_shows_duplicate_candidates_then_registers_on_confirmation(
     client = signed_in(receptionist)
     data = patient_form_data(first_name="Adah", last_name="Lovelace")
     response = client.post(reverse("patients:patient_create"), data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert [c.patient for c in response.context["candidates"]] == [existing]
     assert "confirm_not_duplicate" in response.context["form"].fields
     assert Patient.objects.count() == 1
@@ -427,14 +427,27 @@ def test_register_shows_duplicate_candidates_then_registers_on_confirmation(
 
 
 def test_register_with_invalid_input_shows_field_errors(signed_in, receptionist):
-    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = signed_in(receptionist).post(
         reverse("patients:patient_create"),
-        patient_form_data(first_name="", date_of_birth=tomorrow, phone="not a phone"),
+        patient_form_data(first_name="", date_of_birth="12/31/yesterday", phone="not a phone"),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors
     assert {"first_name", "date_of_birth", "phone"} <= set(errors)
+    assert not Patient.objects.exists()
+
+
+def test_register_with_a_date_of_birth_in_the_future_shows_the_services_error_on_the_field(
+    signed_in, receptionist
+):
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    response = signed_in(receptionist).post(
+        reverse("patients:patient_create"), patient_form_data(date_of_birth=tomorrow)
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["date_of_birth"] == [
+        "The date of birth cannot be in the future."
+    ]
     assert not Patient.objects.exists()
 
 
@@ -445,7 +458,7 @@ def test_register_with_an_identifier_in_use_shows_a_form_error(signed_in, recept
         reverse("patients:patient_create"),
         patient_form_data(identifiers=[{"type": "passport", "value": "P-1"}]),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "P-1" in " ".join(response.context["form"].non_field_errors())
     assert Patient.objects.count() == 1
 
@@ -498,7 +511,7 @@ def test_an_edit_refused_for_an_identifier_in_use_saves_nothing(signed_in, recep
         reverse("patients:patient_update", args=[patient.pk]),
         form_data_of(patient, city="Newtown", identifiers=[{"type": "passport", "value": "TAKEN"}]),
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].non_field_errors()
     patient.refresh_from_db()
     assert patient.city == "Oldtown"
@@ -729,11 +742,15 @@ def test_only_doctors_and_nurses_can_be_added_to_a_care_team(signed_in, doctor, 
 
 
 def test_removing_a_malformed_user_id_is_not_a_server_error(signed_in, doctor):
+    """The id is a field of the removal form: a bad one goes back to the care team with
+    a message, as any invalid form posted from the chart does."""
     patient = on_care_team(PatientFactory(), doctor)
     response = signed_in(doctor).post(
         reverse("patients:patient_care_team", args=[patient.pk]), {"remove": "not-a-uuid"}
     )
-    assert response.status_code in (400, 404)
+    assert response.status_code == 302
+    assert response.url == reverse("patients:patient_chart", args=[patient.pk, "care-team"])
+    assert chart_access_for(doctor, patient).allowed
 
 
 # --- Administrators -----------------------------------------------------------------------
