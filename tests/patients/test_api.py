@@ -345,6 +345,13 @@ def test_editing_a_merged_record_answers_409(api, receptionist, administrator):
     response = api(receptionist).patch(detail(duplicate), {"city": "Oslo"}, content_type=JSON)
     assert response.status_code == 409
     assert response.json()["code"] == "patient_inactive"
+    merged_into = api(receptionist).get(detail(duplicate)).json()["merged_into"]
+    assert merged_into == {
+        "id": str(survivor.pk),
+        "name": survivor.full_name,
+        "mrn": survivor.display_mrn,
+    }
+    assert api(receptionist).get(detail(survivor)).json()["merged_into"] is None
 
 
 def test_delete_deactivates_and_the_record_stays_readable(api, receptionist):
@@ -382,6 +389,7 @@ def test_a_member_adds_and_removes_care_team_members(api, doctor, nurse):
     assert added.json()["user"]["id"] == str(nurse.pk)
     assert added.json()["user"]["roles"] == ["Nurse"]
     assert added.json()["reason"] == "explicit" and added.json()["expires_at"] is None
+    assert added.json()["added_by"] == {"id": str(doctor.pk), "name": doctor.get_full_name()}
 
     members = client.get(detail(patient, "/care-team")).json()["results"]
     assert {m["user"]["id"] for m in members} == {str(doctor.pk), str(nurse.pk)}
@@ -434,6 +442,8 @@ def test_break_the_glass_grants_access_and_notifies_administrators(api, nurse, a
     body = response.json()
     assert body["reason"] == "Collapsed in the waiting room"
     assert body["id"] and body["expires_at"]
+    assert body["user"] == {"id": str(nurse.pk), "name": nurse.get_full_name()}
+    assert body["patient"]["id"] == str(patient.pk)
     assert Notification.objects.filter(recipient=administrator, category="privacy").exists()
 
     again = client.post(url, {"reason": "Still collapsed"}, content_type=JSON)
@@ -468,6 +478,11 @@ def test_administrators_read_the_access_log(api, receptionist, administrator):
     assert response.status_code == 200
     [entry] = response.json()["results"]
     assert entry["user"] == {"id": str(receptionist.pk), "name": receptionist.get_full_name()}
+    assert entry["patient"] == {
+        "id": str(patient.pk),
+        "name": patient.full_name,
+        "mrn": patient.display_mrn,
+    }
     assert entry["roles"] == "Receptionist"
     assert (entry["part"], entry["channel"]) == ("demographics", "api")
     assert entry["ip_address"] == "127.0.0.1"
