@@ -6,6 +6,7 @@ import time
 import pytest
 from django.urls import reverse
 
+from accounts import roles
 from ehr.core.services import system_parameter_set
 from tests.factories.accounts import enrol_totp
 
@@ -106,7 +107,7 @@ def test_staff_with_totp_must_enter_a_code_after_the_password(client, doctor, pa
 def test_administrator_without_an_authenticator_must_enrol_before_anything_else(
     client, make_user, password
 ):
-    admin = make_user("Administrator")
+    admin = make_user(roles.ADMINISTRATOR)
     post_login(client, STAFF_LOGIN, admin, password)
     for url in (reverse("core:home"), "/admin/", reverse("accounts:profile")):
         response = client.get(url)

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory
 
+from accounts import roles
 from ehr.core.api.exceptions import exception_handler
 from ehr.core.models import Notification
 from patients.access import require_chart_access
@@ -410,7 +411,7 @@ def test_only_members_with_the_role_change_the_care_team(
     patient = on_care_team(PatientFactory(), nurse)
     url = detail(patient, "/care-team")
     body = {"user": str(doctor.pk)}
-    outsider = api(make_user("Doctor"))
+    outsider = api(make_user(roles.DOCTOR))
     response = outsider.post(url, body, content_type=JSON)
     assert response.status_code == 403
     assert "care team" in response.json()["detail"]
