@@ -55,9 +55,7 @@ def with_permission(user, perm):
 def test_each_role_sees_the_entries_and_panels_it_saw(request, persona):
     user = request.getfixturevalue(persona)
     assert {key for key, who in NAV.items() if persona in who} == nav_keys(user) & set(NAV)
-    assert {key for key, who in PANELS.items() if persona in who} == panel_keys(user) & set(
-        PANELS
-    )
+    assert {key for key, who in PANELS.items() if persona in who} == panel_keys(user) & set(PANELS)
 
 
 @pytest.mark.parametrize("key", [*NAV, *PANELS])
