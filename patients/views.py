@@ -7,13 +7,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Upper
 from django.forms import Form
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import ListView, RedirectView, TemplateView
 
 from accounts.models import User
 from ehr.core import chart
@@ -330,12 +329,13 @@ class PatientChartView(PatientScopeMixin, TemplateView):
         return context
 
 
-class PatientDetailView(PatientScopeMixin, View):
+class PatientDetailView(PatientScopeMixin, RedirectView):
     """The chart's first tab."""
 
-    def get(self, request, pk):
-        patient = self.get_patient()
-        return redirect("patients:patient_chart", pk=patient.pk, tab="demographics")
+    http_method_names = ["get", "head"]
+
+    def get_redirect_url(self, *args, **kwargs):
+        return reverse("patients:patient_chart", args=[self.get_patient().pk, "demographics"])
 
 
 class CareTeamView(PatientScopeMixin, FormActionView):
