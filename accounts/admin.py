@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from accounts import roles
 from accounts.models import DoctorProfile, DoctorSpecialty, Specialty, User
 from accounts.services import user_mfa_reset
 from ehr.core.admin import MasterDataAdmin, ReadOnlyMixin, TrackedAdmin
@@ -157,7 +158,7 @@ class DoctorProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if "user" in self.fields:
-            self.fields["user"].queryset = User.objects.filter(groups__name="Doctor").order_by(
+            self.fields["user"].queryset = User.objects.filter(groups__name=roles.DOCTOR).order_by(
                 "last_name"
             )
 

@@ -21,10 +21,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
-from accounts import lockout, roles
-from accounts.models import Specialty, User
+from accounts import lockout
+from accounts.models import Specialty
+from accounts.selectors import active_doctors
 from accounts.tokens import RefreshSerializer, tokens_for
-from ehr.core.api.permissions import IsHospitalStaff, IsSignedIn
+from ehr.core.api.permissions import IsSignedIn, RolePermission
 
 MFA_CODE_WINDOW = 300  # seconds: allauth's `login_failed` rate for codes is 5 per 300 s
 
@@ -164,15 +165,6 @@ class MeView(APIView):
 # --- Doctors (for choosing an attending doctor, a referral, a booking) -----------------------
 
 
-class CanListDoctors(IsHospitalStaff):
-    """Staff whose role may see doctor profiles."""
-
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.user.has_perm(
-            "accounts.view_doctorprofile"
-        )
-
-
 class DoctorSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.SerializerMethodField()
@@ -193,17 +185,17 @@ class DoctorListView(ListAPIView):
     attending doctor of an admission)."""
 
     serializer_class = DoctorSerializer
-    permission_classes = [CanListDoctors]
+    permission_classes = [RolePermission]
+    required_permissions = {"GET": ["accounts.view_doctorprofile"]}
 
     def get_queryset(self):
         queryset = (
-            User.objects.filter(groups__name=roles.DOCTOR, is_active=True)
+            active_doctors()
             .select_related("doctor_profile")
             .prefetch_related(
                 Prefetch("doctor_profile__specialties", queryset=Specialty.objects.order_by("name"))
             )
             .order_by("last_name", "first_name", "pk")
-            .distinct()
         )
         specialty = self.request.query_params.get("specialty", "").strip()
         if specialty:

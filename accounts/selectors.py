@@ -1,4 +1,4 @@
-"""Reads about users other apps need: who the active doctors are."""
+"""Reads about users other apps need: who the active doctors (and clinicians) are."""
 
 from django.contrib.auth import get_user_model
 
@@ -13,6 +13,17 @@ def active_doctors(specialty=None):
     if specialty:
         doctors = doctors.filter(doctor_profile__specialties=specialty)
     return doctors.order_by("last_name", "first_name").distinct()
+
+
+def active_clinicians():
+    """Return the active users with the Doctor or Nurse role (who may be on a care
+    team), by name."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[roles.DOCTOR, roles.NURSE])
+        .order_by("last_name", "first_name")
+        .distinct()
+    )
 
 
 def is_active_doctor(user):

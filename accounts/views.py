@@ -1,28 +1,23 @@
-"""Account pages: the two sign-in surfaces and the user's own profile."""
+"""Account pages: the staff sign-in and the user's own profile. (The portal's sign-in
+is the portal app's, on the same base: `accounts.auth`.)"""
 
-from allauth.account.views import LoginView
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import UpdateView
 
-from accounts.forms import PortalLoginForm, ProfileForm, StaffLoginForm
+from accounts.auth import StaffLoginForm, SurfaceLoginView
+from accounts.forms import ProfileForm
 from accounts.services import user_update_profile
 
 
-class StaffLoginView(LoginView):
+class StaffLoginView(SurfaceLoginView):
     """Staff sign-in at /accounts/login/."""
 
     form_class = StaffLoginForm
     template_name = "account/login.html"
-
-
-class PortalLoginView(LoginView):
-    """Patient sign-in at /portal/login/."""
-
-    form_class = PortalLoginForm
-    template_name = "portal/login.html"
 
 
 class ProfileView(UpdateView):
@@ -36,8 +31,6 @@ class ProfileView(UpdateView):
         return self.request.user
 
     def get_context_data(self, **kwargs):
-        from allauth.mfa.utils import is_mfa_enabled
-
         context = super().get_context_data(**kwargs)
         context["layout"] = (
             "layouts/portal.html" if self.request.user.is_portal_user else "layouts/staff.html"

@@ -1,7 +1,9 @@
 """API v1 for patients: list and search, registration with the duplicate check,
 demographics, deactivation, field history, the care team, break-the-glass and the
-access log. Same gates as the pages: the role permission, then the patient through the
-one selector (out of scope: 404); every read of a chart is logged with channel "api".
+access log. Same gates as the pages: the role permission (`RolePermission`, declared per
+action), then the patient through the one selector (out of scope: 404); every read of a
+chart is logged with channel "api". Other records are named by nested references
+(`PatientReferenceSerializer`, `UserReferenceSerializer`).
 """
 
 import datetime
@@ -9,7 +11,6 @@ import uuid
 from decimal import Decimal
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,12 +24,16 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts import roles
 from accounts.models import User
+from accounts.selectors import active_clinicians
 from ehr.core.api.parsers import DepthLimitedJSONParser
 from ehr.core.api.permissions import RolePermission
 from patients import services
-from patients.access import UserReferenceSerializer, log_demographic_read
+from patients.access import (
+    PatientReferenceSerializer,
+    UserReferenceSerializer,
+    log_demographic_read,
+)
 from patients.exceptions import PossibleDuplicatePatient
 from patients.models import (
     ChartAccess,
@@ -37,7 +42,6 @@ from patients.models import (
     Sex,
 )
 from patients.selectors import (
-    can_manage_care_team,
     care_team_for,
     patient_get,
     patient_list_for_user,
@@ -45,44 +49,6 @@ from patients.selectors import (
 )
 
 API = ChartAccess.Channel.API
-
-
-# --- Permissions ------------------------------------------------------------------------------
-
-_READ = ("GET", "HEAD", "OPTIONS")
-
-
-class PatientPermission(RolePermission):
-    """The role gate of the patient record. DELETE deactivates (records are never
-    deleted), so it needs `change_patient`, as the deactivate button does."""
-
-    perms_map = {
-        **RolePermission.perms_map,
-        "DELETE": ["%(app_label)s.change_%(model_name)s"],
-    }
-
-
-class CareTeamPermission(RolePermission):
-    """Reading the care team needs `view_patient`; changing it `manage_care_team` too
-    (and, checked by the view, being on the team)."""
-
-    perms_map = {
-        **{method: ["patients.view_patient"] for method in _READ},
-        "POST": ["patients.view_patient", "patients.manage_care_team"],
-        "DELETE": ["patients.view_patient", "patients.manage_care_team"],
-    }
-
-
-class BreakGlassPermission(RolePermission):
-    """Breaking the glass needs the role's `break_glass` permission."""
-
-    perms_map = {"POST": ["patients.view_patient", "patients.break_glass"]}
-
-
-class AccessLogPermission(RolePermission):
-    """The access log is for those who review privacy (`view_chartaccess`)."""
-
-    perms_map = {method: ["patients.view_patient", "patients.view_chartaccess"] for method in _READ}
 
 
 # --- Serializers ------------------------------------------------------------------------------
@@ -134,6 +100,11 @@ class PatientSerializer(serializers.ModelSerializer):
     `emergency_contacts`, when sent, replace the patient's lists; omitted, they stay."""
 
     display_mrn = serializers.CharField(read_only=True, help_text="The MRN with the prefix.")
+    merged_into = PatientReferenceSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The surviving record this one was merged into, or null.",
+    )
     phone = E164PhoneNumberField(required=False, allow_blank=True)
     identifiers = IdentifierSerializer(many=True, required=False)
     emergency_contacts = EmergencyContactSerializer(many=True, required=False)
@@ -148,6 +119,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "is_deceased",
             "deceased_on",
             "is_active",
+            "merged_into",
             "identifiers",
             "emergency_contacts",
             "created_at",
@@ -161,11 +133,6 @@ class PatientSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def validate_date_of_birth(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError(_("The date of birth cannot be in the future."))
-        return value
 
     def validate_identifiers(self, value):
         keys = [(item["type"], item["value"]) for item in value]
@@ -245,14 +212,23 @@ class CareTeamMemberSerializer(serializers.Serializer):
     user = CareTeamUserSerializer()
     reason = serializers.CharField()
     expires_at = serializers.DateTimeField(allow_null=True)
+    added_by = UserReferenceSerializer(
+        source="created_by",
+        allow_null=True,
+        help_text="Who added the member (null: the system, e.g. a break-the-glass grant "
+        "or a data load).",
+    )
 
 
 class CareTeamChangeSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(
-            is_active=True, groups__name__in=[roles.DOCTOR, roles.NURSE]
-        ).distinct(),
-        help_text="An active doctor or nurse.",
+        queryset=active_clinicians(), help_text="An active doctor or nurse."
+    )
+
+
+class CareTeamRemovalSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), help_text="The member to take off the care team."
     )
 
 
@@ -263,12 +239,15 @@ class BreakGlassRequestSerializer(serializers.Serializer):
 
 class BreakGlassSerializer(serializers.Serializer):
     id = serializers.UUIDField()
+    patient = PatientReferenceSerializer()
+    user = UserReferenceSerializer()
     reason = serializers.CharField()
     expires_at = serializers.DateTimeField()
 
 
 class AccessLogEntrySerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="accessed_at")
+    patient = PatientReferenceSerializer()
     user = UserReferenceSerializer()
     roles = serializers.CharField()
     part = serializers.CharField()
@@ -378,10 +357,28 @@ class PatientViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Patients: search, register, read and edit demographics, deactivate."""
+    """Patients: search, register, read and edit demographics, deactivate; the care
+    team, break-the-glass and the access log of one patient."""
 
     serializer_class = PatientSerializer
-    permission_classes = [PatientPermission]
+    permission_classes = [RolePermission]
+    # DELETE deactivates (records are never deleted), as the page's button does; changing
+    # the care team also needs standing access to the chart, which the service checks.
+    required_permissions = {
+        "list": ["patients.view_patient"],
+        "retrieve": ["patients.view_patient"],
+        "history": ["patients.view_patient"],
+        "create": ["patients.add_patient"],
+        "update": ["patients.change_patient"],
+        "partial_update": ["patients.change_patient"],
+        "destroy": ["patients.change_patient"],
+        "care_team": ["patients.view_patient"],
+        "care_team_add": ["patients.view_patient", "patients.manage_care_team"],
+        "care_team_remove": ["patients.view_patient", "patients.manage_care_team"],
+        "break_glass": ["patients.view_patient", "patients.break_glass"],
+        "access_log": ["patients.view_patient", "patients.view_chartaccess"],
+    }
+    lookup_value_regex = "[0-9a-fA-F-]{36}"  # anything else is the API's JSON 404
     filter_backends = []  # the query parameters are validated in filter_queryset
     parser_classes = [DepthLimitedJSONParser]
 
@@ -411,8 +408,6 @@ class PatientViewSet(
         return PatientSerializer
 
     def get_object(self):
-        if not _is_uuid(self.kwargs["pk"]):  # patient_get lets Django's ValidationError out
-            raise exceptions.NotFound()
         patient = patient_get(self.request.user, self.kwargs["pk"])
         self.check_object_permissions(self.request, patient)
         return patient
@@ -490,53 +485,52 @@ class PatientViewSet(
         return self.get_paginated_response(HistoryEntrySerializer(entries, many=True).data)
 
     @extend_schema(
-        methods=["GET"],
         summary="The patient's care team",
         responses={200: CareTeamMemberSerializer(many=True), 404: NOT_FOUND},
     )
+    @action(detail=True, methods=["get"], url_path="care-team")
+    def care_team(self, request, pk=None):
+        """The clinicians who may open the chart; its members may change it."""
+        patient = self.get_object()
+        log_demographic_read(request, patient, "care-team")
+        page = self.paginate_queryset(care_team_for(patient))
+        return self.get_paginated_response(CareTeamMemberSerializer(page, many=True).data)
+
     @extend_schema(
-        methods=["POST"],
         summary="Add a doctor or nurse to the care team (members only)",
         request=CareTeamChangeSerializer,
         responses={201: CareTeamMemberSerializer, 400: INVALID, 403: FORBIDDEN, 404: NOT_FOUND},
     )
+    @care_team.mapping.post
+    def care_team_add(self, request, pk=None):
+        """Add a doctor or nurse; the service refuses anyone who may not manage the team."""
+        patient = self.get_object()
+        change = CareTeamChangeSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        row = services.care_team_add(
+            patient=patient, user=change.validated_data["user"], actor=request.user
+        )
+        row = care_team_for(patient).get(pk=row.pk)
+        return Response(CareTeamMemberSerializer(row).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(
-        methods=["DELETE"],
         summary="Take someone off the care team (members only)",
         description='Name the member as `?user=<id>` (or in a JSON body `{"user"}`).',
         parameters=[OpenApiParameter("user", uuid.UUID, required=False)],
         responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
     )
-    @action(
-        detail=True,
-        methods=["get", "post", "delete"],
-        url_path="care-team",
-        permission_classes=[CareTeamPermission],
-    )
-    def care_team(self, request, pk=None):
-        """The clinicians who may open the chart; its members may change it."""
+    @care_team.mapping.delete
+    def care_team_remove(self, request, pk=None):
+        """Take a member off; the service refuses anyone who may not manage the team."""
         patient = self.get_object()
-        if request.method == "GET":
-            log_demographic_read(request, patient, "care-team")
-            page = self.paginate_queryset(care_team_for(patient))
-            return self.get_paginated_response(CareTeamMemberSerializer(page, many=True).data)
-        # Same rule as the page: only members of the team change it.
-        if not can_manage_care_team(request.user, patient):
-            raise exceptions.PermissionDenied(_("Only members of the care team can change it."))
-        if request.method == "POST":
-            change = CareTeamChangeSerializer(data=request.data)
-            change.is_valid(raise_exception=True)
-            row = services.care_team_add(
-                patient=patient, user=change.validated_data["user"], actor=request.user
-            )
-            row = care_team_for(patient).get(pk=row.pk)
-            return Response(CareTeamMemberSerializer(row).data, status=status.HTTP_201_CREATED)
-        user_id = request.query_params.get("user") or (
-            request.data.get("user") if hasattr(request.data, "get") else None
+        body = request.data if hasattr(request.data, "get") else {}
+        removal = CareTeamRemovalSerializer(
+            data={"user": request.query_params.get("user") or body.get("user")}
         )
-        user = User.objects.filter(pk=user_id).first() if _is_uuid(user_id) else None
-        if user is None or not services.care_team_remove(
-            patient=patient, user=user, actor=request.user
+        if not removal.is_valid():
+            raise exceptions.NotFound(_("This user is not on the care team."))
+        if not services.care_team_remove(
+            patient=patient, user=removal.validated_data["user"], actor=request.user
         ):
             raise exceptions.NotFound(_("This user is not on the care team."))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -554,12 +548,7 @@ class PatientViewSet(
             409: CONFLICT,
         },
     )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="break-glass",
-        permission_classes=[BreakGlassPermission],
-    )
+    @action(detail=True, methods=["post"], url_path="break-glass")
     def break_glass(self, request, pk=None):
         """Open this chart outside one's care team, for a stated reason."""
         patient = self.get_object()
@@ -574,30 +563,17 @@ class PatientViewSet(
         summary="Who looked at this chart, newest first",
         responses={200: AccessLogEntrySerializer(many=True), 403: FORBIDDEN, 404: NOT_FOUND},
     )
-    @action(
-        detail=True,
-        methods=["get"],
-        url_path="access-log",
-        permission_classes=[AccessLogPermission],
-    )
+    @action(detail=True, methods=["get"], url_path="access-log")
     def access_log(self, request, pk=None):
         """Every read of this chart: who, with which roles, what, how, from where."""
         patient = self.get_object()
         entries = (
             ChartAccess.objects.filter(patient=patient)
-            .select_related("user")
+            .select_related("user", "patient")
             .order_by("-accessed_at")
         )
         page = self.paginate_queryset(entries)
         return self.get_paginated_response(AccessLogEntrySerializer(page, many=True).data)
-
-
-def _is_uuid(value):
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 # Collected under /api/v1/ by ehr/api.py.

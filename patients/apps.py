@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+PRIVACY_REVIEW = "patients.review_breakglassaccess"
+
 
 class PatientsConfig(AppConfig):
     name = "patients"
@@ -17,7 +19,7 @@ class PatientsConfig(AppConfig):
                 _("Patients"),
                 "patients:patient_list",
                 icon="people",
-                roles=frozenset({"Doctor", "Nurse", "Receptionist", "Administrator"}),
+                permission="patients.view_patient",
                 order=10,
             )
         )
@@ -27,7 +29,7 @@ class PatientsConfig(AppConfig):
                 _("Privacy review"),
                 "patients:breakglass_review_list",
                 icon="shield-exclamation",
-                roles=frozenset({"Administrator"}),
+                permission=PRIVACY_REVIEW,
                 order=80,
             )
         )
@@ -72,7 +74,7 @@ class PatientsConfig(AppConfig):
                 "patient_search",
                 _("Find a patient"),
                 "patients/panels/search.html",
-                roles=frozenset({"Doctor", "Nurse", "Receptionist"}),
+                permission="patients.view_patient",
                 order=1,
                 context=panels.search,
             )
@@ -82,7 +84,8 @@ class PatientsConfig(AppConfig):
                 "my_patients",
                 _("My patients"),
                 "patients/panels/my_patients.html",
-                roles=frozenset({"Doctor", "Nurse"}),
+                # Clinicians, whose care teams list their patients.
+                permission="patients.break_glass",
                 order=2,
                 context=panels.my_patients,
             )
@@ -92,7 +95,7 @@ class PatientsConfig(AppConfig):
                 "break_glass_queue",
                 _("Break-glass accesses to review"),
                 "patients/panels/break_glass_queue.html",
-                roles=frozenset({"Administrator"}),
+                permission=PRIVACY_REVIEW,
                 order=6,
                 context=panels.break_glass_queue,
             )

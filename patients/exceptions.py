@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from ehr.core.exceptions import Conflict, DomainError, DomainPermissionDenied
+from ehr.core.exceptions import Conflict, DomainError, DomainPermissionDenied, FieldDomainError
 
 
 class PossibleDuplicatePatient(Conflict):
@@ -80,8 +80,24 @@ class CareTeamSelfAdd(DomainPermissionDenied):
         )
 
 
+class CareTeamChangeNotAllowed(DomainPermissionDenied):
+    """Someone who may not manage the care team (the role permission and standing access
+    to the chart: not break-the-glass, not self-assigned) tried to change it."""
+
+    def __init__(self, message=None):
+        super().__init__(message or _("Only members of the care team can change it."))
+
+
 class CareTeamRoleNotAllowed(DomainError):
     """Only doctors and nurses are members of a care team."""
 
     default_message = _("Only active doctors and nurses can be on a care team.")
     default_code = "care_team_role_not_allowed"
+
+
+class UnknownMrn(FieldDomainError):
+    """No patient the user may see has this MRN."""
+
+    field = "mrn"
+    default_message = _("No patient has this MRN.")
+    default_code = "unknown_mrn"

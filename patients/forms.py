@@ -2,10 +2,11 @@
 
 from django import forms
 from django.forms import formset_factory
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from accounts.models import User
+from accounts.selectors import active_clinicians
 from ehr.core.models import TEXT_MAX_LENGTH
 from patients.models import IdentifierType, Patient, Sex
 from patients.services import DEMOGRAPHIC_FIELDS
@@ -16,11 +17,6 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class PatientForm(forms.ModelForm):
     """Demographics of a patient (registration and edits)."""
 
-    confirm_not_duplicate = forms.BooleanField(
-        label=_("I checked the possible duplicates: this is a different person."),
-        required=False,
-    )
-
     class Meta:
         model = Patient
         fields = list(DEMOGRAPHIC_FIELDS)
@@ -28,14 +24,15 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args, show_duplicate_confirmation=False, **kwargs):
         super().__init__(*args, **kwargs)
-        if not show_duplicate_confirmation:
-            del self.fields["confirm_not_duplicate"]
+        if show_duplicate_confirmation:
+            self.offer_duplicate_confirmation()
 
-    def clean_date_of_birth(self):
-        value = self.cleaned_data["date_of_birth"]
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(_("The date of birth cannot be in the future."))
-        return value
+    def offer_duplicate_confirmation(self):
+        """Add the box that confirms a registration despite possible duplicates."""
+        self.fields["confirm_not_duplicate"] = forms.BooleanField(
+            label=_("I checked the possible duplicates: this is a different person."),
+            required=False,
+        )
 
     def demographics(self):
         """Return the cleaned demographic fields for the service."""
@@ -129,15 +126,21 @@ class CareTeamAddForm(forms.Form):
     user = forms.ModelChoiceField(label=_("Staff member"), queryset=None)
 
     def __init__(self, *args, **kwargs):
-        from accounts import roles
-        from accounts.models import User
-
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = (
-            User.objects.filter(is_active=True, groups__name__in=[roles.DOCTOR, roles.NURSE])
-            .distinct()
-            .order_by("last_name", "first_name")
-        )
+        self.fields["user"].queryset = active_clinicians()
+
+
+class CareTeamRemoveForm(forms.Form):
+    """Take a member off the care team (the button of the member's row)."""
+
+    remove = forms.ModelChoiceField(queryset=User.objects.all())
+
+
+class AccessLogFilterForm(forms.Form):
+    """The access log's filters (ids in the query string)."""
+
+    patient = forms.UUIDField(required=False)
+    user = forms.ModelChoiceField(queryset=User.objects.all(), required=False)
 
 
 class BreakGlassReviewForm(forms.Form):
@@ -157,3 +160,5 @@ class MergeForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I checked that both records are the same person."), required=False
     )
+    # The duplicate whose preview the user saw: the merge runs only for that one.
+    previewed = forms.UUIDField(required=False, widget=forms.HiddenInput)

@@ -14,12 +14,14 @@ from django.utils import timezone
 from phonenumber_field.phonenumber import to_python
 
 from ehr.core import access, parameters
+from patients.exceptions import UnknownMrn
 from patients.models import (
     WORKLIST,
     AccessReason,
     BreakGlassAccess,
     CareRelationship,
     Patient,
+    PatientMerge,
     PatientUserObjectPermission,
     Sex,
 )
@@ -54,6 +56,28 @@ def patient_get(user, pk):
         return patient_list_for_user(user).get(pk=pk)
     except (Patient.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
+
+
+def patient_get_by_mrn(user, mrn, *, field="mrn"):
+    """Return the patient whose MRN is `mrn` (with or without the site's prefix) if
+    `user` may see it; raise UnknownMrn (on `field`) otherwise."""
+    mrn = mrn.strip()
+    prefix = parameters.get("mrn_prefix")
+    if prefix and mrn.upper().startswith(prefix.upper()):
+        mrn = mrn[len(prefix) :]
+    patient = patient_list_for_user(user).filter(mrn=mrn).first()
+    if patient is None:
+        raise UnknownMrn(field=field)
+    return patient
+
+
+def patient_merges_of(patient):
+    """Return the merges `patient` took part in (as survivor or duplicate), newest first."""
+    return (
+        PatientMerge.objects.filter(Q(survivor=patient) | Q(duplicate=patient))
+        .select_related("survivor", "duplicate", "created_by", "undone_by")
+        .order_by("-merged_at")
+    )
 
 
 # --- Chart access ---------------------------------------------------------------------------
@@ -243,6 +267,15 @@ def patients_on_care_team_of(user, now=None):
     )
     related = CareRelationship.objects.current(now).filter(user=user).values("patient_id")
     return Patient.objects.filter(Q(pk__in=granted) | Q(pk__in=related))
+
+
+def break_glass_accesses_to_review(*, include_reviewed=False):
+    """Return the break-the-glass accesses waiting for a privacy review (with
+    `include_reviewed`, all of them), newest first, with user, patient and reviewer."""
+    queryset = BreakGlassAccess.objects.select_related("user", "patient", "reviewed_by")
+    if not include_reviewed:
+        queryset = queryset.filter(reviewed_at__isnull=True)
+    return queryset.order_by("-granted_at")
 
 
 def care_relationships_to_review():

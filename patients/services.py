@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from ehr.core import parameters
+from ehr.core.clock import ensure_not_in_future
 from ehr.core.exceptions import DomainError
 from ehr.core.models import Notification
 from ehr.core.services import notification_send
 from patients.exceptions import (
     BreakGlassNotNeeded,
     BreakGlassReasonRequired,
+    CareTeamChangeNotAllowed,
     CareTeamRoleNotAllowed,
     CareTeamSelfAdd,
     ChartAccessDenied,
@@ -41,7 +43,13 @@ from patients.models import (
     PatientUserObjectPermission,
     luhn_check_digit,
 )
-from patients.selectors import VIEW_CHART, chart_access_for, duplicate_candidates, phonetic
+from patients.selectors import (
+    VIEW_CHART,
+    can_manage_care_team,
+    chart_access_for,
+    duplicate_candidates,
+    phonetic,
+)
 
 PRIVACY_REVIEW_PERMISSION = "patients.review_breakglassaccess"
 
@@ -93,6 +101,12 @@ def mrn_next():
 # --- Registration and demographics ------------------------------------------------------------
 
 
+def _check_date_of_birth(value):
+    ensure_not_in_future(
+        value, field="date_of_birth", message=_("The date of birth cannot be in the future.")
+    )
+
+
 def _set_search_keys(patient):
     patient.first_name_phonetic = phonetic(patient.first_name)
     patient.last_name_phonetic = phonetic(patient.last_name)
@@ -123,8 +137,9 @@ def _save_contacts(patient, contacts, actor):
 @transaction.atomic
 def patient_register(*, actor, allow_duplicate=False, identifiers=(), contacts=(), **fields):
     """Register a patient: check for duplicates, draw an MRN, save with identifiers and
-    emergency contacts. Raise PossibleDuplicatePatient (with the candidates) unless
-    `allow_duplicate`."""
+    emergency contacts. Raise TimeInFuture for a date of birth that has not come yet, and
+    PossibleDuplicatePatient (with the candidates) unless `allow_duplicate`."""
+    _check_date_of_birth(fields.get("date_of_birth"))
     patient = Patient(**{k: v for k, v in fields.items() if k in DEMOGRAPHIC_FIELDS})
     patient.mrn = "0"  # placeholder so full_clean can run before a number is drawn
     patient.full_clean(exclude=["mrn"])
@@ -150,7 +165,10 @@ def patient_register(*, actor, allow_duplicate=False, identifiers=(), contacts=(
 
 @transaction.atomic
 def patient_update(*, patient, actor, **fields):
-    """Change a patient's demographics (only the fields given)."""
+    """Change a patient's demographics (only the fields given). A merged-away record is
+    not edited (PatientInactive); a date of birth in the future is refused
+    (TimeInFuture)."""
+    _check_date_of_birth(fields.get("date_of_birth"))
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if patient.merged_into_id:
         raise PatientInactive(_("This record was merged into another; edit the survivor."))
@@ -241,12 +259,14 @@ def patient_reactivate(*, patient, actor):
 def patient_record_death(*, patient, actor, deceased_on):
     """Record that a patient died on `deceased_on`. Only a clinician who may open the
     chart (care team, a care relationship, break-the-glass) may: a death ends care,
-    appointments and reminders (ChartAccessDenied otherwise; a system job passes None)."""
+    appointments and reminders (ChartAccessDenied otherwise; a system job passes None).
+    A date of death in the future is refused (TimeInFuture on `deceased_on`)."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if actor is not None and not chart_access_for(actor, patient).allowed:
         raise ChartAccessDenied()
-    if deceased_on > timezone.localdate():
-        raise PatientInactive(_("The date of death cannot be in the future."))
+    ensure_not_in_future(
+        deceased_on, field="deceased_on", message=_("The date of death cannot be in the future.")
+    )
     if deceased_on < patient.date_of_birth:
         raise PatientInactive(_("The date of death cannot be before the date of birth."))
     patient.is_deceased = True
@@ -257,6 +277,11 @@ def patient_record_death(*, patient, actor, deceased_on):
 
 
 # --- Care team and break-the-glass -----------------------------------------------------------
+
+
+def _check_care_team_manager(actor, patient):
+    if actor is not None and not can_manage_care_team(actor, patient):
+        raise CareTeamChangeNotAllowed()
 
 
 def _view_chart_permission():
@@ -270,11 +295,15 @@ def care_team_add(*, patient, user, actor):
 
     Access that comes from care (appointments, encounters, admissions, wards) is not a
     membership: it is a windowed `CareRelationship` (`care_relationships_sync`). Nobody
-    adds himself (CareTeamSelfAdd): passing access never becomes a membership that way."""
+    adds himself (CareTeamSelfAdd): passing access never becomes a membership that way.
+    Only doctors and nurses join (CareTeamRoleNotAllowed), and only someone who may
+    manage this care team adds them (CareTeamChangeNotAllowed; a system job passes
+    None)."""
     if actor is not None and actor.pk == user.pk:
         raise CareTeamSelfAdd()
     if not user.is_active or not user.has_role(roles.DOCTOR, roles.NURSE):
         raise CareTeamRoleNotAllowed()
+    _check_care_team_manager(actor, patient)
     permission = _view_chart_permission()
     row = (
         PatientUserObjectPermission.objects.select_for_update()
@@ -303,7 +332,10 @@ def care_team_add(*, patient, user, actor):
 @transaction.atomic
 def care_team_remove(*, patient, user, actor):
     """Take `user` off the patient's care team (explicit membership or break-the-glass
-    grant; care relationships end with their care). Return True if one was removed."""
+    grant; care relationships end with their care). Return True if one was removed.
+    Only someone who may manage this care team removes members
+    (CareTeamChangeNotAllowed; a system job passes None)."""
+    _check_care_team_manager(actor, patient)
     rows = list(
         PatientUserObjectPermission.objects.filter(
             user=user, content_object=patient, permission__codename=VIEW_CHART
@@ -601,8 +633,10 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
         for p in Patient.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])
     }
     survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
-    if survivor.merged_into_id or not survivor.is_active:
-        raise MergeNotAllowed(_("The surviving record must be active."))
+    try:
+        survivor.ensure_active(allow_deceased=True)
+    except PatientInactive:
+        raise MergeNotAllowed(_("The surviving record must be active.")) from None
     if duplicate.merged_into_id:
         raise MergeNotAllowed(_("This record was already merged."))
     # Marked merged before anything moves: the signed-note trigger (clinical migration

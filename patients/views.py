@@ -3,32 +3,34 @@ care team, break-the-glass, deactivation and death, and the administrators' page
 (break-glass review, access log, merges)."""
 
 from django.contrib import messages
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Upper
+from django.forms import Form
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.utils.translation import gettext_lazy
+from django.views.generic import ListView, RedirectView, TemplateView
 
 from accounts.models import User
 from ehr.core import chart
-from ehr.core.exceptions import DomainError
 from ehr.core.permissions import RolePermissionRequiredMixin
-from ehr.core.views import StaffViewMixin
+from ehr.core.views import ServiceFormView, StaffViewMixin
 from patients import forms, services
 from patients.access import PatientScopeMixin, chart_denied
-from patients.exceptions import CareTeamSelfAdd, ChartAccessDenied, PossibleDuplicatePatient
+from patients.exceptions import ChartAccessDenied, PossibleDuplicatePatient
 from patients.models import BreakGlassAccess, CareRelationship, ChartAccess, Patient, PatientMerge
 from patients.selectors import (
     AGE_GROUPS,
     age_filter,
-    can_manage_care_team,
+    break_glass_accesses_to_review,
     care_relationships_to_review,
     patient_get,
+    patient_get_by_mrn,
     patient_list_for_user,
+    patient_merges_of,
     patient_search,
     patient_statistics_cached,
 )
@@ -88,145 +90,178 @@ class PatientListView(PatientScopeMixin, ListView):
 # --- Registration and demographics ------------------------------------------------------------
 
 
-class PatientFormMixin:
-    def render_form(self, form, identifier_formset, contact_formset, candidates=(), **extra):
-        return render(
-            self.request,
-            self.template_name,
+class FormActionView(ServiceFormView):
+    """A small form posted from another page (a chart's buttons, a review queue): POST
+    only. The service's answer, success or refusal, is shown as a message on the page
+    the user goes back to (`get_success_url`); an invalid form shows `invalid_message`
+    there. A refusal the user's role or access decides (`DomainPermissionDenied`) is a
+    403 page."""
+
+    http_method_names = ["post"]
+    form_class = Form  # an action with nothing to fill in
+    invalid_message = ""
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        if not form.is_valid():
+            messages.error(request, self.get_invalid_message())
+            return HttpResponseRedirect(self.get_success_url())
+        return self.form_valid(form)
+
+    def get_invalid_message(self):
+        """Return the message shown when the form itself is invalid."""
+        return self.invalid_message
+
+    def render_to_response(self, context, **response_kwargs):
+        # Reached when the service refused (ServiceFormView put its errors on the form).
+        form = context["form"]
+        text = " ".join(str(m) for errors in form.errors.values() for m in errors)
+        if response_kwargs.get("status") == 403:
+            raise PermissionDenied(text)
+        messages.error(self.request, text)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PatientFormView(PatientScopeMixin, ServiceFormView):
+    """Registration and demographic edits: the demographics form with the identifier and
+    emergency-contact formsets; the service runs only when all three are valid."""
+
+    form_class = forms.PatientForm
+    template_name = "patients/patient_form.html"
+
+    def get_formset_initial(self):
+        return {"identifiers": None, "contacts": None}
+
+    def get_formsets(self):
+        if not hasattr(self, "_formsets"):
+            if self.request.method == "POST":
+                kwargs = {"identifiers": {"data": self.request.POST}}
+                kwargs["contacts"] = {"data": self.request.POST}
+            else:  # the current rows, on the edit page
+                initial = self.get_formset_initial()
+                kwargs = {key: {"initial": initial[key]} for key in ("identifiers", "contacts")}
+            self._formsets = (
+                forms.IdentifierFormSet(prefix="identifiers", **kwargs["identifiers"]),
+                forms.EmergencyContactFormSet(prefix="contacts", **kwargs["contacts"]),
+            )
+        return self._formsets
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        valid = [f.is_valid() for f in (form, *self.get_formsets())]
+        return self.form_valid(form) if all(valid) else self.form_invalid(form)
+
+    def service_kwargs(self, form):
+        identifiers, contacts = self.get_formsets()
+        return {
+            "actor": self.request.user,
+            "identifiers": forms.identifiers_from(identifiers),
+            "contacts": forms.contacts_from(contacts),
+            **form.demographics(),
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        identifiers, contacts = self.get_formsets()
+        context.update(
             {
-                "form": form,
-                "identifier_formset": identifier_formset,
-                "contact_formset": contact_formset,
-                "candidates": candidates,
-                **extra,
-            },
+                "identifier_formset": identifiers,
+                "contact_formset": contacts,
+                "candidates": getattr(self, "candidates", ()),
+            }
         )
+        return context
 
 
-class PatientCreateView(PatientScopeMixin, PatientFormMixin, View):
+class PatientCreateView(PatientFormView):
     """Register a patient; warn about possible duplicates and ask for confirmation."""
 
     permission_required = "patients.add_patient"
-    template_name = "patients/patient_form.html"
 
-    def get(self, request):
-        return self.render_form(
-            forms.PatientForm(),
-            forms.IdentifierFormSet(prefix="identifiers"),
-            forms.EmergencyContactFormSet(prefix="contacts"),
-        )
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["show_duplicate_confirmation"] = "confirm_not_duplicate" in self.request.POST
+        return kwargs
 
-    def post(self, request):
-        confirming = "confirm_not_duplicate" in request.POST
-        form = forms.PatientForm(request.POST, show_duplicate_confirmation=confirming)
-        identifiers = forms.IdentifierFormSet(request.POST, prefix="identifiers")
-        contacts = forms.EmergencyContactFormSet(request.POST, prefix="contacts")
-        if not (form.is_valid() and identifiers.is_valid() and contacts.is_valid()):
-            return self.render_form(form, identifiers, contacts)
+    def perform(self, form):
         try:
-            patient = services.patient_register(
-                actor=request.user,
+            return services.patient_register(
                 allow_duplicate=bool(form.cleaned_data.get("confirm_not_duplicate")),
-                identifiers=forms.identifiers_from(identifiers),
-                contacts=forms.contacts_from(contacts),
-                **form.demographics(),
+                **self.service_kwargs(form),
             )
         except PossibleDuplicatePatient as exc:
-            form = forms.PatientForm(request.POST, show_duplicate_confirmation=True)
-            form.is_valid()
-            form.add_error(None, exc)
-            return self.render_form(form, identifiers, contacts, candidates=exc.candidates)
-        except DomainError as exc:
-            form.add_error(None, exc)
-            return self.render_form(form, identifiers, contacts)
-        messages.success(
-            request,
-            _("%(name)s is registered with MRN %(mrn)s.")
-            % {"name": patient.full_name, "mrn": patient.display_mrn},
-        )
-        return redirect(patient)
+            self.candidates = exc.candidates
+            form.offer_duplicate_confirmation()
+            raise
+
+    def get_success_message(self, form):
+        return _("%(name)s is registered with MRN %(mrn)s.") % {
+            "name": self.result.full_name,
+            "mrn": self.result.display_mrn,
+        }
 
 
-class PatientUpdateView(PatientScopeMixin, PatientFormMixin, View):
+class PatientUpdateView(PatientFormView):
     """Edit a patient's demographics, identifiers and emergency contacts."""
 
     permission_required = "patients.change_patient"
-    template_name = "patients/patient_form.html"
+    success_message = gettext_lazy("The patient record was saved.")
 
-    def get(self, request, pk):
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        # A copy: the form writes the posted values onto its instance while it validates.
+        kwargs["instance"] = Patient.objects.get(pk=self.get_patient().pk)
+        return kwargs
+
+    def get_formset_initial(self):
         patient = self.get_patient()
-        return self.render_form(
-            forms.PatientForm(instance=patient),
-            forms.IdentifierFormSet(
-                prefix="identifiers",
-                initial=[{"type": i.type, "value": i.value} for i in patient.identifiers.all()],
-            ),
-            forms.EmergencyContactFormSet(
-                prefix="contacts",
-                initial=[
-                    {"name": c.name, "relationship": c.relationship, "phone": c.phone}
-                    for c in patient.emergency_contacts.all()
-                ],
-            ),
-            patient=patient,
-        )
+        return {
+            "identifiers": [{"type": i.type, "value": i.value} for i in patient.identifiers.all()],
+            "contacts": [
+                {"name": c.name, "relationship": c.relationship, "phone": c.phone}
+                for c in patient.emergency_contacts.all()
+            ],
+        }
 
-    def post(self, request, pk):
-        patient = self.get_patient()
-        form = forms.PatientForm(request.POST, instance=Patient.objects.get(pk=patient.pk))
-        identifiers = forms.IdentifierFormSet(request.POST, prefix="identifiers")
-        contacts = forms.EmergencyContactFormSet(request.POST, prefix="contacts")
-        if not (form.is_valid() and identifiers.is_valid() and contacts.is_valid()):
-            return self.render_form(form, identifiers, contacts, patient=patient)
-        try:
-            services.patient_edit(
-                patient=patient,
-                actor=request.user,
-                identifiers=forms.identifiers_from(identifiers),
-                contacts=forms.contacts_from(contacts),
-                **form.demographics(),
-            )
-        except DomainError as exc:
-            form.add_error(None, exc)
-            return self.render_form(form, identifiers, contacts, patient=patient)
-        messages.success(request, _("The patient record was saved."))
-        return redirect(patient)
+    def perform(self, form):
+        return services.patient_edit(patient=self.get_patient(), **self.service_kwargs(form))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["patient"] = self.get_patient()
+        return context
 
 
-class PatientStatusView(PatientScopeMixin, View):
+class PatientStatusView(PatientScopeMixin, FormActionView):
     """Deactivate, reactivate (front desk: `change_patient`), or record the death of a
     patient (POST; a clinician with chart access, checked by the service)."""
 
+    ACTIONS = {
+        "deactivate": (services.patient_deactivate, gettext_lazy("The record was deactivated.")),
+        "reactivate": (services.patient_reactivate, gettext_lazy("The record was reactivated.")),
+        "death": (services.patient_record_death, gettext_lazy("The death was recorded.")),
+    }
+    invalid_message = gettext_lazy("Enter a valid date of death.")
+
     def get_permission_required(self):
-        if self.kwargs.get("action") == "death":
+        if self.kwargs["action"] == "death":
             return ("patients.view_patient",)
         return ("patients.change_patient",)
 
-    def post(self, request, pk, action):
-        patient = self.get_patient()
-        try:
-            if action == "deactivate":
-                services.patient_deactivate(patient=patient, actor=request.user)
-                messages.success(request, _("The record was deactivated."))
-            elif action == "reactivate":
-                services.patient_reactivate(patient=patient, actor=request.user)
-                messages.success(request, _("The record was reactivated."))
-            elif action == "death":
-                form = forms.DeathForm(request.POST)
-                if not form.is_valid():
-                    messages.error(request, _("Enter a valid date of death."))
-                else:
-                    services.patient_record_death(
-                        patient=patient,
-                        actor=request.user,
-                        deceased_on=form.cleaned_data["deceased_on"],
-                    )
-                    messages.success(request, _("The death was recorded."))
-            else:
-                raise Http404
-        except DomainError as exc:
-            messages.error(request, " ".join(exc.messages))
-        return redirect(patient)
+    def get_form_class(self):
+        if self.kwargs["action"] not in self.ACTIONS:
+            raise Http404
+        return forms.DeathForm if self.kwargs["action"] == "death" else Form
+
+    def perform(self, form):
+        service, _message = self.ACTIONS[self.kwargs["action"]]
+        return service(patient=self.get_patient(), actor=self.request.user, **form.cleaned_data)
+
+    def get_success_message(self, form):
+        return self.ACTIONS[self.kwargs["action"]][1]
+
+    def get_success_url(self):
+        return self.get_patient().get_absolute_url()
 
 
 # --- The chart --------------------------------------------------------------------------------
@@ -294,86 +329,91 @@ class PatientChartView(PatientScopeMixin, TemplateView):
         return context
 
 
-class PatientDetailView(PatientScopeMixin, View):
+class PatientDetailView(PatientScopeMixin, RedirectView):
     """The chart's first tab."""
 
-    def get(self, request, pk):
-        patient = self.get_patient()
-        return redirect("patients:patient_chart", pk=patient.pk, tab="demographics")
+    http_method_names = ["get", "head"]
+
+    def get_redirect_url(self, *args, **kwargs):
+        return reverse("patients:patient_chart", args=[self.get_patient().pk, "demographics"])
 
 
-class CareTeamView(PatientScopeMixin, View):
-    """Add (POST user) or remove (POST remove=<user id>) care-team members."""
+class CareTeamView(PatientScopeMixin, FormActionView):
+    """Add (POST user) or remove (POST remove=<user id>) care-team members; the service
+    checks that the user may change this care team."""
 
     permission_required = "patients.manage_care_team"
+    invalid_message = gettext_lazy("Choose a doctor or nurse.")
 
-    def post(self, request, pk):
-        patient = self.get_patient()
-        target = reverse("patients:patient_chart", args=[patient.pk, "care-team"])
-        if not can_manage_care_team(request.user, patient):
-            messages.error(request, _("Only members of the care team can change it."))
-            return HttpResponseRedirect(target)
-        if "remove" in request.POST:
-            if not _is_uuid(request.POST["remove"]):
-                raise Http404
-            user = get_object_or_404(User, pk=request.POST["remove"])
-            services.care_team_remove(patient=patient, user=user, actor=request.user)
-            messages.success(request, _("%(user)s left the care team.") % {"user": user})
-            return HttpResponseRedirect(target)
-        form = forms.CareTeamAddForm(request.POST)
-        if form.is_valid():
-            user = form.cleaned_data["user"]
-            try:
-                services.care_team_add(patient=patient, user=user, actor=request.user)
-                messages.success(request, _("%(user)s joined the care team.") % {"user": user})
-            except DomainError as exc:
-                messages.error(request, " ".join(exc.messages))
-            except CareTeamSelfAdd as exc:
-                messages.error(request, str(exc))
-        else:
-            messages.error(request, _("Choose a doctor or nurse."))
-        return HttpResponseRedirect(target)
+    def removing(self):
+        return "remove" in self.request.POST
+
+    def get_form_class(self):
+        return forms.CareTeamRemoveForm if self.removing() else forms.CareTeamAddForm
+
+    def get_invalid_message(self):
+        return _("Choose a member of the care team.") if self.removing() else self.invalid_message
+
+    def perform(self, form):
+        patient, actor = self.get_patient(), self.request.user
+        if self.removing():
+            self.member = form.cleaned_data["remove"]
+            return services.care_team_remove(patient=patient, user=self.member, actor=actor)
+        self.member = form.cleaned_data["user"]
+        return services.care_team_add(patient=patient, user=self.member, actor=actor)
+
+    def get_success_message(self, form):
+        if self.removing():
+            return _("%(user)s left the care team.") % {"user": self.member}
+        return _("%(user)s joined the care team.") % {"user": self.member}
+
+    def get_success_url(self):
+        return reverse("patients:patient_chart", args=[self.get_patient().pk, "care-team"])
 
 
-class BreakGlassView(PatientScopeMixin, View):
-    """Break the glass: state a reason, get time-limited access to this chart."""
+class BreakGlassView(PatientScopeMixin, ServiceFormView):
+    """Break the glass: state a reason, get time-limited access to this chart. A refusal
+    shows the restricted-chart page again with the form (400)."""
 
     permission_required = "patients.break_glass"
+    http_method_names = ["post"]
+    form_class = forms.BreakGlassForm
+    template_name = "patients/chart_denied.html"
 
-    def post(self, request, pk):
-        patient = self.get_patient()
-        form = forms.BreakGlassForm(request.POST)
-        if form.is_valid():
-            try:
-                services.break_glass_open(
-                    patient=patient, user=request.user, reason=form.cleaned_data["reason"]
-                )
-                messages.warning(
-                    request,
-                    _("Emergency access granted. It is logged and will be reviewed."),
-                )
-                next_tab = request.POST.get("next_tab", "")
-                if next_tab not in {t.key for t in chart.tabs_for(request.user)}:
-                    next_tab = "demographics"
-                return redirect("patients:patient_chart", pk=patient.pk, tab=next_tab)
-            except DomainError as exc:
-                form.add_error(None, exc)
-        tab = next(
-            (t for t in chart.tabs_for(request.user) if t.key == request.POST.get("next_tab")),
-            None,
+    def next_tab(self):
+        """Return the chart tab the user asked to open, if it is one of theirs."""
+        key = self.request.POST.get("next_tab", "")
+        return next((t for t in chart.tabs_for(self.request.user) if t.key == key), None)
+
+    def perform(self, form):
+        access = services.break_glass_open(
+            patient=self.get_patient(), user=self.request.user, reason=form.cleaned_data["reason"]
         )
-        return render(
-            request,
-            "patients/chart_denied.html",
+        # A warning, not a success message: the access is exceptional and reviewed.
+        messages.warning(
+            self.request, _("Emergency access granted. It is logged and will be reviewed.")
+        )
+        return access
+
+    def get_success_url(self):
+        tab = self.next_tab()
+        return reverse(
+            "patients:patient_chart",
+            args=[self.get_patient().pk, tab.key if tab else "demographics"],
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
             {
-                "patient": patient,
-                "tab": tab,
-                "break_glass_form": form,
+                "patient": self.get_patient(),
+                "tab": self.next_tab(),
+                "break_glass_form": context["form"],
                 "can_break_glass": True,
                 "message": _("State a reason to open this chart."),
-            },
-            status=400,
+            }
         )
+        return context
 
 
 # --- Administrators: break-glass review, access log, merges ----------------------------------
@@ -388,10 +428,9 @@ class BreakGlassReviewListView(StaffViewMixin, RolePermissionRequiredMixin, List
     paginate_by = 25
 
     def get_queryset(self):
-        queryset = BreakGlassAccess.objects.select_related("user", "patient", "reviewed_by")
-        if self.request.GET.get("show") != "all":
-            queryset = queryset.filter(reviewed_at__isnull=True)
-        return queryset.order_by("-granted_at")
+        return break_glass_accesses_to_review(
+            include_reviewed=self.request.GET.get("show") == "all"
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -401,22 +440,25 @@ class BreakGlassReviewListView(StaffViewMixin, RolePermissionRequiredMixin, List
         return context
 
 
-class BreakGlassReviewView(StaffViewMixin, RolePermissionRequiredMixin, View):
-    """Mark one break-the-glass access reviewed (POST comment)."""
+class PrivacyReviewView(StaffViewMixin, RolePermissionRequiredMixin, FormActionView):
+    """Mark one access reviewed (POST comment); back to the review queue."""
 
     permission_required = "patients.review_breakglassaccess"
+    form_class = forms.BreakGlassReviewForm
+    invalid_message = gettext_lazy("Write a review comment.")
+    success_message = gettext_lazy("The access was marked reviewed.")
 
-    def post(self, request, pk):
-        access = get_object_or_404(BreakGlassAccess, pk=pk)
-        form = forms.BreakGlassReviewForm(request.POST)
-        if form.is_valid():
-            services.break_glass_review(
-                access=access, actor=request.user, comment=form.cleaned_data["comment"]
-            )
-            messages.success(request, _("The access was marked reviewed."))
-        else:
-            messages.error(request, _("Write a review comment."))
-        return redirect("patients:breakglass_review_list")
+
+class BreakGlassReviewView(PrivacyReviewView):
+    """Mark one break-the-glass access reviewed."""
+
+    success_url = reverse_lazy("patients:breakglass_review_list")
+
+    def perform(self, form):
+        access = get_object_or_404(BreakGlassAccess, pk=self.kwargs["pk"])
+        return services.break_glass_review(
+            access=access, actor=self.request.user, comment=form.cleaned_data["comment"]
+        )
 
 
 class SelfAssignedReviewListView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
@@ -441,31 +483,21 @@ class SelfAssignedReviewListView(StaffViewMixin, RolePermissionRequiredMixin, Li
         context = super().get_context_data(**kwargs)
         context["show_all"] = self.request.GET.get("show") == "all"
         context["review_form"] = forms.BreakGlassReviewForm()
-        context["break_glass_pending"] = BreakGlassAccess.objects.filter(
-            reviewed_at__isnull=True
-        ).count()
+        context["break_glass_pending"] = break_glass_accesses_to_review().count()
         context["now"] = timezone.now()
         return context
 
 
-class SelfAssignedReviewView(StaffViewMixin, RolePermissionRequiredMixin, View):
-    """Mark one self-assigned care relationship reviewed (POST comment)."""
+class SelfAssignedReviewView(PrivacyReviewView):
+    """Mark one self-assigned care relationship reviewed."""
 
-    permission_required = "patients.review_breakglassaccess"
+    success_url = reverse_lazy("patients:self_assigned_review_list")
 
-    def post(self, request, pk):
-        relationship = get_object_or_404(CareRelationship, pk=pk, self_assigned=True)
-        form = forms.BreakGlassReviewForm(request.POST)
-        if form.is_valid():
-            services.care_relationship_review(
-                relationship=relationship,
-                actor=request.user,
-                comment=form.cleaned_data["comment"],
-            )
-            messages.success(request, _("The access was marked reviewed."))
-        else:
-            messages.error(request, _("Write a review comment."))
-        return redirect("patients:self_assigned_review_list")
+    def perform(self, form):
+        relationship = get_object_or_404(CareRelationship, pk=self.kwargs["pk"], self_assigned=True)
+        return services.care_relationship_review(
+            relationship=relationship, actor=self.request.user, comment=form.cleaned_data["comment"]
+        )
 
 
 class AccessLogView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
@@ -477,17 +509,18 @@ class AccessLogView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
+        filters = forms.AccessLogFilterForm(self.request.GET)
+        if not filters.is_valid():  # an id that names nothing
+            raise Http404
+        self.patient = None
+        self.user_filter = filters.cleaned_data["user"]
         queryset = ChartAccess.objects.select_related(
             "user", "patient", "break_glass", "care_relationship"
         )
-        self.patient = self.user_filter = None
-        if patient_id := self.request.GET.get("patient"):
+        if patient_id := filters.cleaned_data["patient"]:
             self.patient = patient_get(self.request.user, patient_id)
             queryset = queryset.filter(patient=self.patient)
-        if user_id := self.request.GET.get("user"):
-            self.user_filter = get_object_or_404(User, pk=user_id) if _is_uuid(user_id) else None
-            if self.user_filter is None:
-                raise Http404
+        if self.user_filter is not None:
             queryset = queryset.filter(user=self.user_filter)
         if self.request.GET.get("break_glass") == "yes":
             queryset = queryset.filter(break_glass__isnull=False)
@@ -500,94 +533,71 @@ class AccessLogView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
         context["filter_patient"] = self.patient
         context["filter_user"] = self.user_filter
         context["users"] = (
-            User.objects.filter(Q(chart_accesses__isnull=False))
+            User.objects.filter(chart_accesses__isnull=False)
             .distinct()
             .order_by("last_name", "first_name")
         )
         return context
 
 
-def _is_uuid(value):
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-        return True
-    except ValueError:
-        return False
-
-
-class PatientMergeView(PatientScopeMixin, View):
-    """Merge a duplicate record into this patient (Administrators)."""
+class PatientMergeView(PatientScopeMixin, ServiceFormView):
+    """Merge a duplicate record into this patient (Administrators): the MRN of the
+    duplicate first shows a preview; the merge runs once it is confirmed for the
+    duplicate whose preview was shown."""
 
     permission_required = "patients.merge_patient"
+    form_class = forms.MergeForm
     template_name = "patients/patient_merge.html"
 
-    def get(self, request, pk):
-        return self.render(forms.MergeForm())
-
-    def render(self, form, duplicate=None, preview=None, status=200):
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "patient": self.get_patient(),
-                "form": form,
-                "duplicate": duplicate,
-                "preview": preview,
-                "merges": PatientMerge.objects.filter(
-                    Q(survivor=self.get_patient()) | Q(duplicate=self.get_patient())
-                ).select_related("survivor", "duplicate", "created_by", "undone_by"),
-            },
-            status=status,
-        )
-
-    def post(self, request, pk):
+    def perform(self, form):
         survivor = self.get_patient()
-        form = forms.MergeForm(request.POST)
-        if not form.is_valid():
-            return self.render(form, status=400)
-        mrn = form.cleaned_data["duplicate_mrn"].strip()
-        prefix = services.parameters.get("mrn_prefix")
-        if prefix and mrn.upper().startswith(prefix.upper()):
-            mrn = mrn[len(prefix) :]
-        duplicate = patient_list_for_user(request.user).filter(mrn=mrn).first()
-        if duplicate is None:
-            form.add_error("duplicate_mrn", _("No patient has this MRN."))
-            return self.render(form, status=400)
-        # The merge runs only after its preview was shown for this very duplicate.
-        previewed = request.POST.get("previewed") == str(duplicate.pk)
+        self.duplicate = patient_get_by_mrn(
+            self.request.user, form.cleaned_data["duplicate_mrn"], field="duplicate_mrn"
+        )
+        previewed = form.cleaned_data["previewed"] == self.duplicate.pk
         if not (form.cleaned_data["confirm"] and previewed):
             if previewed:
                 form.add_error("confirm", _("Check the preview, then confirm."))
-            return self.render(form, duplicate, services.patient_merge_preview(duplicate))
-        try:
-            services.patient_merge(
-                survivor=survivor,
-                duplicate=duplicate,
-                actor=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except DomainError as exc:
-            form.add_error(None, exc)
-            return self.render(form, duplicate, status=400)
-        messages.success(
-            request,
-            _("%(dup)s was merged into this record.") % {"dup": duplicate.display_mrn},
+            self.preview = services.patient_merge_preview(self.duplicate)
+            return self.render_to_response(self.get_context_data(form=form))
+        services.patient_merge(
+            survivor=survivor,
+            duplicate=self.duplicate,
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
         )
-        return redirect(survivor)
+        return survivor
+
+    def get_success_message(self, form):
+        return _("%(dup)s was merged into this record.") % {"dup": self.duplicate.display_mrn}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        patient = self.get_patient()
+        context.update(
+            {
+                "patient": patient,
+                "duplicate": getattr(self, "duplicate", None),
+                "preview": getattr(self, "preview", None),
+                "merges": patient_merges_of(patient),
+            }
+        )
+        return context
 
 
-class PatientMergeUndoView(StaffViewMixin, RolePermissionRequiredMixin, View):
-    """Undo a merge (POST)."""
+class PatientMergeUndoView(StaffViewMixin, RolePermissionRequiredMixin, FormActionView):
+    """Undo a merge (POST); back to the survivor's merge page."""
 
     permission_required = "patients.merge_patient"
+    success_message = gettext_lazy("The merge was undone.")
 
-    def post(self, request, pk):
-        merge = get_object_or_404(PatientMerge, pk=pk)
-        try:
-            services.patient_merge_undo(merge=merge, actor=request.user)
-            messages.success(request, _("The merge was undone."))
-        except DomainError as exc:
-            messages.error(request, " ".join(exc.messages))
-        return redirect("patients:patient_merge", pk=merge.survivor_id)
+    def get_merge(self):
+        if not hasattr(self, "_merge"):
+            self._merge = get_object_or_404(PatientMerge, pk=self.kwargs["pk"])
+        return self._merge
+
+    def perform(self, form):
+        return services.patient_merge_undo(merge=self.get_merge(), actor=self.request.user)
+
+    def get_success_url(self):
+        return reverse("patients:patient_merge", kwargs={"pk": self.get_merge().survivor_id})

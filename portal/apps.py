@@ -8,8 +8,23 @@ class PortalConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
-        from ehr.core import dashboard
+        from ehr.core import dashboard, navigation
 
+        navigation.register(
+            navigation.NavItem(
+                "portal_home", _("Home"), "portal:home", icon="house", order=0, surface="portal"
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "portal_profile",
+                _("Profile"),
+                "accounts:profile",
+                icon="person",
+                order=900,
+                surface="portal",
+            )
+        )
         dashboard.register(
             dashboard.Panel(
                 "portal_account",

@@ -39,7 +39,8 @@ class CoreConfig(AppConfig):
                 "administration",
                 _("Administration"),
                 "core/panels/administration.html",
-                roles=frozenset({"Administrator"}),
+                # The master data and settings only administrators keep.
+                permission="core.change_systemparameter",
                 order=5,
                 context=_administration_panel,
             )

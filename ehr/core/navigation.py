@@ -1,5 +1,6 @@
-"""The staff navigation bar. Apps add their entries from AppConfig.ready(); the bar shows
-those the user's roles may use."""
+"""The navigation bars of the two surfaces, staff and portal. Apps add their entries from
+AppConfig.ready(); each bar shows the entries of its surface whose permissions the user
+holds (as chart tabs and home panels do)."""
 
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ class NavItem:
     permission: str | tuple = ()
     roles: frozenset = field(default_factory=frozenset)  # deprecated: use `permission`
     order: int = 100
+    surface: str = "staff"  # "staff" or "portal"
 
     def visible_to(self, user):
         """Return True if `user` should see this entry."""
@@ -36,16 +38,17 @@ ITEMS: dict[str, NavItem] = {}
 
 
 def register(item):
-    """Add `item` to the navigation bar (a key registered twice is replaced)."""
+    """Add `item` to its surface's navigation bar (a key registered twice is replaced)."""
     ITEMS[item.key] = item
     return item
 
 
-def items_for(user):
-    """Return the entries `user` may see, in order, each as (item, url)."""
+def items_for(user, surface="staff"):
+    """Return the entries of `surface` that `user` may see, in order, each as
+    (item, url)."""
     result = []
     for item in sorted(ITEMS.values(), key=lambda i: (i.order, i.key)):
-        if item.visible_to(user):
+        if item.surface == surface and item.visible_to(user):
             try:
                 result.append((item, item.url))
             except NoReverseMatch:

@@ -1,19 +1,25 @@
-"""The two permission gates every protected view declares.
+"""The gates every protected page passes, in order, as they really work.
 
-1. The role gate: a model permission held through a role (Group), e.g.
-   `patients.view_patient`. `RolePermissionRequiredMixin` answers 403 without it.
-2. The object gate: a permission on the one object (django-guardian), e.g. being on a
-   patient's care team. `ObjectPermissionRequiredMixin` answers 404 without it, so a
-   record outside one's scope is indistinguishable from one that does not exist.
+1. **Role**: a model permission held through a role (Group), e.g.
+   `patients.view_patient`, declared on the view as `permission_required`
+   (`RolePermissionRequiredMixin`; endpoints: `ehr.core.api.permissions.RolePermission`).
+   Without it: 403 (anonymous visitors are sent to sign in).
+2. **Scope**: the record of the URL is looked up through its app's one selector
+   (`patients.selectors.patient_get`, `<entity>_list_for_user`); a record out of the user's
+   scope is 404, indistinguishable from one that does not exist.
+3. **Chart access**, for clinical content about a patient: the care team (explicit
+   members, care relationships, the ward's nurses), break-the-glass, or a worklist that
+   opens the part asked for (`ehr.core.access`). Without it: 403 with the
+   break-the-glass form where the role may use it. Every chart read, allowed or
+   demographic, is logged with its grant (`patients.access`: `PatientScopeMixin`,
+   `ChartPageMixin`, `require_chart_access`).
 
-Each view states `accept_global_perms` explicitly: with True a role-wide permission
-stands in for the object permission (administrative lists); with False only an object
-grant counts (clinical charts).
+Object permissions (django-guardian) record the explicit care-team memberships and
+break-the-glass grants that gate 3 reads; `user_has_object_permission` asks about one.
 """
 
 from django.contrib.auth.mixins import PermissionRequiredMixin
-from django.core.exceptions import ImproperlyConfigured
-from django.http import Http404
+from guardian.core import ObjectPermissionChecker
 
 
 class RolePermissionRequiredMixin(PermissionRequiredMixin):
@@ -30,39 +36,12 @@ class RolePermissionRequiredMixin(PermissionRequiredMixin):
         return user.is_authenticated and super().has_permission()
 
 
-class ObjectPermissionRequiredMixin:
-    """Require `object_permission` on the object returned by `get_object()`.
-
-    Declare `object_permission` ("app.codename") and `accept_global_perms` on the view.
-    """
-
-    object_permission = None
-    accept_global_perms = None
-
-    def get_object(self, queryset=None):
-        """Return the object if the user holds the object permission on it, else 404."""
-        if self.object_permission is None or self.accept_global_perms is None:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__} must set object_permission and accept_global_perms."
-            )
-        obj = super().get_object(queryset)
-        if not user_has_object_permission(
-            self.request.user,
-            self.object_permission,
-            obj,
-            accept_global_perms=self.accept_global_perms,
-        ):
-            raise Http404
-        return obj
-
-
 def user_has_object_permission(user, perm, obj, *, accept_global_perms):
-    """Return True if `user` holds `perm` on `obj` (or globally, when accepted)."""
+    """Return True if `user` holds `perm` on `obj` (or, when `accept_global_perms`, holds
+    it role-wide)."""
     if not user.is_authenticated or not user.is_active:
         return False
     if accept_global_perms and user.has_perm(perm):
         return True
-    from guardian.core import ObjectPermissionChecker
-
     codename = perm.split(".", 1)[-1]
     return ObjectPermissionChecker(user).has_perm(codename, obj)

@@ -6,7 +6,10 @@ import time
 import pytest
 from django.urls import reverse
 
+from accounts import roles
+from accounts.auth import PortalLoginForm
 from ehr.core.services import system_parameter_set
+from portal.views import PortalHomeView, PortalLoginView
 from tests.factories.accounts import enrol_totp
 
 STAFF_LOGIN = "/accounts/login/"
@@ -106,7 +109,7 @@ def test_staff_with_totp_must_enter_a_code_after_the_password(client, doctor, pa
 def test_administrator_without_an_authenticator_must_enrol_before_anything_else(
     client, make_user, password
 ):
-    admin = make_user("Administrator")
+    admin = make_user(roles.ADMINISTRATOR)
     post_login(client, STAFF_LOGIN, admin, password)
     for url in (reverse("core:home"), "/admin/", reverse("accounts:profile")):
         response = client.get(url)
@@ -273,3 +276,35 @@ def test_password_reset_sends_an_email(client, doctor, mailoutbox):
     assert response.status_code == 302
     assert len(mailoutbox) == 1
     assert doctor.email in mailoutbox[0].to
+
+
+# --- The portal's own pages -------------------------------------------------------------------
+
+
+def test_the_portal_sign_in_page_is_open_to_anonymous_visitors(client):
+    response = client.get(reverse("portal:login"))
+    assert response.status_code == 200
+    assert isinstance(response.context["form"], PortalLoginForm)
+
+
+def test_portal_pages_are_exempt_from_the_staff_sign_in_redirect():
+    """The exemption is the portal base mixin's, copied onto every portal view."""
+    for view in (PortalHomeView, PortalLoginView):
+        assert view.as_view().login_required is False
+
+
+def test_the_portal_home_shows_the_portal_navigation(signed_in, portal_patient):
+    response = signed_in(portal_patient).get(reverse("portal:home"))
+    assert response.status_code == 200
+    entries = {entry["item"].key: entry for entry in response.context["nav_items"]}
+    assert set(entries) == {"portal_home", "portal_profile"}
+    assert entries["portal_home"]["active"] and not entries["portal_profile"]["active"]
+    page = response.content.decode()
+    assert f'href="{reverse("accounts:profile")}"' in page
+    assert 'aria-current="page"' in page
+
+
+def test_staff_pages_show_no_portal_entries(signed_in, doctor):
+    response = signed_in(doctor).get(reverse("core:home"))
+    keys = {entry["item"].key for entry in response.context["nav_items"]}
+    assert "patients" in keys and not keys & {"portal_home", "portal_profile"}

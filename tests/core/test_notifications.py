@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from accounts import roles
 from ehr.core.models import Notification
 from ehr.core.services import notification_send
 from tests.factories.core import NotificationFactory
@@ -29,7 +30,7 @@ def test_email_goes_only_to_users_who_opted_in(
 
 
 def test_inactive_users_are_not_notified(make_user):
-    gone = make_user("Nurse", is_active=False)
+    gone = make_user(roles.NURSE, is_active=False)
     assert notification_send(recipients=[gone], title="x") == []
 
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts import roles
 from accounts.models import User
 from patients import services
 from patients.models import (
@@ -32,7 +33,7 @@ def run(*args, **options):
 
 def test_expire_access_grants_removes_expired_grants_and_says_how_many(doctor, nurse, make_user):
     patient = PatientFactory()
-    member = make_user("Doctor")
+    member = make_user(roles.DOCTOR)
     on_care_team(patient, member)
     old = services.break_glass_open(patient=patient, user=doctor, reason="Old emergency")
     services.break_glass_open(patient=patient, user=nurse, reason="Current emergency")

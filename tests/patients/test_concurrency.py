@@ -20,7 +20,7 @@ from patients.models import (
 )
 from patients.selectors import chart_access_for
 from tests.concurrency import run_together, split
-from tests.factories.patients import PatientFactory
+from tests.factories.patients import PatientFactory, on_care_team
 
 pytestmark = [
     pytest.mark.postgres,
@@ -63,7 +63,7 @@ def test_fifty_parallel_registrations_get_fifty_distinct_valid_mrns(receptionist
 
 
 def test_fifty_parallel_care_team_adds_make_one_membership(doctor, nurse):
-    patient = PatientFactory()
+    patient = on_care_team(PatientFactory(), doctor)
 
     def add(_i):
         return services.care_team_add(patient=patient, user=nurse, actor=doctor)

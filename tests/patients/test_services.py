@@ -12,12 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import roles
+from ehr.core.exceptions import TimeInFuture
 from ehr.core.models import Notification
 from ehr.core.services import system_parameter_set
 from patients import services
 from patients.exceptions import (
     BreakGlassNotNeeded,
     BreakGlassReasonRequired,
+    CareTeamChangeNotAllowed,
     CareTeamRoleNotAllowed,
     CareTeamSelfAdd,
     ChartAccessDenied,
@@ -263,10 +265,27 @@ def test_recording_a_death_needs_chart_access(receptionist, doctor):
 def test_a_death_in_the_future_is_refused(receptionist):
     patient = register(receptionist)
     tomorrow = timezone.localdate() + timedelta(days=1)
-    with pytest.raises(PatientInactive, match="future"):
+    with pytest.raises(TimeInFuture, match="future") as refused:
         services.patient_record_death(patient=patient, actor=None, deceased_on=tomorrow)
+    assert list(refused.value.message_dict) == ["deceased_on"]
     patient.refresh_from_db()
     assert not patient.is_deceased
+
+
+@pytest.mark.parametrize("service", ["register", "update"])
+def test_a_date_of_birth_in_the_future_is_refused_on_its_field(receptionist, service):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(TimeInFuture) as refused:
+        if service == "register":
+            register(receptionist, date_of_birth=tomorrow)
+        else:
+            services.patient_update(
+                patient=register(receptionist), actor=receptionist, date_of_birth=tomorrow
+            )
+    assert refused.value.message_dict == {
+        "date_of_birth": ["The date of birth cannot be in the future."]
+    }
+    assert not Patient.objects.filter(date_of_birth=tomorrow).exists()
 
 
 def test_a_death_before_birth_is_refused(receptionist):
@@ -300,21 +319,24 @@ def test_a_self_assigned_relationship_does_not_let_one_manage_the_care_team(doct
     assert not can_manage_care_team(doctor, patient)
 
 
-def test_care_team_add_is_idempotent(doctor, administrator):
-    patient = PatientFactory()
-    first = services.care_team_add(patient=patient, user=doctor, actor=administrator)
-    second = services.care_team_add(patient=patient, user=doctor, actor=administrator)
+def test_care_team_add_is_idempotent(doctor, nurse):
+    patient = on_care_team(PatientFactory(), doctor)
+    first = services.care_team_add(patient=patient, user=nurse, actor=doctor)
+    second = services.care_team_add(patient=patient, user=nurse, actor=doctor)
     assert first.pk == second.pk
-    assert PatientUserObjectPermission.objects.filter(content_object=patient).count() == 1
+    assert (
+        PatientUserObjectPermission.objects.filter(content_object=patient, user=nurse).count() == 1
+    )
     assert first.reason == AccessReason.EXPLICIT and first.expires_at is None
-    assert chart_access_for(doctor, patient).allowed
+    assert chart_access_for(nurse, patient).allowed
 
 
-def test_care_team_add_turns_an_expiring_break_glass_grant_into_a_membership(doctor, nurse):
+def test_care_team_add_turns_an_expiring_break_glass_grant_into_a_membership(doctor, make_user):
     patient = PatientFactory()
-    services.care_team_add(patient=patient, user=nurse, actor=None)
+    member = make_user(roles.DOCTOR)
+    services.care_team_add(patient=patient, user=member, actor=None)
     services.break_glass_open(patient=patient, user=doctor, reason="Unconscious in ED")
-    row = services.care_team_add(patient=patient, user=doctor, actor=nurse)
+    row = services.care_team_add(patient=patient, user=doctor, actor=member)
     row.refresh_from_db()
     assert row.expires_at is None
     assert row.reason == AccessReason.EXPLICIT
@@ -328,14 +350,35 @@ def test_care_team_add_turns_an_expiring_break_glass_grant_into_a_membership(doc
 def test_only_active_doctors_and_nurses_join_a_care_team(
     portal_patient, make_user, doctor, receptionist, nurse
 ):
-    patient = PatientFactory()
+    patient = on_care_team(PatientFactory(), doctor)
     gone = make_user(roles.DOCTOR, is_active=False)
     for user in (portal_patient, receptionist, gone):
         with pytest.raises(CareTeamRoleNotAllowed):
             services.care_team_add(patient=patient, user=user, actor=doctor)
-    assert not PatientUserObjectPermission.objects.exists()
+    assert list(PatientUserObjectPermission.objects.values_list("user", flat=True)) == [doctor.pk]
     services.care_team_add(patient=patient, user=nurse, actor=doctor)
     assert chart_access_for(nurse, patient).allowed
+
+
+def test_a_care_team_change_by_a_non_member_is_refused_by_the_service(doctor, nurse, make_user):
+    patient = on_care_team(PatientFactory(), nurse)
+    outsider = make_user(roles.DOCTOR)
+    with pytest.raises(CareTeamChangeNotAllowed, match="care team"):
+        services.care_team_add(patient=patient, user=doctor, actor=outsider)
+    with pytest.raises(CareTeamChangeNotAllowed):
+        services.care_team_remove(patient=patient, user=nurse, actor=outsider)
+    # A member without the role's permission (nurses) does not change it either.
+    with pytest.raises(CareTeamChangeNotAllowed):
+        services.care_team_add(patient=patient, user=doctor, actor=nurse)
+    assert not chart_access_for(doctor, patient).allowed
+    assert chart_access_for(nurse, patient).allowed
+
+
+def test_break_the_glass_does_not_let_one_change_the_care_team(doctor, nurse):
+    patient = PatientFactory()
+    services.break_glass_open(patient=patient, user=doctor, reason="Night cover")
+    with pytest.raises(CareTeamChangeNotAllowed):
+        services.care_team_add(patient=patient, user=nurse, actor=doctor)
 
 
 def test_care_team_remove(doctor, nurse):
