@@ -94,10 +94,11 @@ test-postgres: $(VENV_STAMP) ## Run the test suite on PostgreSQL + Redis (see PG
 fuzz-api: $(VENV_STAMP) ## Fuzz the JSON API from its schema (schemathesis) on a fresh PostgreSQL database ehr_fuzz
 	DEMO_PASSWORD="$(DEMO_PASSWORD)" VENV_BIN=$(VENV)/bin scripts/fuzz_api.sh
 
-lint: $(VENV_STAMP) ## ruff check and ruff format --check
+lint: $(VENV_STAMP) ## ruff check, ruff format --check and djLint on the templates
 	@rc=0; \
 	$(VENV)/bin/ruff check . || rc=1; \
 	$(VENV)/bin/ruff format --check . || rc=1; \
+	$(VENV)/bin/djlint templates --lint || rc=1; \
 	exit $$rc
 
 check: $(VENV_STAMP) ## Migrations in sync; check --deploy clean with production settings

@@ -1,0 +1,153 @@
+/*
+ * Site-wide behaviour, loaded by base.html with `defer` on every page, after Bootstrap,
+ * htmx and the page's vendor scripts and before the page's app script (static/js/<app>.js,
+ * from the `app_scripts` block). The CSP forbids inline scripts and event-handler
+ * attributes: behaviour is attached here, from data attributes in the markup.
+ *
+ *   data-bs-toggle="tooltip"   a Bootstrap tooltip (also in content htmx swaps in)
+ *   .alert[data-autodismiss]   a success message that fades out on its own
+ *   data-copy="<input id>"     a button that copies the input's value
+ *   data-confirm="Really?"     a form (or submit button) that asks first
+ *   data-focus-first="true"    a collapse or modal that focuses its first field when shown
+ *   data-auto-submit           on a <form>: a change to any of its selects or inputs
+ *                              submits it; on one field: a change to that field does
+ *   htmx errors                shown as a toast in #toast-area
+ */
+(function () {
+  "use strict";
+
+  var ALERT_DISMISS_MS = 6000;
+
+  // Tooltips: any element with data-bs-toggle="tooltip" (also in content htmx swaps in).
+  function initTooltips(root) {
+    if (!window.bootstrap) return;
+    root.querySelectorAll('[data-bs-toggle="tooltip"]').forEach(function (element) {
+      window.bootstrap.Tooltip.getOrCreateInstance(element);
+    });
+  }
+
+  // Success messages fade out on their own; warnings and errors stay until closed.
+  function autoDismissAlerts(root) {
+    if (!window.bootstrap) return;
+    root.querySelectorAll(".alert[data-autodismiss]").forEach(function (element) {
+      window.setTimeout(function () {
+        window.bootstrap.Alert.getOrCreateInstance(element).close();
+      }, ALERT_DISMISS_MS);
+    });
+  }
+
+  // Copy buttons: data-copy="<id of an input>" copies its value and says so.
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) return;
+    var done = function () {
+      button.textContent = button.getAttribute("data-copied") || "Copied";
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, function () {
+        field.select();
+      });
+    } else {
+      field.select();
+      if (document.execCommand && document.execCommand("copy")) done();
+    }
+  });
+
+  // A small error toast in #toast-area (base.html), built without innerHTML.
+  function showToast(message) {
+    var area = document.getElementById("toast-area");
+    if (!area || !window.bootstrap) {
+      window.alert(message);
+      return;
+    }
+    var toast = document.createElement("div");
+    toast.className = "toast align-items-center text-bg-danger border-0";
+    toast.setAttribute("role", "alert");
+    toast.setAttribute("aria-live", "assertive");
+    toast.setAttribute("aria-atomic", "true");
+
+    var row = document.createElement("div");
+    row.className = "d-flex";
+    var body = document.createElement("div");
+    body.className = "toast-body";
+    body.textContent = message;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close btn-close-white me-2 m-auto";
+    close.setAttribute("data-bs-dismiss", "toast");
+    close.setAttribute("aria-label", "Close");
+
+    row.appendChild(body);
+    row.appendChild(close);
+    toast.appendChild(row);
+    area.appendChild(toast);
+    toast.addEventListener("hidden.bs.toast", function () {
+      toast.remove();
+    });
+    window.bootstrap.Toast.getOrCreateInstance(toast, { delay: 8000 }).show();
+  }
+
+  // <form data-confirm="Really?"> (or a submit button with data-confirm) asks first.
+  // Capture phase, so a refusal also stops htmx from sending the request.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      var submitter = event.submitter;
+      var message =
+        (submitter && submitter.getAttribute("data-confirm")) ||
+        (form instanceof HTMLFormElement && form.getAttribute("data-confirm"));
+      if (message && !window.confirm(message)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true
+  );
+
+  // A collapse or modal marked data-focus-first="true" moves the focus to its first field
+  // when it opens (the break-the-glass reason, the date of death), so keyboard users can
+  // type at once.
+  function focusFirstField(event) {
+    var container = event.target;
+    if (!(container instanceof HTMLElement) || container.getAttribute("data-focus-first") !== "true") {
+      return;
+    }
+    var field = container.querySelector("textarea, input:not([type=hidden]), select");
+    if (field) field.focus();
+  }
+
+  document.addEventListener("shown.bs.collapse", focusFirstField);
+  document.addEventListener("shown.bs.modal", focusFirstField);
+
+  // The one auto-submit convention (filters): data-auto-submit on a <form> submits it when
+  // any of its selects or inputs changes; on a single field, only that field does. Bubble
+  // phase, so capture-phase handlers (a filter that clears another) have run first.
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (!(field instanceof HTMLSelectElement || field instanceof HTMLInputElement)) return;
+    var form = field.form;
+    if (!form) return;
+    if (field.hasAttribute("data-auto-submit") || form.hasAttribute("data-auto-submit")) {
+      form.submit();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initTooltips(document);
+    autoDismissAlerts(document);
+  });
+
+  // htmx: initialise what it swaps in, and say so when a request fails.
+  document.addEventListener("htmx:load", function (event) {
+    initTooltips(event.target);
+  });
+  document.addEventListener("htmx:responseError", function () {
+    showToast("Something went wrong. Please try again, or reload the page.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showToast("The server could not be reached. Check your connection and try again.");
+  });
+})();
