@@ -412,7 +412,7 @@ def test_completing_the_discharge_frees_the_bed_for_cleaning(bed, patient, docto
 def test_an_explicit_care_team_membership_survives_the_discharge(bed, patient, doctor, ward_nurse):
     from patients.services import care_team_add
 
-    care_team_add(patient=patient, user=ward_nurse, actor=doctor)
+    care_team_add(patient=patient, user=ward_nurse, actor=None)
     admission = admit(patient, bed, doctor)
     services.admission_discharge(admission=admission, disposition="home", summary="x", actor=doctor)
     assert grant_reason(patient, ward_nurse) == AccessReason.EXPLICIT
