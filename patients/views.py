@@ -3,10 +3,9 @@ care team, break-the-glass, deactivation and death, and the administrators' page
 (break-glass review, access log, merges)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models.functions import Upper
 from django.forms import Form
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.views.generic import ListView, RedirectView, TemplateView
 from accounts.models import User
 from ehr.core import chart
 from ehr.core.permissions import RolePermissionRequiredMixin
-from ehr.core.views import ServiceFormView, StaffViewMixin
+from ehr.core.views import FormActionView, ServiceFormView, StaffViewMixin
 from patients import forms, services
 from patients.access import PatientScopeMixin, chart_denied
 from patients.exceptions import ChartAccessDenied, PossibleDuplicatePatient
@@ -88,38 +87,6 @@ class PatientListView(PatientScopeMixin, ListView):
 
 
 # --- Registration and demographics ------------------------------------------------------------
-
-
-class FormActionView(ServiceFormView):
-    """A small form posted from another page (a chart's buttons, a review queue): POST
-    only. The service's answer, success or refusal, is shown as a message on the page
-    the user goes back to (`get_success_url`); an invalid form shows `invalid_message`
-    there. A refusal the user's role or access decides (`DomainPermissionDenied`) is a
-    403 page."""
-
-    http_method_names = ["post"]
-    form_class = Form  # an action with nothing to fill in
-    invalid_message = ""
-
-    def post(self, request, *args, **kwargs):
-        form = self.get_form()
-        if not form.is_valid():
-            messages.error(request, self.get_invalid_message())
-            return HttpResponseRedirect(self.get_success_url())
-        return self.form_valid(form)
-
-    def get_invalid_message(self):
-        """Return the message shown when the form itself is invalid."""
-        return self.invalid_message
-
-    def render_to_response(self, context, **response_kwargs):
-        # Reached when the service refused (ServiceFormView put its errors on the form).
-        form = context["form"]
-        text = " ".join(str(m) for errors in form.errors.values() for m in errors)
-        if response_kwargs.get("status") == 403:
-            raise PermissionDenied(text)
-        messages.error(self.request, text)
-        return HttpResponseRedirect(self.get_success_url())
 
 
 class PatientFormView(PatientScopeMixin, ServiceFormView):

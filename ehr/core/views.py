@@ -1,13 +1,20 @@
 """Kernel pages (the staff home, notifications, health, the error pages) and the one
-idiom every app's form pages use: `ServiceFormView`."""
+idiom every app's form pages use: `ServiceFormView`, and for a small form posted from
+another page (a button on a chart or a queue) its POST-only variant `FormActionView`."""
 
 import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import caches
-from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ImproperlyConfigured,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import connection
+from django.forms import Form
 from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
@@ -108,6 +115,38 @@ class ServiceFormView(FormView):
         raise ImproperlyConfigured(
             f"{type(self).__name__} needs a success_url or a result with get_absolute_url()."
         )
+
+
+class FormActionView(ServiceFormView):
+    """A small form posted from another page (a chart's buttons, a review queue): POST
+    only. The service's answer, success or refusal, is shown as a message on the page
+    the user goes back to (`get_success_url`); an invalid form shows `invalid_message`
+    there. A refusal the user's role or access decides (`DomainPermissionDenied`) is a
+    403 page."""
+
+    http_method_names = ["post"]
+    form_class = Form  # an action with nothing to fill in
+    invalid_message = ""
+
+    def post(self, request, *args, **kwargs):
+        form = self.get_form()
+        if not form.is_valid():
+            messages.error(request, self.get_invalid_message())
+            return HttpResponseRedirect(self.get_success_url())
+        return self.form_valid(form)
+
+    def get_invalid_message(self):
+        """Return the message shown when the form itself is invalid."""
+        return self.invalid_message
+
+    def render_to_response(self, context, **response_kwargs):
+        # Reached when the service refused (ServiceFormView put its errors on the form).
+        form = context["form"]
+        text = " ".join(str(m) for errors in form.errors.values() for m in errors)
+        if response_kwargs.get("status") == 403:
+            raise PermissionDenied(text)
+        messages.error(self.request, text)
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class HomeView(StaffViewMixin, TemplateView):
