@@ -43,7 +43,6 @@ from scheduling.models import (
     AppointmentReminder,
     AppointmentSeries,
     AppointmentStatus,
-    AppointmentStatusChange,
     CalendarFeedToken,
     ConsultationRoom,
     DoctorSchedule,
@@ -135,14 +134,6 @@ def _save_appointment(appointment, actor):
             raise RoomDoubleBooked() from None
         raise DoctorDoubleBooked() from None
     return appointment
-
-
-def _record_change(appointment, to_status, actor, at, reason=""):
-    change = AppointmentStatusChange(
-        appointment=appointment, from_status="", to_status=to_status, at=at, by=actor, reason=reason
-    )
-    change.stamp(actor)
-    change.save()
 
 
 def can_override_availability(user):
@@ -277,7 +268,7 @@ def appointment_book(
         booked_at=now if status == AppointmentStatus.BOOKED else None,
     )
     _save_appointment(appointment, actor)
-    _record_change(appointment, status, actor, now)
+    appointment.log_status_change(None, status, actor=actor, at=now)
     _sync_care(appointment, actor)
     return appointment
 
@@ -358,7 +349,6 @@ def appointment_cancel(*, appointment, actor, reason):
     )
 
 
-RESCHEDULABLE = (AppointmentStatus.REQUESTED, AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
 
 @transaction.atomic
@@ -383,7 +373,7 @@ def appointment_reschedule(
     """
     original = _lock_appointment(appointment)
     _check_may_change(actor, original)
-    if original.status not in RESCHEDULABLE:
+    if not original.is_reschedulable:
         raise AppointmentClosed(
             _("A %(status)s appointment cannot be rescheduled.")
             % {"status": original.get_status_display().lower()}

@@ -38,6 +38,7 @@ from patients.selectors import (
 from scheduling import forms, services
 from scheduling.exceptions import PatientAlreadyBooked, SeriesConflicts
 from scheduling.models import (
+    RESCHEDULABLE_STATES,
     Appointment,
     AppointmentStatus,
     AppointmentType,
@@ -115,18 +116,14 @@ ACTION_LABELS = {
 
 
 def allowed_actions(appointment, user, now=None):
-    """Return the action slugs the transition table allows on `appointment` and `user`'s
-    role permits (a no-show only once the appointment began, as the model requires)."""
+    """Return the action slugs that the appointment allows now (its transition table and
+    its own rules, `Appointment.can_transition_now`) and `user`'s role permits."""
     now = now or timezone.now()
-    allowed = appointment.allowed_transitions()
-    found = []
-    for slug, (status, perm) in ACTIONS.items():
-        if status not in allowed or not user.has_perm(perm):
-            continue
-        if slug == "no-show" and now < appointment.start:
-            continue
-        found.append(slug)
-    return found
+    return [
+        slug
+        for slug, (status, perm) in ACTIONS.items()
+        if user.has_perm(perm) and appointment.can_transition_now(status, now)
+    ]
 
 
 def annotate_actions(appointments, user):
@@ -246,7 +243,7 @@ class CalendarEventsView(SchedulingViewMixin, View):
         detail_url = reverse("scheduling:appointment_detail", args=[placeholder])
         move_url = reverse("scheduling:appointment_move", args=[placeholder])
         can_move = user.has_perm("scheduling.change_appointment")
-        movable = {s.value for s in services.RESCHEDULABLE}
+        movable = {s.value for s in RESCHEDULABLE_STATES}
         labels = dict(Status.choices)
         with_doctor = doctor is None
         events = []
@@ -653,13 +650,12 @@ class AppointmentDetailView(SchedulingViewMixin, TemplateView):
             offers=offers,
             cancel_form=forms.CancelForm(),
             can_reschedule=(
-                user.has_perm("scheduling.change_appointment")
-                and appointment.status in services.RESCHEDULABLE
+                user.has_perm("scheduling.change_appointment") and appointment.is_reschedulable
             ),
             action_labels=ACTION_LABELS,
             # The clinical app lets only the appointment's doctor start its encounter.
             can_start_encounter=(
-                appointment.status == Status.CHECKED_IN
+                appointment.is_waiting
                 and appointment.doctor_id == user.pk
                 and user.has_perm("clinical.add_encounter")
             ),
@@ -760,7 +756,7 @@ class AppointmentRescheduleView(SchedulingViewMixin, View):
 
     def get(self, request, pk):
         appointment = self.get_appointment()
-        if appointment.status not in services.RESCHEDULABLE:
+        if not appointment.is_reschedulable:
             messages.error(request, _("This appointment can no longer be rescheduled."))
             return redirect(appointment)
         day = None
@@ -903,7 +899,7 @@ class MyDayView(SchedulingViewMixin, TemplateView):
             next_day=day + timedelta(days=1),
             is_today=day == timezone.localdate(),
             appointments=appointments,
-            waiting=sum(1 for a in appointments if a.status == Status.CHECKED_IN),
+            waiting=sum(1 for a in appointments if a.is_waiting),
             remaining=sum(1 for a in appointments if a.holds_time and not a.is_closed),
             cancel_form=forms.CancelForm(),
             can_start_encounter=user.has_perm("clinical.add_encounter"),
