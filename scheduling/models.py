@@ -776,6 +776,11 @@ class WaitlistOffer(TrackedModel):
     def get_absolute_url(self):
         return reverse("scheduling:waitlist_offer", args=[self.pk])
 
+    @property
+    def is_open(self):
+        """True while the offer can still be booked: open, and the slot not begun."""
+        return self.state == self.State.OPEN and self.start > timezone.now()
+
 
 # --- Reminders and calendar feeds -------------------------------------------------------------
 

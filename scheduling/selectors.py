@@ -287,15 +287,18 @@ def appointment_list_for_user(user):
     return Appointment.objects.all()
 
 
+def appointment_detail_list_for_user(user):
+    """Appointments `user` may see, with what one appointment's page shows."""
+    return appointment_list_for_user(user).select_related(
+        "patient", "doctor", "clinic", "room", "appointment_type", "series"
+    )
+
+
 def appointment_get(user, pk):
     """Return the appointment `pk` with what its page shows, if `user` may see it; else
     raise Http404."""
     try:
-        return (
-            appointment_list_for_user(user)
-            .select_related("patient", "doctor", "clinic", "room", "appointment_type", "series")
-            .get(pk=pk)
-        )
+        return appointment_detail_list_for_user(user).get(pk=pk)
     except (Appointment.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
 
@@ -309,13 +312,19 @@ def waitlist_entry_list_for_user(user):
     )
 
 
-def waitlist_offer_get(user, pk):
-    """Return the waitlist offer `pk` if `user` may see offers; else raise Http404."""
+def waitlist_offer_list_for_user(user):
+    """Waitlist offers `user` may see (the role permission), with what an offer's page
+    shows."""
     if not user.is_authenticated or not user.has_perm("scheduling.view_waitlistoffer"):
-        raise Http404
+        return WaitlistOffer.objects.none()
+    return WaitlistOffer.objects.select_related(
+        "entry__patient", "entry__appointment_type", "entry__specialty", "doctor", "room"
+    )
+
+
+def waitlist_offer_get(user, pk):
+    """Return the waitlist offer `pk` if `user` may see it; else raise Http404."""
     try:
-        return WaitlistOffer.objects.select_related(
-            "entry__patient", "entry__appointment_type", "entry__specialty", "doctor", "room"
-        ).get(pk=pk)
+        return waitlist_offer_list_for_user(user).get(pk=pk)
     except (WaitlistOffer.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None

@@ -349,8 +349,6 @@ def appointment_cancel(*, appointment, actor, reason):
     )
 
 
-
-
 @transaction.atomic
 def appointment_reschedule(
     *,
