@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Specialty
+from accounts.selectors import active_doctors
 from ehr.core.api.permissions import RolePermission
 from ehr.core.models import TEXT_MAX_LENGTH
 from patients.access import ClinicalReasonSerializerMixin
@@ -47,7 +48,6 @@ from scheduling.models import (
 from scheduling.selectors import (
     appointment_list,
     appointment_list_for_user,
-    doctors_qs,
     free_slots,
     next_available,
     overlapping_appointments,
@@ -218,7 +218,7 @@ class _AppointmentWriteSerializer(serializers.Serializer):
     )
 
     def validate_doctor(self, value):
-        doctor = doctors_qs().filter(pk=value).first()
+        doctor = active_doctors().filter(pk=value).first()
         if doctor is None:
             raise serializers.ValidationError(_("No active doctor has this id."))
         return doctor
@@ -332,7 +332,7 @@ class DoctorSlotsView(APIView):
     def get(self, request, pk):
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        doctor = get_object_or_404(doctors_qs(), pk=pk)
+        doctor = get_object_or_404(active_doctors(), pk=pk)
         slots = free_slots(doctor, query.validated_data["date"])
         return Response(SlotSerializer(slots, many=True).data)
 
@@ -357,7 +357,7 @@ class NextSlotsView(APIView):
         query = NextSlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        doctors = doctors_qs(data.get("specialty"))
+        doctors = active_doctors(data.get("specialty"))
         if "doctor" in data:
             doctors = doctors.filter(pk=data["doctor"])
         doctors = list(doctors)

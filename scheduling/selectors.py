@@ -10,13 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
-from accounts import roles
 from accounts.models import Specialty
 from scheduling.models import (
     Appointment,
@@ -182,14 +180,6 @@ class Availability:
 def free_slots(doctor, day, *, now=None, minutes=None):
     """Return the free slots of `doctor` on the date `day`."""
     return Availability([doctor.pk], day, day).free_slots(doctor.pk, day, now=now, minutes=minutes)
-
-
-def doctors_qs(specialty=None):
-    """Active doctors, by name (optionally of a specialty, an instance or its id)."""
-    doctors = get_user_model().objects.filter(groups__name=roles.DOCTOR, is_active=True)
-    if specialty:
-        doctors = doctors.filter(doctor_profile__specialties=specialty)
-    return doctors.order_by("last_name", "first_name").distinct()
 
 
 def next_available(*, doctors, after=None, days=60, limit=10, minutes=None):

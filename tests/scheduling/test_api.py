@@ -478,8 +478,9 @@ def test_an_inactive_patient_cannot_be_booked(api, receptionist, doctor, schedul
     response = api(receptionist).post(
         "/api/v1/appointments", payload(gone, doctor, at(1, 10)), format="json"
     )
-    assert response.status_code == 400
-    assert response.json()["code"] == "patient_not_bookable"
+    # The one "patient must be active" rule (Patient.ensure_active): a conflict.
+    assert response.status_code == 409
+    assert response.json()["code"] == "patient_inactive"
 
 
 # --- One appointment: read, state, change, reschedule, cancel ---------------------------------

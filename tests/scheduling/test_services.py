@@ -6,8 +6,10 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.exceptions import NotADoctor
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import Notification
+from patients.exceptions import PatientInactive
 from patients.models import AccessReason, CareRelationship
 from scheduling import services
 from scheduling.exceptions import (
@@ -15,11 +17,9 @@ from scheduling.exceptions import (
     CancellationReasonRequired,
     DoctorDoubleBooked,
     InvalidAppointmentTime,
-    NotADoctor,
     OfferNotOpen,
     OutsideAvailability,
     PatientAlreadyBooked,
-    PatientNotBookable,
     RoomDoubleBooked,
     ScheduleNotYours,
     SeriesConflicts,
@@ -169,11 +169,11 @@ def test_booking_refuses_bad_times_patients_and_doctors(scheduled, patient, nurs
         book(patient, scheduled, at(1, 10), actor=receptionist, end=at(1, 9))
     with pytest.raises(InvalidAppointmentTime, match="passed"):
         book(patient, scheduled, at(-1, 10), actor=receptionist)
-    with pytest.raises(NotADoctor):
+    with pytest.raises(NotADoctor, match="Appointments are booked with an active doctor"):
         book(patient, nurse, at(1, 10), actor=receptionist)
     patient.is_active = False
     patient.save()
-    with pytest.raises(PatientNotBookable):
+    with pytest.raises(PatientInactive):
         book(patient, scheduled, at(1, 10), actor=receptionist)
 
 
