@@ -528,6 +528,10 @@ class Appointment(StateMachine, TrackedModel):
         ]
 
     @property
+    def is_cancelled(self):
+        return self.status == self.Status.CANCELLED
+
+    @property
     def is_reschedulable(self):
         """True while the appointment may still move to another time (not yet arrived)."""
         return self.status in RESCHEDULABLE_STATES

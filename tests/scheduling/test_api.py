@@ -154,7 +154,7 @@ def test_next_available_across_a_specialty_names_each_doctor(
         assert response.status_code == 200
         slots = response.json()
         assert len(slots) == 4
-        assert {s["doctor"] for s in slots} == {str(doctor.pk), str(other_doctor.pk)}
+        assert {s["doctor"]["id"] for s in slots} == {str(doctor.pk), str(other_doctor.pk)}
         assert [parse(s["start"]) for s in slots] == [
             at(1, 10),
             at(1, 10),
@@ -169,8 +169,8 @@ def test_next_available_across_a_specialty_names_each_doctor(
         .json()
     )
     assert len(only_house) == 10
-    assert {s["doctor"] for s in only_house} == {str(doctor.pk)}
-    assert {s["room"] for s in only_house} == {str(schedule[0].room_id)}
+    assert {s["doctor"]["id"] for s in only_house} == {str(doctor.pk)}
+    assert {s["room"]["id"] for s in only_house} == {str(schedule[0].room_id)}
 
 
 def test_next_available_never_offers_past_time(api, nurse, doctor, schedule):
@@ -254,8 +254,8 @@ def test_appointments_list_with_every_field(api, receptionist, doctor, room, boo
     }
     assert expected <= set(row)
     assert row["patient_name"] == "Ada Lovelace"
-    assert row["doctor"] == str(doctor.pk) and row["doctor_name"] == "Dr Gregory House"
-    assert row["room"] == str(room.pk) and row["clinic"] == str(room.clinic_id)
+    assert row["doctor"]["id"] == str(doctor.pk) and row["doctor_name"] == "Dr Gregory House"
+    assert row["room"]["id"] == str(room.pk) and row["clinic"]["id"] == str(room.clinic_id)
     assert row["type_name"] == "Consultation" and row["status"] == "booked"
     assert OFFSET.match(row["start"]) and parse(row["start"]) == at(1, 10)
     assert row["booked_at"] is not None and row["confirmed_at"] is None
@@ -329,9 +329,9 @@ def test_booking_answers_201_with_the_appointment(
     )
     assert response.status_code == 201, response.json()
     data = response.json()
-    assert data["type"] == str(consultation.pk) and data["type_name"] == "Consultation"
+    assert data["type"]["id"] == str(consultation.pk) and data["type_name"] == "Consultation"
     assert data["status"] == "booked" and data["warnings"] == []
-    assert data["room"] == str(room.pk)  # the session's room
+    assert data["room"]["id"] == str(room.pk)  # the session's room
     appointment = Appointment.objects.get(pk=data["id"])
     assert (appointment.patient, appointment.doctor) == (patient, doctor)
     assert appointment.start == at(1, 11) and appointment.end == at(1, 11, 15)
@@ -636,9 +636,9 @@ def test_a_new_doctor_by_put_reschedules(
     )
     assert response.status_code == 200, response.json()
     data = response.json()
-    assert data["doctor"] == str(other_doctor.pk)
+    assert data["doctor"]["id"] == str(other_doctor.pk)
     assert data["rescheduled_from"] == str(appointment.pk)
-    assert data["room"] != str(appointment.room_id)  # Grey's session room
+    assert data["room"]["id"] != str(appointment.room_id)  # Grey's session room
 
 
 def test_put_needs_the_booking_fields_and_keeps_the_patient(api, receptionist, appointment):
@@ -696,6 +696,43 @@ def test_delete_takes_a_reason_from_the_body(api, receptionist, appointment):
     assert response.status_code == 204
     appointment.refresh_from_db()
     assert appointment.cancellation_reason == "Doctor ill"
+
+
+def test_an_appointment_names_its_records_as_nested_references(
+    api, receptionist, doctor, room, booked
+):
+    row = api(receptionist).get(url(booked[0])).json()
+    patient = booked[0].patient
+    assert row["patient"] == {
+        "id": str(patient.pk),
+        "name": "Ada Lovelace",
+        "mrn": patient.display_mrn,
+    }
+    assert row["doctor"] == {"id": str(doctor.pk), "name": "Gregory House"}
+    assert row["room"] == {"id": str(room.pk), "name": room.name}
+    assert row["clinic"] == {"id": str(room.clinic_id), "name": room.clinic.name}
+    assert row["type"] == {"id": str(booked[0].appointment_type_id), "name": "Consultation"}
+    # The flat names stay one release, as deprecated aliases.
+    assert (row["patient_name"], row["doctor_name"]) == ("Ada Lovelace", "Dr Gregory House")
+    assert (row["room_name"], row["type_name"]) == (room.name, "Consultation")
+
+
+def test_the_schema_marks_the_flat_names_deprecated(signed_in, doctor):
+    schema = signed_in(doctor).get("/api/v1/schema/", {"format": "json"}).json()
+    fields = schema["components"]["schemas"]["Appointment"]["properties"]
+    for ref in ("patient", "doctor", "clinic", "room", "type"):
+        assert f"Deprecated: use {ref}.name; removed in v2." in fields[f"{ref}_name"].get(
+            "description", ""
+        )
+
+
+def test_next_slots_name_their_doctor_room_and_clinic(api, nurse, doctor, schedule):
+    slot = api(nurse).get("/api/v1/slots/next", {"doctor": str(doctor.pk), "limit": 1}).json()[0]
+    room = schedule[0].room
+    assert slot["doctor"] == {"id": str(doctor.pk), "name": "Gregory House"}
+    assert slot["room"] == {"id": str(room.pk), "name": room.name}
+    assert slot["clinic"]["id"] == str(schedule[0].clinic_id)
+    assert slot["doctor_name"] == "Dr Gregory House"
 
 
 def test_a_completed_appointment_cannot_be_deleted(api, receptionist, doctor, appointment):
