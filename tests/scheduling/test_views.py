@@ -798,10 +798,17 @@ def test_the_home_pages_show_the_scheduling_panels(
     assert "My day" in html and reverse("scheduling:my_day") in html
 
 
-@pytest.mark.parametrize("persona", ["doctor", "nurse", "receptionist", "administrator"])
-def test_the_navigation_has_the_appointments_entry(request, signed_in, persona):
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_navigation_has_the_appointments_entry_for_its_readers(request, signed_in, persona):
     html = signed_in(request.getfixturevalue(persona)).get(reverse("core:home")).content.decode()
-    assert f'href="{reverse("scheduling:calendar")}"' in html
+    assert (f'href="{reverse("scheduling:calendar")}"' in html) == (persona in READERS)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_arrivals_panel_is_the_front_desks_and_my_day_the_doctors(request, signed_in, persona):
+    html = signed_in(request.getfixturevalue(persona)).get(reverse("core:home")).content.decode()
+    assert ("Today&#x27;s arrivals" in html) == (persona == "receptionist")
+    assert (reverse("scheduling:my_day") in html) == (persona == "doctor")
 
 
 def test_no_page_carries_names_in_its_links(scene, signed_in, receptionist):
