@@ -202,6 +202,55 @@ def test_a_visit_goes_from_booked_to_completed_with_each_step_time_stamped(
     ]
 
 
+STAMPED = [
+    (S.CONFIRMED, "confirmed_at", "receptionist"),
+    (S.CHECKED_IN, "checked_in_at", "receptionist"),
+    (S.IN_PROGRESS, "started_at", "scheduled"),
+    (S.COMPLETED, "completed_at", "scheduled"),
+]
+
+
+def test_each_transition_writes_one_status_change_with_its_actor_and_time(
+    scheduled, patient, receptionist
+):
+    appointment = book(
+        patient, scheduled, at(0, 0, 0), actor=scheduled, override=True, _allow_past=True
+    )
+    actors = {"receptionist": receptionist, "scheduled": scheduled}
+    for status, stamp, who in STAMPED:
+        before = appointment.status_changes.count()
+        previous = appointment.status
+        appointment = services.appointment_transition(
+            appointment=appointment, status=status, actor=actors[who]
+        )
+        assert appointment.status_changes.count() == before + 1
+        change = appointment.status_changes.order_by("-at").first()
+        assert (change.from_status, change.to_status) == (previous, status)
+        assert change.by == actors[who] and change.created_by == actors[who]
+        assert change.at == getattr(appointment, stamp) == appointment.status_changed_at
+        assert appointment.updated_by == actors[who]
+
+
+def test_a_cancellation_keeps_its_reason_on_the_row_and_in_the_log(
+    scheduled, patient, receptionist
+):
+    appointment = book(patient, scheduled, at(1, 10), actor=receptionist)
+    services.appointment_cancel(appointment=appointment, actor=receptionist, reason=" Travel ")
+    appointment.refresh_from_db()
+    change = appointment.status_changes.get(to_status=S.CANCELLED)
+    assert appointment.cancellation_reason == change.reason == "Travel"
+    assert change.by == receptionist and change.at == appointment.cancelled_at
+
+
+def test_a_refused_transition_writes_no_status_change(scheduled, patient, receptionist):
+    appointment = book(patient, scheduled, at(1, 10), actor=receptionist)
+    with pytest.raises(InvalidTransition, match="cannot go from booked to completed"):
+        services.appointment_complete(appointment=appointment, actor=scheduled)
+    assert appointment.status_changes.count() == 1  # the booking's own
+    assert not appointment.can_transition_now(S.NO_SHOW)  # the table allows it; not yet
+    assert appointment.can_transition_now(S.NO_SHOW, at(1, 10, 5))
+
+
 @pytest.mark.parametrize(
     ("path", "forbidden"),
     [
