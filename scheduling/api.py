@@ -65,7 +65,6 @@ VIEW_SCHEDULE_PERMISSION = "scheduling.view_doctorschedule"
 # The states a front desk or a ward nurse sets on arrival.
 CHECK_IN_STATES = (AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW)
 DEFAULT_CANCELLATION_REASON = "Cancelled through the API"
-MAX_NEXT_SLOTS = 50
 
 
 def _doctor_name(user):

@@ -49,9 +49,6 @@ class Slot:
     clinic_id: object
     room_id: object
 
-    def as_json(self):
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
-
 
 def _day_bounds(first_day, last_day):
     tz = timezone.get_current_timezone()

@@ -443,15 +443,6 @@ class Occurrence:
     def ok(self):
         return not self.problems
 
-    def as_json(self):
-        return {
-            "index": self.index,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "problems": [str(p) for p in self.problems],
-            "warnings": [str(w) for w in self.warnings],
-        }
-
 
 def series_starts(*, start, interval, unit, count=None, until=None):
     """Return the start times of a series (at most MAX_OCCURRENCES), keeping the local

@@ -85,14 +85,6 @@ ACTIONS = {
     "complete": (Status.COMPLETED, "scheduling.change_appointment"),
     "cancel": (Status.CANCELLED, "scheduling.change_appointment"),
 }
-ACTION_LABELS = {
-    "confirm": gettext_lazy("Confirm"),
-    "accept": gettext_lazy("Accept request"),
-    "check-in": gettext_lazy("Check in"),
-    "no-show": gettext_lazy("No-show"),
-    "complete": gettext_lazy("Complete"),
-    "cancel": gettext_lazy("Cancel"),
-}
 
 
 def allowed_actions(appointment, user, now=None):
@@ -619,7 +611,6 @@ class AppointmentDetailView(SchedulingViewMixin, DetailView):
             can_reschedule=(
                 user.has_perm("scheduling.change_appointment") and appointment.is_reschedulable
             ),
-            action_labels=ACTION_LABELS,
             # The clinical app lets only the appointment's doctor start its encounter.
             can_start_encounter=(
                 appointment.is_waiting
