@@ -245,6 +245,47 @@ def appointment_state_counts(day, *, clinic=None, doctor=None):
     return [(value, label, counts.get(value, 0)) for value, label in AppointmentStatus.choices]
 
 
+def arrivals_summary(day, *, limit):
+    """Return the front desk's view of a day: how many appointments (not cancelled), how
+    many are expected, checked in, seen and no-shows, and the next `limit` expected
+    (from half an hour ago on)."""
+    todays = appointment_list(day=day)
+    counts = dict(todays.values_list("status").annotate(n=Count("id")).order_by())
+    expected_states = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+    return {
+        "total": sum(n for s, n in counts.items() if s != AppointmentStatus.CANCELLED),
+        "expected": sum(counts.get(s, 0) for s in expected_states),
+        "checked_in": counts.get(AppointmentStatus.CHECKED_IN, 0),
+        "done": counts.get(AppointmentStatus.COMPLETED, 0)
+        + counts.get(AppointmentStatus.IN_PROGRESS, 0),
+        "no_show": counts.get(AppointmentStatus.NO_SHOW, 0),
+        "next": list(
+            todays.filter(
+                status__in=expected_states, start__gte=timezone.now() - timedelta(minutes=30)
+            )[:limit]
+        ),
+    }
+
+
+def doctor_day_summary(doctor, day, *, limit):
+    """Return a doctor's day at a glance: the next `limit` appointments still open, how
+    many remain, and how many patients wait (checked in)."""
+    todays = appointment_list(doctor=doctor, day=day)
+    remaining = todays.filter(
+        status__in=(
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.CONFIRMED,
+            AppointmentStatus.CHECKED_IN,
+            AppointmentStatus.IN_PROGRESS,
+        )
+    )
+    return {
+        "next": list(remaining[:limit]),
+        "remaining": remaining.count(),
+        "waiting": todays.filter(status=AppointmentStatus.CHECKED_IN).count(),
+    }
+
+
 def waitlist_matching(*, doctor, start, limit=5):
     """Waiting entries that a slot with `doctor` at `start` suits, best first
     (priority, then the longest waiting)."""

@@ -134,11 +134,11 @@ class CalendarView(SchedulingViewMixin, TemplateView):
         doctor = next((d for d in doctors if str(d.pk) == get.get("doctor")), None)
         clinic = next((c for c in clinics if str(c.pk) == get.get("clinic")), None)
         if doctor is None and clinic is None:
-            if user.has_role("Doctor") and any(d.pk == user.pk for d in doctors):
-                doctor = user
-            elif clinics:
+            # A doctor opens on his own calendar (he is among the active doctors).
+            doctor = next((d for d in doctors if d.pk == user.pk), None)
+            if doctor is None and clinics:
                 clinic = clinics[0]
-            elif doctors:
+            elif doctor is None and doctors:
                 doctor = doctors[0]
         query = {"doctor": doctor.pk} if doctor else {"clinic": clinic.pk} if clinic else {}
         view = CALENDAR_VIEWS.get(get.get("view", ""), "timeGridWeek")
