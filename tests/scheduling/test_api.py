@@ -25,6 +25,7 @@ from tests.factories.scheduling import (
     book,
     weekly_schedule,
 )
+from tests.matrix import Page, assert_persona_access, page_ids, persona_cases
 
 pytestmark = pytest.mark.django_db
 
@@ -747,21 +748,39 @@ def test_a_completed_appointment_cannot_be_deleted(api, receptionist, doctor, ap
 # --- Permissions per persona ------------------------------------------------------------------
 
 
-READERS = ["doctor", "nurse", "receptionist", "administrator"]
-REFUSED = ["lab_tech", "pharmacist", "portal_patient"]
+READERS = {"doctor", "nurse", "receptionist", "administrator"}
 
 
-@pytest.mark.parametrize("persona", READERS + REFUSED)
-def test_who_reads_appointments_and_slots(api, request, persona, doctor, appointment):
-    client = api(request.getfixturevalue(persona))
-    day = str(timezone.localdate() + timedelta(days=1))
-    answers = [
-        client.get("/api/v1/appointments").status_code,
-        client.get(url(appointment)).status_code,
-        client.get(f"/api/v1/doctors/{doctor.pk}/slots", {"date": day}).status_code,
-        client.get("/api/v1/slots/next", {"doctor": str(doctor.pk)}).status_code,
-    ]
-    assert answers == ([200] * 4 if persona in READERS else [403] * 4)
+def _tomorrow():
+    return (timezone.localdate() + timedelta(days=1)).isoformat()
+
+
+# Who reads appointments and free slots (the other staff personas get 403).
+READS = [
+    Page("appointments", lambda scene: "/api/v1/appointments", READERS),
+    Page("appointment", lambda scene: url(scene["appointment"]), READERS),
+    Page(
+        "doctor slots",
+        lambda scene: f"/api/v1/doctors/{scene['doctor'].pk}/slots?date={_tomorrow()}",
+        READERS,
+    ),
+    Page("next slots", lambda scene: f"/api/v1/slots/next?doctor={scene['doctor'].pk}", READERS),
+]
+
+
+@pytest.fixture
+def scene(doctor, appointment):
+    return {"doctor": doctor, "appointment": appointment}
+
+
+@pytest.mark.parametrize(("page", "persona"), persona_cases(READS))
+def test_who_reads_appointments_and_slots(request, signed_in, scene, page, persona):
+    assert_persona_access(request, signed_in, page, persona, scene)
+
+
+@pytest.mark.parametrize("page", READS, ids=page_ids(READS))
+def test_portal_patients_read_no_staff_appointments(api, portal_patient, scene, page):
+    assert page.request(api(portal_patient), scene).status_code == 403
 
 
 @pytest.mark.parametrize(
