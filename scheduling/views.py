@@ -919,13 +919,21 @@ class ScheduleScopeMixin(SchedulingViewMixin):
         return context
 
 
-class DoctorScheduleView(ScheduleScopeMixin, TemplateView):
+class DoctorScheduleView(ScheduleScopeMixin, DetailView):
     """A doctor's weekly sessions and their exceptions (leave, blocked time, extra
     sessions) from today on, with add, edit and delete for those who may."""
 
     permission_required = "scheduling.view_doctorschedule"
     template_name = "scheduling/doctor_schedule.html"
     edits = False
+    pk_url_kwarg = "doctor"
+    context_object_name = "doctor"
+
+    def get_queryset(self):
+        return active_doctors()
+
+    def get_doctor(self):
+        return self.object
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
