@@ -11,13 +11,12 @@ the transition table and record each change.
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts import roles
+from accounts.selectors import active_doctors
 from ehr.core.admin import MasterDataAdmin, ReadOnlyMixin, TrackedAdmin
 from ehr.core.exceptions import DomainError
 from scheduling import services
@@ -37,20 +36,12 @@ from scheduling.models import (
 )
 
 
-def _doctors():
-    return (
-        get_user_model()
-        .objects.filter(groups__name=roles.DOCTOR, is_active=True)
-        .order_by("last_name", "first_name")
-    )
-
-
 class DoctorFieldMixin:
     """The `doctor` of a schedule or exception is chosen among the active doctors."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "doctor":
-            kwargs["queryset"] = _doctors()
+            kwargs["queryset"] = active_doctors()
         elif db_field.name == "room":
             kwargs["queryset"] = ConsultationRoom.objects.select_related("clinic")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

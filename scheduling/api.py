@@ -1,10 +1,13 @@
 """API v1 for scheduling: a doctor's free slots on a date, the next free slots across a
 specialty, and appointments (list, book, read, change, reschedule, cancel).
 
-Gates: `RolePermission`, the role's model permission for the request's method
-(`scheduling.view_appointment` to read, `add_` to book, `change_` to change, `delete_`
-to cancel by DELETE); checking a patient in or marking a no-show needs
-`scheduling.check_in_appointment` instead (nurses hold it, not `change_appointment`).
+Gates: the kernel's `RolePermission`, with the permissions each view declares:
+`scheduling.view_appointment` to read, `add_` to book, `change_` to change, `delete_`
+to cancel by DELETE; checking a patient in or marking a no-show needs
+`scheduling.check_in_appointment` instead (nurses hold it, not `change_appointment`);
+the free slots `scheduling.view_doctorschedule`.
+Other records appear as nested references ({"id", "name"}; patients add "mrn"); the
+flat `*_name` fields beside them are deprecated aliases, removed in v2. Writes take ids.
 Every write goes through `scheduling.services`. Conflicts answer 409 with
 {"detail", "code"} (`doctor_double_booked`, `room_double_booked`,
 `outside_availability`, `invalid_transition`, `appointment_closed`); bad input answers
@@ -32,32 +35,36 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Specialty
-from ehr.core.api.permissions import RolePermission
+from accounts.selectors import active_doctors
+from ehr.core.api.serializers import ReferenceSerializer
 from ehr.core.models import TEXT_MAX_LENGTH
-from patients.access import ClinicalReasonSerializerMixin
+from patients.access import (
+    ClinicalReasonSerializerMixin,
+    PatientReferenceSerializer,
+    UserReferenceSerializer,
+)
 from patients.selectors import patient_list_for_user
 from scheduling import services
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    Clinic,
     ConsultationRoom,
-    DoctorSchedule,
 )
 from scheduling.selectors import (
     appointment_list,
     appointment_list_for_user,
-    doctors_qs,
     free_slots,
     next_available,
     overlapping_appointments,
 )
 
 CHECK_IN_PERMISSION = "scheduling.check_in_appointment"
+VIEW_SCHEDULE_PERMISSION = "scheduling.view_doctorschedule"
 # The states a front desk or a ward nurse sets on arrival.
 CHECK_IN_STATES = (AppointmentStatus.CHECKED_IN, AppointmentStatus.NO_SHOW)
 DEFAULT_CANCELLATION_REASON = "Cancelled through the API"
-MAX_NEXT_SLOTS = 50
 
 
 def _doctor_name(user):
@@ -68,33 +75,9 @@ def _local(moment):
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-# --- Permissions ------------------------------------------------------------------------------
-
-
 def _requested_status(request):
     data = request.data
     return data.get("status") if isinstance(data, Mapping) else None
-
-
-class AppointmentPermission(RolePermission):
-    """The role gate of appointments. A change that only checks the patient in or marks
-    a no-show needs `scheduling.check_in_appointment`; every other change
-    `change_appointment`; DELETE (cancel) `delete_appointment`."""
-
-    def _required(self, request, model_cls):
-        if request.method in ("PUT", "PATCH") and _requested_status(request) in CHECK_IN_STATES:
-            return [CHECK_IN_PERMISSION]
-        return self.get_required_permissions(request.method, model_cls)
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not user or not user.is_authenticated or not user.is_active:
-            return False
-        return user.has_perms(self._required(request, Appointment))
-
-    def has_object_permission(self, request, view, obj):
-        perms = self._required(request, type(obj))
-        return request.user.has_perms(perms) or request.user.has_perms(perms, obj)
 
 
 # --- Serializers ------------------------------------------------------------------------------
@@ -114,29 +97,40 @@ class SlotSerializer(serializers.Serializer):
 
 
 class NextSlotSerializer(SlotSerializer):
-    doctor = serializers.UUIDField(source="doctor_id")
-    doctor_name = serializers.CharField()
-    clinic = serializers.UUIDField(source="clinic_id", allow_null=True)
-    room = serializers.UUIDField(source="room_id", allow_null=True)
+    doctor = UserReferenceSerializer(read_only=True)
+    doctor_name = serializers.CharField(help_text="Deprecated: use doctor.name; removed in v2.")
+    clinic = ReferenceSerializer(read_only=True, allow_null=True)
+    room = ReferenceSerializer(read_only=True, allow_null=True)
+
+
+DEPRECATED_NAME = "Deprecated: use {ref}.name; removed in v2."
 
 
 class AppointmentSerializer(ClinicalReasonSerializerMixin, serializers.Serializer):
-    """An appointment. Ids are those other endpoints take: `patient` (GET
-    /api/v1/patients), `doctor` (GET /api/v1/doctors), `type` (an appointment type).
-    `reason` (for the visit) is clinical: null without chart access, `reason_recorded`
-    says whether one was written."""
+    """An appointment. `patient`, `doctor`, `clinic`, `room` and `type` are references
+    ({"id", "name"}; the patient's adds "mrn"), whose ids are those other endpoints take
+    (GET /api/v1/patients, GET /api/v1/doctors). `reason` (for the visit) is clinical:
+    null without chart access, `reason_recorded` says whether one was written."""
 
     id = serializers.UUIDField()
-    patient = serializers.UUIDField(source="patient_id")
-    patient_name = serializers.CharField(source="patient.full_name")
-    doctor = serializers.UUIDField(source="doctor_id")
-    doctor_name = serializers.SerializerMethodField()
-    clinic = serializers.UUIDField(source="clinic_id", allow_null=True)
-    clinic_name = serializers.CharField(source="clinic.name", allow_null=True)
-    room = serializers.UUIDField(source="room_id", allow_null=True)
-    room_name = serializers.CharField(source="room.name", allow_null=True)
-    type = serializers.UUIDField(source="appointment_type_id")
-    type_name = serializers.CharField(source="appointment_type.name")
+    patient = PatientReferenceSerializer(read_only=True)
+    patient_name = serializers.CharField(
+        source="patient.full_name", help_text=DEPRECATED_NAME.format(ref="patient")
+    )
+    doctor = UserReferenceSerializer(read_only=True)
+    doctor_name = serializers.SerializerMethodField(help_text=DEPRECATED_NAME.format(ref="doctor"))
+    clinic = ReferenceSerializer(read_only=True, allow_null=True)
+    clinic_name = serializers.CharField(
+        source="clinic.name", allow_null=True, help_text=DEPRECATED_NAME.format(ref="clinic")
+    )
+    room = ReferenceSerializer(read_only=True, allow_null=True)
+    room_name = serializers.CharField(
+        source="room.name", allow_null=True, help_text=DEPRECATED_NAME.format(ref="room")
+    )
+    type = ReferenceSerializer(source="appointment_type", read_only=True)
+    type_name = serializers.CharField(
+        source="appointment_type.name", help_text=DEPRECATED_NAME.format(ref="type")
+    )
     start = OffsetDateTimeField()
     end = OffsetDateTimeField()
     status = serializers.ChoiceField(choices=AppointmentStatus.choices)
@@ -218,7 +212,7 @@ class _AppointmentWriteSerializer(serializers.Serializer):
     )
 
     def validate_doctor(self, value):
-        doctor = doctors_qs().filter(pk=value).first()
+        doctor = active_doctors().filter(pk=value).first()
         if doctor is None:
             raise serializers.ValidationError(_("No active doctor has this id."))
         return doctor
@@ -321,7 +315,7 @@ class DoctorSlotsView(APIView):
     """A doctor's free slots on a date: the weekly schedule and extra sessions, minus
     leave, blocked time, hospital holidays, the past and booked time."""
 
-    queryset = DoctorSchedule.objects.none()  # RolePermission: view_doctorschedule
+    required_permissions = {"GET": [VIEW_SCHEDULE_PERMISSION]}
 
     @extend_schema(
         parameters=[
@@ -332,7 +326,7 @@ class DoctorSlotsView(APIView):
     def get(self, request, pk):
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        doctor = get_object_or_404(doctors_qs(), pk=pk)
+        doctor = get_object_or_404(active_doctors(), pk=pk)
         slots = free_slots(doctor, query.validated_data["date"])
         return Response(SlotSerializer(slots, many=True).data)
 
@@ -342,7 +336,7 @@ class NextSlotsView(APIView):
     (`?specialty=<id or code>`), one doctor (`?doctor=<id>`), or every doctor, looking
     up to 60 days ahead; each slot names its doctor."""
 
-    queryset = DoctorSchedule.objects.none()  # RolePermission: view_doctorschedule
+    required_permissions = {"GET": [VIEW_SCHEDULE_PERMISSION]}
 
     @extend_schema(
         parameters=[
@@ -357,22 +351,23 @@ class NextSlotsView(APIView):
         query = NextSlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        doctors = doctors_qs(data.get("specialty"))
+        doctors = active_doctors(data.get("specialty"))
         if "doctor" in data:
             doctors = doctors.filter(pk=data["doctor"])
-        doctors = list(doctors)
-        names = {doctor.pk: _doctor_name(doctor) for doctor in doctors}
+        doctors = {doctor.pk: doctor for doctor in doctors}
         # Never offer time that has passed, whatever `after` says.
         after = max(data.get("after") or timezone.now(), timezone.now())
-        slots = next_available(doctors=doctors, after=after, limit=data["limit"])
+        slots = next_available(doctors=list(doctors.values()), after=after, limit=data["limit"])
+        clinics = Clinic.objects.in_bulk({slot.clinic_id for slot in slots if slot.clinic_id})
+        rooms = ConsultationRoom.objects.in_bulk({slot.room_id for slot in slots if slot.room_id})
         rows = [
             {
-                "doctor_id": slot.doctor_id,
-                "doctor_name": names[slot.doctor_id],
+                "doctor": doctors[slot.doctor_id],
+                "doctor_name": _doctor_name(doctors[slot.doctor_id]),
                 "start": slot.start,
                 "end": slot.end,
-                "clinic_id": slot.clinic_id,
-                "room_id": slot.room_id,
+                "clinic": clinics.get(slot.clinic_id),
+                "room": rooms.get(slot.room_id),
             }
             for slot in slots
         ]
@@ -410,7 +405,26 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     queryset = Appointment.objects.none()  # the schema's model; rows come from get_queryset
     serializer_class = AppointmentSerializer
-    permission_classes = [AppointmentPermission]
+    # The role gate (the kernel's RolePermission) by HTTP method; see
+    # get_required_permissions for arrival marks.
+    method_permissions = {
+        "GET": ["scheduling.view_appointment"],
+        "HEAD": ["scheduling.view_appointment"],
+        "OPTIONS": ["scheduling.view_appointment"],
+        "POST": ["scheduling.add_appointment"],
+        "PUT": ["scheduling.change_appointment"],
+        "PATCH": ["scheduling.change_appointment"],
+        "DELETE": ["scheduling.delete_appointment"],
+    }
+
+    def get_required_permissions(self, request):
+        """Return what `request` needs: a change that only checks the patient in or
+        marks a no-show needs `scheduling.check_in_appointment`; every other change
+        `change_appointment`; DELETE (cancel) `delete_appointment`; reads
+        `view_appointment`."""
+        if request.method in ("PUT", "PATCH") and _requested_status(request) in CHECK_IN_STATES:
+            return [CHECK_IN_PERMISSION]
+        return self.method_permissions.get(request.method)
 
     def get_queryset(self):
         filters = {}
@@ -599,7 +613,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         appointment = self.get_object()
         payload = CancelSerializer(data=request.data if isinstance(request.data, Mapping) else {})
         payload.is_valid(raise_exception=True)
-        if appointment.status != AppointmentStatus.CANCELLED:
+        if not appointment.is_cancelled:
             reason = (
                 payload.validated_data.get("cancellation_reason")
                 or payload.validated_data.get("reason")

@@ -17,7 +17,7 @@ class SchedulingConfig(AppConfig):
                 _("Appointments"),
                 "scheduling:calendar",
                 icon="calendar3",
-                roles=frozenset({"Doctor", "Nurse", "Receptionist", "Administrator"}),
+                permission="scheduling.view_appointment",
                 order=20,
             )
         )
@@ -40,7 +40,8 @@ class SchedulingConfig(AppConfig):
                 "todays_arrivals",
                 _("Today's arrivals"),
                 "scheduling/panels/arrivals.html",
-                roles=frozenset({"Receptionist"}),
+                # The front desk: checks in the patients of every doctor.
+                permission=("scheduling.check_in_appointment", "scheduling.manage_any_schedule"),
                 order=2,
                 context=panels.arrivals,
             )
@@ -50,7 +51,8 @@ class SchedulingConfig(AppConfig):
                 "my_day",
                 _("My day"),
                 "scheduling/panels/my_day.html",
-                roles=frozenset({"Doctor"}),
+                # A doctor's own patients of the day, whose encounters he starts.
+                permission=("scheduling.view_appointment", "clinical.add_encounter"),
                 order=2,
                 context=panels.my_day,
             )

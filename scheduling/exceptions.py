@@ -1,5 +1,7 @@
 """Domain errors of scheduling. Conflicts with booked time answer 409 in the API; bad
-requests 400."""
+requests 400. A doctor who is not an active doctor is the one `accounts.exceptions.
+NotADoctor`; a patient who takes no new care the one `patients.exceptions.PatientInactive`
+(`Patient.ensure_active`)."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -49,16 +51,6 @@ class InvalidAppointmentTime(DomainError):
 
     default_message = _("Choose an end after the start.")
     default_code = "invalid_time"
-
-
-class NotADoctor(DomainError):
-    default_message = _("Appointments are booked with an active doctor.")
-    default_code = "not_a_doctor"
-
-
-class PatientNotBookable(DomainError):
-    default_message = _("This patient record is inactive, merged or deceased.")
-    default_code = "patient_not_bookable"
 
 
 class CancellationReasonRequired(DomainError):

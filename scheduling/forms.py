@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Specialty
+from accounts.selectors import active_doctors
 from ehr.core.models import TEXT_MAX_LENGTH
 from patients.models import Patient
 from patients.selectors import patient_list_for_user
@@ -21,7 +22,6 @@ from scheduling.models import (
     WaitlistEntry,
     Weekday,
 )
-from scheduling.selectors import doctors_qs
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -45,7 +45,7 @@ def parse_moment(value):
 
 class DoctorChoiceField(forms.ModelChoiceField):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("queryset", doctors_qs())
+        kwargs.setdefault("queryset", active_doctors())
         super().__init__(*args, **kwargs)
 
     def label_from_instance(self, obj):
@@ -83,7 +83,7 @@ class SlotField(forms.CharField):
             return None
         doctor_id, _sep, start = value.partition("|")
         moment = parse_moment(start)
-        doctor = doctors_qs().filter(pk=doctor_id).first() if moment else None
+        doctor = active_doctors().filter(pk=doctor_id).first() if moment else None
         if doctor is None:
             raise forms.ValidationError(_("Pick a slot from the list."), code="bad_slot")
         return doctor, moment
@@ -279,6 +279,13 @@ class DayFilterForm(forms.Form):
             "clinic": data.get("clinic"),
             "doctor": data.get("doctor"),
         }
+
+
+class CalendarFilterForm(forms.Form):
+    """Whose calendar's events: a doctor or a clinic (ids in the address)."""
+
+    doctor = DoctorChoiceField(required=False)
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.filter(is_active=True), required=False)
 
 
 class WaitlistFilterForm(forms.Form):

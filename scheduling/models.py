@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ehr.core.exceptions import InvalidTransition
+from ehr.core.exceptions import DomainError, InvalidTransition
 from ehr.core.models import BoundedTextField, TrackedModel
+from ehr.core.states import StateMachine, StatusChange
 from patients.models import AccessReason, CareWindow
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
@@ -309,6 +310,13 @@ HOLDING_STATES = (
     AppointmentStatus.IN_PROGRESS,
     AppointmentStatus.COMPLETED,
 )
+# States in which an appointment may still be moved to another time (the patient has not
+# arrived yet).
+RESCHEDULABLE_STATES = (
+    AppointmentStatus.REQUESTED,
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CONFIRMED,
+)
 # States from which nothing changes any more (except the late arrival of a no-show).
 CLOSED_STATES = (
     AppointmentStatus.COMPLETED,
@@ -333,15 +341,19 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(start__gte=start, start__lt=start + timedelta(days=1))
 
 
-class Appointment(TrackedModel):
+class Appointment(StateMachine, TrackedModel):
     """A patient's appointment with a doctor, in a room, for a time.
 
-    State changes go through `transition_to`, guarded by `TRANSITIONS`, time-stamped on
-    the row and written to `AppointmentStatusChange`. A rescheduled appointment is
-    cancelled and its replacement points back to it (`rescheduled_from`).
+    State changes go through the kernel's `StateMachine.transition_to`, guarded by
+    `TRANSITIONS` (and a no-show only once the appointment began), time-stamped on the
+    row (`STAMPS`) and written to `AppointmentStatusChange` (`status_changes`). A
+    rescheduled appointment is cancelled and its replacement points back to it
+    (`rescheduled_from`).
     """
 
     Status = AppointmentStatus
+    status_log = "status_changes"
+    transition_message = _("An appointment cannot go from %(old)s to %(new)s.")
 
     # The one table of allowed state changes.
     TRANSITIONS = {
@@ -515,53 +527,53 @@ class Appointment(TrackedModel):
             )
         ]
 
-    def allows(self, new_status):
-        """Return True if the transition table allows a change to `new_status`."""
-        return new_status in self.TRANSITIONS[self.Status(self.status)]
+    @property
+    def is_cancelled(self):
+        return self.status == self.Status.CANCELLED
 
-    def allowed_transitions(self):
-        return sorted(self.TRANSITIONS[self.Status(self.status)])
+    @property
+    def is_reschedulable(self):
+        """True while the appointment may still move to another time (not yet arrived)."""
+        return self.status in RESCHEDULABLE_STATES
 
-    def transition_to(self, new_status, *, actor, reason="", at=None):
-        """Change the state to `new_status` as the table allows, time-stamped and logged.
+    @property
+    def is_waiting(self):
+        """True while the patient is checked in and waits for the doctor."""
+        return self.status == self.Status.CHECKED_IN
 
-        Raise InvalidTransition for a change the table does not allow, or a no-show
-        marked before the appointment began. The caller holds a lock on the row and has
-        checked that a change back into a holding state does not double-book.
-        """
-        now = at or timezone.now()
-        new_status = self.Status(new_status)
-        current = self.Status(self.status)
-        if new_status not in self.TRANSITIONS[current]:
-            raise InvalidTransition(
-                _("An appointment cannot go from %(old)s to %(new)s.")
-                % {"old": current.label.lower(), "new": new_status.label.lower()}
-            )
-        if new_status == self.Status.NO_SHOW and now < self.start:
+    @property
+    def is_in_encounter_window(self):
+        """True from check-in until completion: the doctor may start or open the visit's
+        encounter."""
+        return self.status in (self.Status.CHECKED_IN, self.Status.IN_PROGRESS)
+
+    def can_transition_now(self, new_status, now=None):
+        """Return True if the table allows `new_status` and the appointment's own rules
+        (`check_transition`) allow it at `now` (the buttons a page offers)."""
+        now = now or timezone.now()
+        if not self.can_transition_to(new_status, now):
+            return False
+        try:
+            self.check_transition(self.Status(new_status), actor=None, at=now, reason="")
+        except DomainError:
+            return False
+        return True
+
+    def check_transition(self, new_status, *, actor, at, reason, **kwargs):
+        """Refuse a no-show before the appointment began (InvalidTransition)."""
+        if new_status == self.Status.NO_SHOW and at < self.start:
             raise InvalidTransition(_("A patient is a no-show only once the appointment began."))
-        reason = (reason or "").strip()[:255]
-        change = AppointmentStatusChange(
-            appointment=self,
-            from_status=current,
-            to_status=new_status,
-            at=now,
-            by=actor,
-            reason=reason,
-        )
-        self.status = new_status
-        self.status_changed_at = now
-        setattr(self, self.STAMPS[new_status], now)
+
+    def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
+        """Keep the reason of a cancellation on the row (the database requires one)."""
         if new_status == self.Status.CANCELLED:
-            self.cancellation_reason = reason
-        self.stamp(actor)
-        self.save()
-        change.stamp(actor)
-        change.save()
-        return change
+            max_length = self._meta.get_field("cancellation_reason").max_length
+            self.cancellation_reason = reason[:max_length]
 
 
-class AppointmentStatusChange(TrackedModel):
-    """One change of an appointment's state: from, to, when, by whom, why."""
+class AppointmentStatusChange(StatusChange):
+    """One change of an appointment's state: from, to, when, by whom, why (the status
+    fields narrowed to the appointment's states)."""
 
     appointment = models.ForeignKey(
         Appointment,
@@ -571,24 +583,10 @@ class AppointmentStatusChange(TrackedModel):
     )
     from_status = models.CharField(_("from"), max_length=12, choices=AppointmentStatus, blank=True)
     to_status = models.CharField(_("to"), max_length=12, choices=AppointmentStatus)
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
 
-    class Meta:
-        ordering = ["at"]
+    class Meta(StatusChange.Meta):
         verbose_name = _("appointment status change")
         verbose_name_plural = _("appointment status changes")
-
-    def __str__(self):
-        return f"{self.from_status or '·'} → {self.to_status}"
 
 
 class AppointmentSeries(TrackedModel):
@@ -781,6 +779,11 @@ class WaitlistOffer(TrackedModel):
 
     def get_absolute_url(self):
         return reverse("scheduling:waitlist_offer", args=[self.pk])
+
+    @property
+    def is_open(self):
+        """True while the offer can still be booked: open, and the slot not begun."""
+        return self.state == self.State.OPEN and self.start > timezone.now()
 
 
 # --- Reminders and calendar feeds -------------------------------------------------------------

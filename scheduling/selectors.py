@@ -10,13 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
-from accounts import roles
 from accounts.models import Specialty
 from scheduling.models import (
     Appointment,
@@ -50,9 +48,6 @@ class Slot:
     end: datetime
     clinic_id: object
     room_id: object
-
-    def as_json(self):
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
 def _day_bounds(first_day, last_day):
@@ -184,14 +179,6 @@ def free_slots(doctor, day, *, now=None, minutes=None):
     return Availability([doctor.pk], day, day).free_slots(doctor.pk, day, now=now, minutes=minutes)
 
 
-def doctors_qs(specialty=None):
-    """Active doctors, by name (optionally of a specialty, an instance or its id)."""
-    doctors = get_user_model().objects.filter(groups__name=roles.DOCTOR, is_active=True)
-    if specialty:
-        doctors = doctors.filter(doctor_profile__specialties=specialty)
-    return doctors.order_by("last_name", "first_name").distinct()
-
-
 def next_available(*, doctors, after=None, days=60, limit=10, minutes=None):
     """Return up to `limit` free slots across `doctors`, earliest first, looking at most
     `days` days ahead of `after`. Reads a week at a time."""
@@ -258,6 +245,47 @@ def appointment_state_counts(day, *, clinic=None, doctor=None):
     return [(value, label, counts.get(value, 0)) for value, label in AppointmentStatus.choices]
 
 
+def arrivals_summary(day, *, limit):
+    """Return the front desk's view of a day: how many appointments (not cancelled), how
+    many are expected, checked in, seen and no-shows, and the next `limit` expected
+    (from half an hour ago on)."""
+    todays = appointment_list(day=day)
+    counts = dict(todays.values_list("status").annotate(n=Count("id")).order_by())
+    expected_states = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+    return {
+        "total": sum(n for s, n in counts.items() if s != AppointmentStatus.CANCELLED),
+        "expected": sum(counts.get(s, 0) for s in expected_states),
+        "checked_in": counts.get(AppointmentStatus.CHECKED_IN, 0),
+        "done": counts.get(AppointmentStatus.COMPLETED, 0)
+        + counts.get(AppointmentStatus.IN_PROGRESS, 0),
+        "no_show": counts.get(AppointmentStatus.NO_SHOW, 0),
+        "next": list(
+            todays.filter(
+                status__in=expected_states, start__gte=timezone.now() - timedelta(minutes=30)
+            )[:limit]
+        ),
+    }
+
+
+def doctor_day_summary(doctor, day, *, limit):
+    """Return a doctor's day at a glance: the next `limit` appointments still open, how
+    many remain, and how many patients wait (checked in)."""
+    todays = appointment_list(doctor=doctor, day=day)
+    remaining = todays.filter(
+        status__in=(
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.CONFIRMED,
+            AppointmentStatus.CHECKED_IN,
+            AppointmentStatus.IN_PROGRESS,
+        )
+    )
+    return {
+        "next": list(remaining[:limit]),
+        "remaining": remaining.count(),
+        "waiting": todays.filter(status=AppointmentStatus.CHECKED_IN).count(),
+    }
+
+
 def waitlist_matching(*, doctor, start, limit=5):
     """Waiting entries that a slot with `doctor` at `start` suits, best first
     (priority, then the longest waiting)."""
@@ -287,15 +315,18 @@ def appointment_list_for_user(user):
     return Appointment.objects.all()
 
 
+def appointment_detail_list_for_user(user):
+    """Appointments `user` may see, with what one appointment's page shows."""
+    return appointment_list_for_user(user).select_related(
+        "patient", "doctor", "clinic", "room", "appointment_type", "series"
+    )
+
+
 def appointment_get(user, pk):
     """Return the appointment `pk` with what its page shows, if `user` may see it; else
     raise Http404."""
     try:
-        return (
-            appointment_list_for_user(user)
-            .select_related("patient", "doctor", "clinic", "room", "appointment_type", "series")
-            .get(pk=pk)
-        )
+        return appointment_detail_list_for_user(user).get(pk=pk)
     except (Appointment.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
 
@@ -309,13 +340,19 @@ def waitlist_entry_list_for_user(user):
     )
 
 
-def waitlist_offer_get(user, pk):
-    """Return the waitlist offer `pk` if `user` may see offers; else raise Http404."""
+def waitlist_offer_list_for_user(user):
+    """Waitlist offers `user` may see (the role permission), with what an offer's page
+    shows."""
     if not user.is_authenticated or not user.has_perm("scheduling.view_waitlistoffer"):
-        raise Http404
+        return WaitlistOffer.objects.none()
+    return WaitlistOffer.objects.select_related(
+        "entry__patient", "entry__appointment_type", "entry__specialty", "doctor", "room"
+    )
+
+
+def waitlist_offer_get(user, pk):
+    """Return the waitlist offer `pk` if `user` may see it; else raise Http404."""
     try:
-        return WaitlistOffer.objects.select_related(
-            "entry__patient", "entry__appointment_type", "entry__specialty", "doctor", "room"
-        ).get(pk=pk)
+        return waitlist_offer_list_for_user(user).get(pk=pk)
     except (WaitlistOffer.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None

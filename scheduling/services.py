@@ -17,8 +17,10 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import roles
+from accounts.selectors import ensure_active_doctor, is_active_doctor
 from ehr.core import parameters
 from ehr.core.services import notification_send
 from patients.services import care_relationships_sync
@@ -28,11 +30,9 @@ from scheduling.exceptions import (
     CancellationReasonRequired,
     DoctorDoubleBooked,
     InvalidAppointmentTime,
-    NotADoctor,
     OfferNotOpen,
     OutsideAvailability,
     PatientAlreadyBooked,
-    PatientNotBookable,
     RoomDoubleBooked,
     ScheduleNotYours,
     SeriesConflicts,
@@ -43,7 +43,6 @@ from scheduling.models import (
     AppointmentReminder,
     AppointmentSeries,
     AppointmentStatus,
-    AppointmentStatusChange,
     CalendarFeedToken,
     ConsultationRoom,
     DoctorSchedule,
@@ -57,7 +56,9 @@ logger = logging.getLogger(__name__)
 
 OVERRIDE_PERMISSION = "scheduling.book_outside_availability"
 MANAGE_ANY_SCHEDULE = "scheduling.manage_any_schedule"
-# An appointment may be booked this long after its start (a walk-in being registered).
+NOT_A_DOCTOR_MESSAGE = _lazy("Appointments are booked with an active doctor.")
+# A booking rule, not a "time in the future" check: an appointment may be booked this
+# long after its start (a walk-in being registered).
 PAST_TOLERANCE = timedelta(minutes=15)
 MAX_DURATION = timedelta(hours=12)
 MAX_OCCURRENCES = 52
@@ -72,14 +73,10 @@ def _local(moment):
 # --- Checks and locks -------------------------------------------------------------------------
 
 
-def _check_patient(patient):
-    if not patient.is_active or patient.merged_into_id or patient.is_deceased:
-        raise PatientNotBookable()
-
-
-def _check_doctor(user):
-    if user is None or not user.is_active or not user.has_role(roles.DOCTOR):
-        raise NotADoctor()
+def _ensure_doctor(user):
+    """Raise the one NotADoctor (on the `doctor` field) unless `user` is an active
+    doctor, with scheduling's wording."""
+    return ensure_active_doctor(user, message=NOT_A_DOCTOR_MESSAGE)
 
 
 def _check_times(start, end, *, allow_past=False):
@@ -135,14 +132,6 @@ def _save_appointment(appointment, actor):
             raise RoomDoubleBooked() from None
         raise DoctorDoubleBooked() from None
     return appointment
-
-
-def _record_change(appointment, to_status, actor, at, reason=""):
-    change = AppointmentStatusChange(
-        appointment=appointment, from_status="", to_status=to_status, at=at, by=actor, reason=reason
-    )
-    change.stamp(actor)
-    change.save()
 
 
 def can_override_availability(user):
@@ -217,8 +206,8 @@ def appointment_book(
     `_allow_past` and `_at` (when the booking was made) are for imports and demo data
     that record bookings made earlier.
     """
-    _check_patient(patient)
-    _check_doctor(doctor)
+    patient.ensure_active()
+    _ensure_doctor(doctor)
     end = end or start + timedelta(minutes=appointment_type.default_duration)
     _check_times(start, end, allow_past=_allow_past)
     if status not in (AppointmentStatus.BOOKED, AppointmentStatus.REQUESTED):
@@ -277,7 +266,7 @@ def appointment_book(
         booked_at=now if status == AppointmentStatus.BOOKED else None,
     )
     _save_appointment(appointment, actor)
-    _record_change(appointment, status, actor, now)
+    appointment.log_status_change(None, status, actor=actor, at=now)
     _sync_care(appointment, actor)
     return appointment
 
@@ -358,9 +347,6 @@ def appointment_cancel(*, appointment, actor, reason):
     )
 
 
-RESCHEDULABLE = (AppointmentStatus.REQUESTED, AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
-
-
 @transaction.atomic
 def appointment_reschedule(
     *,
@@ -383,7 +369,7 @@ def appointment_reschedule(
     """
     original = _lock_appointment(appointment)
     _check_may_change(actor, original)
-    if original.status not in RESCHEDULABLE:
+    if not original.is_reschedulable:
         raise AppointmentClosed(
             _("A %(status)s appointment cannot be rescheduled.")
             % {"status": original.get_status_display().lower()}
@@ -456,15 +442,6 @@ class Occurrence:
     @property
     def ok(self):
         return not self.problems
-
-    def as_json(self):
-        return {
-            "index": self.index,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
-            "problems": [str(p) for p in self.problems],
-            "warnings": [str(w) for w in self.warnings],
-        }
 
 
 def series_starts(*, start, interval, unit, count=None, until=None):
@@ -618,11 +595,11 @@ def waitlist_add(
     notes="",
 ):
     """Put a patient on the waitlist for a doctor or a specialty within [earliest, latest]."""
-    _check_patient(patient)
+    patient.ensure_active()
     if doctor is None and specialty is None:
         raise InvalidAppointmentTime(_("Choose a doctor or a specialty."))
     if doctor is not None:
-        _check_doctor(doctor)
+        _ensure_doctor(doctor)
     if latest < earliest:
         raise InvalidAppointmentTime(_("The latest date comes after the earliest."))
     entry = WaitlistEntry(
@@ -755,7 +732,7 @@ def can_manage_schedule(user, doctor):
         return False
     if user.has_perm(MANAGE_ANY_SCHEDULE):
         return True
-    return user.pk == doctor.pk and user.has_role(roles.DOCTOR)
+    return user.pk == doctor.pk and is_active_doctor(user)
 
 
 def _check_manage(actor, doctor):
@@ -801,7 +778,7 @@ def schedule_check(schedule):
 @transaction.atomic
 def schedule_create(*, doctor, actor, **fields):
     """Add a weekly session to a doctor's schedule."""
-    _check_doctor(doctor)
+    _ensure_doctor(doctor)
     _check_manage(actor, doctor)
     _lock_doctor(doctor)
     schedule = DoctorSchedule(
@@ -844,7 +821,7 @@ def schedule_exception_add(
     """Add leave, blocked time or an extra session to a doctor's schedule. Return the
     exception and, for leave and blocked time, the booked appointments that now fall in
     it (they are not moved: the booker decides)."""
-    _check_doctor(doctor)
+    _ensure_doctor(doctor)
     _check_manage(actor, doctor)
     _lock_doctor(doctor)
     if ends_at <= starts_at:
@@ -1010,7 +987,7 @@ def reminders_send(*, now=None, log=None):
 def calendar_feed_token_create(*, user, actor):
     """Make a new private feed token for `user` (revoking any earlier one) and return
     (token row, raw token). Only the hash is stored: the raw token is shown once."""
-    _check_doctor(user)
+    _ensure_doctor(user)
     for old in CalendarFeedToken.objects.select_for_update().filter(
         user=user, revoked_at__isnull=True
     ):

@@ -15,20 +15,21 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.generic import ListView, TemplateView
+from django.views.generic import DetailView, ListView, TemplateView
 
+from accounts.selectors import active_doctors
 from ehr.core.exceptions import DomainError, DomainPermissionDenied
 from ehr.core.permissions import RolePermissionRequiredMixin
-from ehr.core.views import StaffViewMixin
+from ehr.core.views import ServiceFormView, StaffViewMixin, add_service_error
 from patients.selectors import (
     clinical_reason_visibility,
     patient_get,
@@ -38,6 +39,7 @@ from patients.selectors import (
 from scheduling import forms, services
 from scheduling.exceptions import PatientAlreadyBooked, SeriesConflicts
 from scheduling.models import (
+    RESCHEDULABLE_STATES,
     Appointment,
     AppointmentStatus,
     AppointmentType,
@@ -50,14 +52,15 @@ from scheduling.models import (
 )
 from scheduling.selectors import (
     Availability,
+    appointment_detail_list_for_user,
     appointment_get,
     appointment_list,
     appointment_list_for_user,
     appointment_state_counts,
-    doctors_qs,
     next_available,
     waitlist_entry_list_for_user,
     waitlist_offer_get,
+    waitlist_offer_list_for_user,
 )
 
 Status = AppointmentStatus
@@ -71,28 +74,6 @@ def _error_text(exc):
     return " ".join(str(m) for m in exc.messages)
 
 
-def _doctor_or_404(pk):
-    doctor = doctors_qs().filter(pk=pk).first() if pk else None
-    if doctor is None:
-        raise Http404
-    return doctor
-
-
-def _get_doctor(value):
-    """The active doctor of the id `value`, or None (a bad id is ignored)."""
-    try:
-        return doctors_qs().filter(pk=value).first() if value else None
-    except (ValueError, ValidationError):
-        return None
-
-
-def _get_clinic(value):
-    try:
-        return Clinic.objects.filter(pk=value, is_active=True).first() if value else None
-    except (ValueError, ValidationError):
-        return None
-
-
 # --- Appointment actions: which buttons an appointment shows --------------------------------
 
 # action slug → (target state, role permission)
@@ -104,29 +85,17 @@ ACTIONS = {
     "complete": (Status.COMPLETED, "scheduling.change_appointment"),
     "cancel": (Status.CANCELLED, "scheduling.change_appointment"),
 }
-ACTION_LABELS = {
-    "confirm": gettext_lazy("Confirm"),
-    "accept": gettext_lazy("Accept request"),
-    "check-in": gettext_lazy("Check in"),
-    "no-show": gettext_lazy("No-show"),
-    "complete": gettext_lazy("Complete"),
-    "cancel": gettext_lazy("Cancel"),
-}
 
 
 def allowed_actions(appointment, user, now=None):
-    """Return the action slugs the transition table allows on `appointment` and `user`'s
-    role permits (a no-show only once the appointment began, as the model requires)."""
+    """Return the action slugs that the appointment allows now (its transition table and
+    its own rules, `Appointment.can_transition_now`) and `user`'s role permits."""
     now = now or timezone.now()
-    allowed = appointment.allowed_transitions()
-    found = []
-    for slug, (status, perm) in ACTIONS.items():
-        if status not in allowed or not user.has_perm(perm):
-            continue
-        if slug == "no-show" and now < appointment.start:
-            continue
-        found.append(slug)
-    return found
+    return [
+        slug
+        for slug, (status, perm) in ACTIONS.items()
+        if user.has_perm(perm) and appointment.can_transition_now(status, now)
+    ]
 
 
 def annotate_actions(appointments, user):
@@ -160,16 +129,16 @@ class CalendarView(SchedulingViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         get = self.request.GET
-        doctors = list(doctors_qs())
+        doctors = list(active_doctors())
         clinics = list(Clinic.objects.filter(is_active=True))
         doctor = next((d for d in doctors if str(d.pk) == get.get("doctor")), None)
         clinic = next((c for c in clinics if str(c.pk) == get.get("clinic")), None)
         if doctor is None and clinic is None:
-            if user.has_role("Doctor") and any(d.pk == user.pk for d in doctors):
-                doctor = user
-            elif clinics:
+            # A doctor opens on his own calendar (he is among the active doctors).
+            doctor = next((d for d in doctors if d.pk == user.pk), None)
+            if doctor is None and clinics:
                 clinic = clinics[0]
-            elif doctors:
+            elif doctor is None and doctors:
                 doctor = doctors[0]
         query = {"doctor": doctor.pk} if doctor else {"clinic": clinic.pk} if clinic else {}
         view = CALENDAR_VIEWS.get(get.get("view", ""), "timeGridWeek")
@@ -208,15 +177,14 @@ class CalendarEventsView(SchedulingViewMixin, View):
             return JsonResponse(
                 {"error": _("Give a start and an end at most 62 days apart.")}, status=400
             )
-        doctor = clinic = None
-        if get.get("doctor"):
-            doctor = _doctor_or_404(get["doctor"])
-        elif get.get("clinic"):
-            clinic = _get_clinic(get["clinic"])
-            if clinic is None:
-                raise Http404
-        else:
+        form = forms.CalendarFilterForm(get)
+        if not form.is_valid():
+            raise Http404  # an unknown (or malformed) doctor or clinic
+        doctor, clinic = form.cleaned_data["doctor"], form.cleaned_data["clinic"]
+        if doctor is None and clinic is None:
             return JsonResponse({"error": _("Choose a doctor or a clinic.")}, status=400)
+        if doctor is not None:
+            clinic = None
         user = request.user
         events = self.appointment_events(user, start, end, doctor=doctor, clinic=clinic)
         if doctor is not None:
@@ -246,7 +214,7 @@ class CalendarEventsView(SchedulingViewMixin, View):
         detail_url = reverse("scheduling:appointment_detail", args=[placeholder])
         move_url = reverse("scheduling:appointment_move", args=[placeholder])
         can_move = user.has_perm("scheduling.change_appointment")
-        movable = {s.value for s in services.RESCHEDULABLE}
+        movable = {s.value for s in RESCHEDULABLE_STATES}
         labels = dict(Status.choices)
         with_doctor = doctor is None
         events = []
@@ -337,7 +305,7 @@ def slot_context(*, doctor=None, specialty=None, day=None, appointment_type=None
     a specialty, or of every doctor) on `day`, and the next free ones from that day."""
     day = day or timezone.localdate()
     minutes = appointment_type.default_duration if appointment_type else None
-    doctors = [doctor] if doctor is not None else list(doctors_qs(specialty))
+    doctors = [doctor] if doctor is not None else list(active_doctors(specialty))
     by_id = {d.pk: d for d in doctors}
     slots = []
     if doctors and day >= timezone.localdate():
@@ -434,7 +402,7 @@ class PatientSearchView(SchedulingViewMixin, View):
         )
 
 
-class AppointmentCreateView(SchedulingViewMixin, View):
+class AppointmentCreateView(SchedulingViewMixin, ServiceFormView):
     """Book an appointment: pick a doctor or a specialty and a date, a free slot, the
     patient, type and reason. `?doctor=&start=` (from a calendar's free slot) and
     `?patient=` (from a chart) preselect. A warning that the patient is booked elsewhere
@@ -443,56 +411,44 @@ class AppointmentCreateView(SchedulingViewMixin, View):
 
     permission_required = "scheduling.add_appointment"
     template_name = "scheduling/appointment_form.html"
+    form_class = forms.BookingForm
 
-    def make_form(self, data=None, initial=None):
+    def get_form_kwargs(self):
         user = self.request.user
-        return forms.BookingForm(
-            data,
-            initial=initial,
-            user=user,
-            can_override=services.can_override_availability(user),
-        )
+        return {
+            **super().get_form_kwargs(),
+            "user": user,
+            "can_override": services.can_override_availability(user),
+        }
 
-    def get(self, request):
-        get = request.GET
+    def get_initial(self):
+        get = self.request.GET
         initial = {"appointment_type": _default_type(), "interval": 1, "unit": "weeks"}
-        doctor = _get_doctor(get.get("doctor"))
-        start = forms.parse_moment(get.get("start"))
-        patient = patient_get(request.user, get["patient"]) if get.get("patient") else None
+        # The address's ids through the form's fields: a malformed or unknown one is
+        # ignored (the patient's is a 404: it comes from a chart).
+        picked = forms.SlotSearchForm(
+            {"doctor": get.get("doctor", ""), "specialty": get.get("specialty", "")}
+        )
+        picked.is_valid()
+        doctor = picked.cleaned_data.get("doctor")
         if doctor:
             initial["doctor"] = doctor
-        # The specialty through the form's field: a malformed or unknown id is ignored.
-        picked = forms.SlotSearchForm({"specialty": get.get("specialty", "")})
-        if picked.is_valid() and picked.cleaned_data["specialty"]:
+        if picked.cleaned_data.get("specialty"):
             initial["specialty"] = picked.cleaned_data["specialty"]
-        day = timezone.localdate(start) if start else None
-        if day is None and get.get("date"):
-            parsed = forms.parse_moment(get["date"])
-            day = parsed.date() if parsed else None
+        start = forms.parse_moment(get.get("start"))
+        day = timezone.localdate(start) if start else _as_date(get.get("date"))
         initial["date"] = day or timezone.localdate()
-        if patient:
-            initial["patient"] = patient
+        if get.get("patient"):
+            initial["patient"] = patient_get(self.request.user, get["patient"])
         initial["slot"] = _slot_value(doctor, start)
-        form = self.make_form(initial=initial)
-        return self.render(form, patient=patient)
+        return initial
 
-    def post(self, request):
-        form = self.make_form(request.POST)
-        step = request.POST.get("step", "book")
-        extra = {}
-        if form.is_valid():
-            data = form.cleaned_data
-            if data.get("repeat"):
-                response = self.series(form, data, step, extra)
-            else:
-                response = self.book(form, data, extra)
-            if response is not None:
-                return response
-        return self.render(form, status=400 if form.errors else 200, **extra)
-
-    def book(self, form, data, extra):
+    def perform(self, form):
+        data = form.cleaned_data
+        if data.get("repeat"):
+            return self.perform_series(form)
         try:
-            appointment = services.appointment_book(
+            return services.appointment_book(
                 patient=data["patient"],
                 doctor=data["doctor"],
                 start=data["start"],
@@ -504,23 +460,12 @@ class AppointmentCreateView(SchedulingViewMixin, View):
                 allow_patient_overlap=data["allow_patient_overlap"],
             )
         except PatientAlreadyBooked as exc:
-            extra["overlap"] = exc
-            return None
-        except DomainError as exc:
-            form.add_error(None, exc)
-            return None
-        messages.success(
-            self.request,
-            _("%(patient)s is booked with Dr %(doctor)s on %(when)s.")
-            % {
-                "patient": appointment.patient.full_name,
-                "doctor": appointment.doctor.get_full_name(),
-                "when": timezone.localtime(appointment.start).strftime("%a %d %b %Y %H:%M"),
-            },
-        )
-        return redirect(appointment)
+            # Not an error: the booker confirms (the form posts again with the flag).
+            return self.render_to_response(self.get_context_data(form=form, overlap=exc))
 
-    def series(self, form, data, step, extra):
+    def perform_series(self, form):
+        """Preview a series (step "preview") or book it (step "book_series")."""
+        data = form.cleaned_data
         common = {
             "patient": data["patient"],
             "doctor": data["doctor"],
@@ -532,8 +477,9 @@ class AppointmentCreateView(SchedulingViewMixin, View):
             "actor": self.request.user,
             "override": data.get("override", False),
         }
+        status = 200
         try:
-            if step == "book_series":
+            if self.request.POST.get("step") == "book_series":
                 _series, booked = services.series_book(
                     appointment_type=data["appointment_type"],
                     reason=data["reason"],
@@ -546,22 +492,32 @@ class AppointmentCreateView(SchedulingViewMixin, View):
                     _("%(n)s appointments booked for %(patient)s.")
                     % {"n": len(booked), "patient": data["patient"].full_name},
                 )
-                if booked:
-                    return redirect(booked[0])
-                return redirect("scheduling:appointment_create")
+                return redirect(booked[0] if booked else "scheduling:appointment_create")
             plan = services.series_plan(minutes=data["appointment_type"].default_duration, **common)
         except SeriesConflicts as exc:
-            form.add_error(None, exc)
-            plan = exc.occurrences
-        except DomainError as exc:
-            form.add_error(None, exc)
-            return None
-        extra["plan"] = plan
-        extra["plan_skip"] = {o.index for o in plan if not o.ok}
-        extra["plan_bookable"] = any(o.ok for o in plan)
-        return None
+            add_service_error(form, exc)
+            plan, status = exc.occurrences, 400
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                plan=plan,
+                plan_skip={o.index for o in plan if not o.ok},
+                plan_bookable=any(o.ok for o in plan),
+            ),
+            status=status,
+        )
 
-    def render(self, form, *, patient=None, status=200, **extra):
+    def get_success_message(self, form):
+        appointment = self.result
+        return _("%(patient)s is booked with Dr %(doctor)s on %(when)s.") % {
+            "patient": appointment.patient.full_name,
+            "doctor": appointment.doctor.get_full_name(),
+            "when": timezone.localtime(appointment.start).strftime("%a %d %b %Y %H:%M"),
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
         # What the form cleaned (or was given as initial objects), never the raw input: a
         # malformed or unknown id is the field's error, not a query on the raw text.
         values = getattr(form, "cleaned_data", {}) if form.is_bound else form.initial
@@ -571,50 +527,51 @@ class AppointmentCreateView(SchedulingViewMixin, View):
         specialty = values.get("specialty")
         appointment_type = values.get("appointment_type")
         day = _as_date(values.get("date"))
-        chosen_patient = patient or values.get("patient")
         slot = values.get("slot")
         selected = _slot_value(*slot) if isinstance(slot, tuple) else (slot or "")
-        context = {
-            "form": form,
-            "patient": chosen_patient,
-            "slot_query": urlencode(
-                {
-                    k: v
-                    for k, v in {
-                        "doctor": doctor.pk if doctor else "",
-                        "specialty": specialty.pk if specialty else "",
-                        "date": day.isoformat() if day else "",
-                        "appointment_type": appointment_type.pk if appointment_type else "",
-                    }.items()
-                    if v
-                }
-            ),
-            **slot_context(
+        context["patient"] = values.get("patient")
+        context["slot_query"] = urlencode(
+            {
+                k: v
+                for k, v in {
+                    "doctor": doctor.pk if doctor else "",
+                    "specialty": specialty.pk if specialty else "",
+                    "date": day.isoformat() if day else "",
+                    "appointment_type": appointment_type.pk if appointment_type else "",
+                }.items()
+                if v
+            }
+        )
+        context.update(
+            slot_context(
                 doctor=doctor,
                 specialty=specialty,
                 day=day,
                 appointment_type=appointment_type,
                 selected=selected,
-            ),
-            **extra,
-        }
-        return render(self.request, self.template_name, context, status=status)
+            )
+        )
+        return context
 
 
 # --- One appointment --------------------------------------------------------------------------
 
 
-class AppointmentDetailView(SchedulingViewMixin, TemplateView):
+class AppointmentDetailView(SchedulingViewMixin, DetailView):
     """An appointment: details, state history, the allowed state changes, reschedule,
     the original or replacement, and the other appointments of its series."""
 
     permission_required = "scheduling.view_appointment"
     template_name = "scheduling/appointment_detail.html"
+    context_object_name = "appointment"
+
+    def get_queryset(self):
+        return appointment_detail_list_for_user(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        appointment = appointment_get(user, self.kwargs["pk"])
+        appointment = self.object
         annotate_actions([appointment], user)
         replacement = (
             Appointment.objects.filter(rescheduled_from=appointment)
@@ -644,7 +601,6 @@ class AppointmentDetailView(SchedulingViewMixin, TemplateView):
                 .order_by("-entry__priority")
             )
         context.update(
-            appointment=appointment,
             patient=appointment.patient,
             history=appointment.status_changes.select_related("by").order_by("at"),
             replacement=replacement,
@@ -653,13 +609,11 @@ class AppointmentDetailView(SchedulingViewMixin, TemplateView):
             offers=offers,
             cancel_form=forms.CancelForm(),
             can_reschedule=(
-                user.has_perm("scheduling.change_appointment")
-                and appointment.status in services.RESCHEDULABLE
+                user.has_perm("scheduling.change_appointment") and appointment.is_reschedulable
             ),
-            action_labels=ACTION_LABELS,
             # The clinical app lets only the appointment's doctor start its encounter.
             can_start_encounter=(
-                appointment.status == Status.CHECKED_IN
+                appointment.is_waiting
                 and appointment.doctor_id == user.pk
                 and user.has_perm("clinical.add_encounter")
             ),
@@ -721,8 +675,9 @@ class AppointmentActionView(SchedulingViewMixin, View):
                 "can_start_encounter": user.has_perm("clinical.add_encounter"),
             }
             if row == "day":
-                clinic = _get_clinic(request.POST.get("clinic"))
-                doctor = _get_doctor(request.POST.get("doctor"))
+                # The day list's filters, through its form: a bad id is no filter.
+                filters = forms.DayFilterForm(request.POST).values()
+                clinic, doctor = filters["clinic"], filters["doctor"]
                 context.update(
                     counts=appointment_state_counts(
                         timezone.localdate(appointment.start), clinic=clinic, doctor=doctor
@@ -739,63 +694,70 @@ class AppointmentActionView(SchedulingViewMixin, View):
         return redirect(appointment)
 
 
-class AppointmentRescheduleView(SchedulingViewMixin, View):
+class AppointmentRescheduleView(SchedulingViewMixin, ServiceFormView):
     """Move an appointment to another free slot of its doctor (the original is kept,
     cancelled as "rescheduled", and linked to the new one)."""
 
     permission_required = "scheduling.change_appointment"
     template_name = "scheduling/appointment_reschedule.html"
+    form_class = forms.RescheduleForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.appointment = None
+        return super().dispatch(request, *args, **kwargs)
 
     def get_appointment(self):
-        if not hasattr(self, "_appointment"):
-            self._appointment = appointment_get(self.request.user, self.kwargs["pk"])
-        return self._appointment
+        if self.appointment is None:
+            self.appointment = appointment_get(self.request.user, self.kwargs["pk"])
+        return self.appointment
 
-    def make_form(self, data=None, initial=None):
-        return forms.RescheduleForm(
-            data,
-            initial=initial,
-            can_override=services.can_override_availability(self.request.user),
-        )
-
-    def get(self, request, pk):
+    def get(self, request, *args, **kwargs):
         appointment = self.get_appointment()
-        if appointment.status not in services.RESCHEDULABLE:
+        if not appointment.is_reschedulable:
             messages.error(request, _("This appointment can no longer be rescheduled."))
             return redirect(appointment)
-        day = None
-        if request.GET.get("date"):
-            parsed = forms.parse_moment(request.GET["date"])
-            day = parsed.date() if parsed else None
-        day = day or timezone.localdate(appointment.start)
         if request.htmx:
-            return render(request, "scheduling/partials/slot_list.html", self.slot_context(day, ""))
-        return self.render(self.make_form(initial={"date": day}), day)
+            return render(
+                request, "scheduling/partials/slot_list.html", self.slot_context(self.day(), "")
+            )
+        return super().get(request, *args, **kwargs)
 
-    def post(self, request, pk):
-        appointment = self.get_appointment()
-        form = self.make_form(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                new = services.appointment_reschedule(
-                    appointment=appointment,
-                    start=data["start"],
-                    actor=request.user,
-                    override=data.get("override", False),
-                    reason=data.get("reason", ""),
-                )
-            except DomainError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    _("The appointment is moved to %(when)s.")
-                    % {"when": timezone.localtime(new.start).strftime("%a %d %b %Y %H:%M")},
-                )
-                return redirect(new)
-        day = form.cleaned_data.get("date") if hasattr(form, "cleaned_data") else None
-        return self.render(form, day or timezone.localdate(appointment.start), status=400)
+    def post(self, request, *args, **kwargs):
+        self.get_appointment()
+        return super().post(request, *args, **kwargs)
+
+    def day(self, form=None):
+        """The date whose slots are listed: the posted form's (or the address's), else
+        the appointment's own."""
+        if form is not None and form.is_bound:
+            day = getattr(form, "cleaned_data", {}).get("date")
+        else:
+            day = _as_date(self.request.GET.get("date"))
+        return day or timezone.localdate(self.get_appointment().start)
+
+    def get_form_kwargs(self):
+        return {
+            **super().get_form_kwargs(),
+            "can_override": services.can_override_availability(self.request.user),
+        }
+
+    def get_initial(self):
+        return {"date": self.day()}
+
+    def perform(self, form):
+        data = form.cleaned_data
+        return services.appointment_reschedule(
+            appointment=self.get_appointment(),
+            start=data["start"],
+            actor=self.request.user,
+            override=data.get("override", False),
+            reason=data.get("reason", ""),
+        )
+
+    def get_success_message(self, form):
+        return _("The appointment is moved to %(when)s.") % {
+            "when": timezone.localtime(self.result.start).strftime("%a %d %b %Y %H:%M")
+        }
 
     def slot_context(self, day, selected):
         appointment = self.get_appointment()
@@ -825,16 +787,17 @@ class AppointmentRescheduleView(SchedulingViewMixin, View):
             "doctor_count": 1,
         }
 
-    def render(self, form, day, status=200):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
         appointment = self.get_appointment()
-        context = {
-            "form": form,
-            "appointment": appointment,
-            "patient": appointment.patient,
-            "slot_url": reverse("scheduling:appointment_reschedule", args=[appointment.pk]),
-            **self.slot_context(day, form.data.get("slot", "") if form.is_bound else ""),
-        }
-        return render(self.request, self.template_name, context, status=status)
+        context.update(
+            appointment=appointment,
+            patient=appointment.patient,
+            slot_url=reverse("scheduling:appointment_reschedule", args=[appointment.pk]),
+            **self.slot_context(self.day(form), form.data.get("slot", "") if form.is_bound else ""),
+        )
+        return context
 
 
 # --- Day lists --------------------------------------------------------------------------------
@@ -903,7 +866,7 @@ class MyDayView(SchedulingViewMixin, TemplateView):
             next_day=day + timedelta(days=1),
             is_today=day == timezone.localdate(),
             appointments=appointments,
-            waiting=sum(1 for a in appointments if a.status == Status.CHECKED_IN),
+            waiting=sum(1 for a in appointments if a.is_waiting),
             remaining=sum(1 for a in appointments if a.holds_time and not a.is_closed),
             cancel_form=forms.CancelForm(),
             can_start_encounter=user.has_perm("clinical.add_encounter"),
@@ -923,12 +886,13 @@ class DoctorListView(SchedulingViewMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return doctors_qs().prefetch_related("doctor_profile__specialties")
+        return active_doctors().prefetch_related("doctor_profile__specialties")
 
 
 class ScheduleScopeMixin(SchedulingViewMixin):
-    """Pages about one doctor's schedule; editing needs `can_manage_schedule` (doctors
-    their own, receptionists and administrators anyone's): 403 otherwise."""
+    """Pages about one doctor's schedule (the active doctor of the address's `doctor`,
+    else 404); editing needs `can_manage_schedule` (doctors their own, receptionists and
+    administrators anyone's): 403 otherwise."""
 
     edits = True
 
@@ -938,7 +902,7 @@ class ScheduleScopeMixin(SchedulingViewMixin):
 
     def get_doctor(self):
         if self.doctor is None:
-            self.doctor = _doctor_or_404(self.kwargs["doctor"])
+            self.doctor = get_object_or_404(active_doctors(), pk=self.kwargs["doctor"])
             if self.edits and not services.can_manage_schedule(self.request.user, self.doctor):
                 raise PermissionDenied
         return self.doctor
@@ -946,14 +910,30 @@ class ScheduleScopeMixin(SchedulingViewMixin):
     def schedule_url(self):
         return reverse("scheduling:doctor_schedule", args=[self.get_doctor().pk])
 
+    def get_success_url(self):
+        return self.schedule_url()
 
-class DoctorScheduleView(ScheduleScopeMixin, TemplateView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(doctor=self.get_doctor(), back_url=self.schedule_url())
+        return context
+
+
+class DoctorScheduleView(ScheduleScopeMixin, DetailView):
     """A doctor's weekly sessions and their exceptions (leave, blocked time, extra
     sessions) from today on, with add, edit and delete for those who may."""
 
     permission_required = "scheduling.view_doctorschedule"
     template_name = "scheduling/doctor_schedule.html"
     edits = False
+    pk_url_kwarg = "doctor"
+    context_object_name = "doctor"
+
+    def get_queryset(self):
+        return active_doctors()
+
+    def get_doctor(self):
+        return self.object
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -971,7 +951,6 @@ class DoctorScheduleView(ScheduleScopeMixin, TemplateView):
             .order_by("starts_at")
         )
         context.update(
-            doctor=doctor,
             sessions=[(s, s.effective_to is not None and s.effective_to < today) for s in sessions],
             exceptions=exceptions,
             can_manage=services.can_manage_schedule(user, doctor),
@@ -980,10 +959,12 @@ class DoctorScheduleView(ScheduleScopeMixin, TemplateView):
         return context
 
 
-class DoctorScheduleFormView(ScheduleScopeMixin, View):
+class DoctorScheduleFormView(ScheduleScopeMixin, ServiceFormView):
     """Add (no `pk`) or change a weekly session."""
 
     template_name = "scheduling/doctorschedule_form.html"
+    form_class = forms.DoctorScheduleForm
+    success_message = gettext_lazy("The weekly session is saved.")
 
     def has_permission(self):
         self.permission_required = (
@@ -996,47 +977,38 @@ class DoctorScheduleFormView(ScheduleScopeMixin, View):
     def get_schedule(self):
         if "pk" not in self.kwargs:
             return None
-        return get_object_or_404(DoctorSchedule, pk=self.kwargs["pk"], doctor=self.get_doctor())
+        if not hasattr(self, "schedule"):
+            self.schedule = get_object_or_404(
+                DoctorSchedule, pk=self.kwargs["pk"], doctor=self.get_doctor()
+            )
+        return self.schedule
 
-    def get(self, request, doctor, pk=None):
+    def get(self, request, *args, **kwargs):
+        self.get_doctor()  # 404 or 403 before the form
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
         self.get_doctor()
-        schedule = self.get_schedule()
-        initial = forms.DoctorScheduleForm.initial_from(schedule) if schedule else None
-        return self.render(forms.DoctorScheduleForm(initial=initial), schedule)
+        return super().post(request, *args, **kwargs)
 
-    def post(self, request, doctor, pk=None):
-        doctor = self.get_doctor()
+    def get_initial(self):
         schedule = self.get_schedule()
-        form = forms.DoctorScheduleForm(request.POST)
-        if form.is_valid():
-            try:
-                if schedule is None:
-                    services.schedule_create(doctor=doctor, actor=request.user, **form.cleaned_data)
-                else:
-                    services.schedule_update(
-                        schedule=schedule, actor=request.user, **form.cleaned_data
-                    )
-            except DomainError as exc:
-                form.add_error(None, exc)
-            except DomainPermissionDenied:
-                raise PermissionDenied from None
-            else:
-                messages.success(request, _("The weekly session is saved."))
-                return redirect(self.schedule_url())
-        return self.render(form, schedule, status=400)
+        return forms.DoctorScheduleForm.initial_from(schedule) if schedule else {}
 
-    def render(self, form, schedule, status=200):
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "form": form,
-                "doctor": self.get_doctor(),
-                "schedule": schedule,
-                "back_url": self.schedule_url(),
-            },
-            status=status,
+    def perform(self, form):
+        schedule = self.get_schedule()
+        if schedule is None:
+            return services.schedule_create(
+                doctor=self.get_doctor(), actor=self.request.user, **form.cleaned_data
+            )
+        return services.schedule_update(
+            schedule=schedule, actor=self.request.user, **form.cleaned_data
         )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["schedule"] = self.get_schedule()
+        return context
 
 
 class DoctorScheduleDeleteView(ScheduleScopeMixin, View):
@@ -1052,56 +1024,44 @@ class DoctorScheduleDeleteView(ScheduleScopeMixin, View):
         return redirect(self.schedule_url())
 
 
-class ScheduleExceptionCreateView(ScheduleScopeMixin, View):
+class ScheduleExceptionCreateView(ScheduleScopeMixin, ServiceFormView):
     """Add leave, blocked time or an extra session; after leave or blocked time, show
     the booked appointments that now fall in it."""
 
     permission_required = "scheduling.add_scheduleexception"
     template_name = "scheduling/scheduleexception_form.html"
+    form_class = forms.ScheduleExceptionForm
 
-    def get(self, request, doctor):
+    def get(self, request, *args, **kwargs):
+        self.get_doctor()  # 404 or 403 before the form
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
         self.get_doctor()
-        kind = request.GET.get("kind")
-        initial = {"kind": kind} if kind in ScheduleException.Kind.values else None
-        return self.render(forms.ScheduleExceptionForm(initial=initial))
+        return super().post(request, *args, **kwargs)
 
-    def post(self, request, doctor):
-        doctor = self.get_doctor()
-        form = forms.ScheduleExceptionForm(request.POST)
-        if form.is_valid():
-            try:
-                exception, affected = services.schedule_exception_add(
-                    doctor=doctor, actor=request.user, **form.cleaned_data
-                )
-            except DomainError as exc:
-                form.add_error(None, exc)
-            except DomainPermissionDenied:
-                raise PermissionDenied from None
-            else:
-                messages.success(
-                    request,
-                    _("%(kind)s added.") % {"kind": exception.get_kind_display()},
-                )
-                if affected:
-                    return render(
-                        request,
-                        "scheduling/scheduleexception_affected.html",
-                        {
-                            "doctor": doctor,
-                            "exception": exception,
-                            "affected": annotate_actions(affected, request.user),
-                            "back_url": self.schedule_url(),
-                        },
-                    )
-                return redirect(self.schedule_url())
-        return self.render(form, status=400)
+    def get_initial(self):
+        kind = self.request.GET.get("kind")
+        return {"kind": kind} if kind in ScheduleException.Kind.values else {}
 
-    def render(self, form, status=200):
+    def perform(self, form):
+        exception, affected = services.schedule_exception_add(
+            doctor=self.get_doctor(), actor=self.request.user, **form.cleaned_data
+        )
+        messages.success(
+            self.request, _("%(kind)s added.") % {"kind": exception.get_kind_display()}
+        )
+        if not affected:
+            return redirect(self.schedule_url())
         return render(
             self.request,
-            self.template_name,
-            {"form": form, "doctor": self.get_doctor(), "back_url": self.schedule_url()},
-            status=status,
+            "scheduling/scheduleexception_affected.html",
+            {
+                "doctor": self.get_doctor(),
+                "exception": exception,
+                "affected": annotate_actions(affected, self.request.user),
+                "back_url": self.schedule_url(),
+            },
         )
 
 
@@ -1171,56 +1131,36 @@ class WaitlistView(SchedulingViewMixin, ListView):
         return context
 
 
-class WaitlistEntryCreateView(SchedulingViewMixin, View):
+class WaitlistEntryCreateView(SchedulingViewMixin, ServiceFormView):
     """Put a patient on the waitlist (`?patient=` preselects)."""
 
     permission_required = "scheduling.add_waitlistentry"
     template_name = "scheduling/waitlistentry_form.html"
+    form_class = forms.WaitlistEntryForm
+    success_url = reverse_lazy("scheduling:waitlist")
 
-    def get(self, request):
-        patient = None
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def get_initial(self):
         initial = {"appointment_type": _default_type()}
-        if request.GET.get("patient"):
-            patient = patient_get(request.user, request.GET["patient"])
-            initial["patient"] = patient
-        return self.render(forms.WaitlistEntryForm(initial=initial, user=request.user), patient)
+        if self.request.GET.get("patient"):
+            initial["patient"] = patient_get(self.request.user, self.request.GET["patient"])
+        return initial
 
-    def post(self, request):
-        form = forms.WaitlistEntryForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                entry = services.waitlist_add(actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(
-                    request,
-                    _("%(patient)s is on the waitlist.") % {"patient": entry.patient.full_name},
-                )
-                return redirect("scheduling:waitlist")
-        patient = None
-        if form.data.get("patient"):
-            patient = (
-                patient_list_for_user(request.user).filter(pk=form.data["patient"]).first()
-                if _is_uuid(form.data["patient"])
-                else None
-            )
-        return self.render(form, patient, status=400)
+    def perform(self, form):
+        return services.waitlist_add(actor=self.request.user, **form.cleaned_data)
 
-    def render(self, form, patient, status=200):
-        return render(
-            self.request, self.template_name, {"form": form, "patient": patient}, status=status
-        )
+    def get_success_message(self, form):
+        return _("%(patient)s is on the waitlist.") % {"patient": self.result.patient.full_name}
 
-
-def _is_uuid(value):
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = context["form"]
+        # The patient the form holds (cleaned, never the raw id), for the picker.
+        values = getattr(form, "cleaned_data", {}) if form.is_bound else form.initial
+        context["patient"] = values.get("patient")
+        return context
 
 
 class WaitlistEntryRemoveView(SchedulingViewMixin, View):
@@ -1239,16 +1179,20 @@ class WaitlistEntryRemoveView(SchedulingViewMixin, View):
         return redirect("scheduling:waitlist")
 
 
-class WaitlistOfferView(SchedulingViewMixin, TemplateView):
+class WaitlistOfferView(SchedulingViewMixin, DetailView):
     """A freed slot offered to a waitlisted patient (linked from the receptionists'
     notification): book it in one click; the slot's other open offers beside it."""
 
     permission_required = "scheduling.view_waitlistoffer"
     template_name = "scheduling/waitlist_offer.html"
+    context_object_name = "offer"
+
+    def get_queryset(self):
+        return waitlist_offer_list_for_user(self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        offer = waitlist_offer_get(self.request.user, self.kwargs["pk"])
+        offer = self.object
         others = (
             WaitlistOffer.objects.filter(
                 freed_by_id=offer.freed_by_id, state=WaitlistOffer.State.OPEN
@@ -1259,11 +1203,10 @@ class WaitlistOfferView(SchedulingViewMixin, TemplateView):
         )
         clinical_reason_visibility(self.request.user, [offer.entry])
         context.update(
-            offer=offer,
             entry=offer.entry,
             patient=offer.entry.patient,
             others=others,
-            is_open=offer.state == WaitlistOffer.State.OPEN and offer.start > timezone.now(),
+            is_open=offer.is_open,
             can_book=self.request.user.has_perm("scheduling.change_waitlistoffer"),
         )
         return context

@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.selectors import active_doctors
 from scheduling import selectors, services
 from scheduling.models import ScheduleException
 from tests.factories.accounts import DoctorProfileFactory, SpecialtyFactory
@@ -31,7 +32,6 @@ def test_free_slots_cut_the_session_and_leave_out_booked_time(doctor, receptioni
     slots = selectors.free_slots(doctor, at(1, 0).date())
     assert times(slots) == ["09:00", "09:30", "09:45"]
     assert all(slot.end - slot.start == timedelta(minutes=15) for slot in slots)
-    assert slots[0].as_json()["start"].endswith("+00:00")
 
 
 def test_a_booking_longer_than_a_slot_takes_every_slot_it_covers(doctor, receptionist):
@@ -77,7 +77,7 @@ def test_next_available_across_a_specialty_is_earliest_first(make_user, receptio
         DoctorProfileFactory(user=doctor).specialties.add(cardiology)
     weekly_schedule(early, start=time(9), end=time(10))
     weekly_schedule(late, start=time(14), end=time(15))
-    doctors = selectors.doctors_qs(specialty=cardiology)
+    doctors = active_doctors(specialty=cardiology)
     slots = selectors.next_available(doctors=doctors, after=at(1, 0), limit=6)
     assert [slot.doctor_id for slot in slots] == [early.pk] * 4 + [late.pk] * 2
     assert slots == sorted(slots, key=lambda s: s.start)

@@ -6,8 +6,10 @@ from datetime import time, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.exceptions import NotADoctor
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import Notification
+from patients.exceptions import PatientInactive
 from patients.models import AccessReason, CareRelationship
 from scheduling import services
 from scheduling.exceptions import (
@@ -15,11 +17,9 @@ from scheduling.exceptions import (
     CancellationReasonRequired,
     DoctorDoubleBooked,
     InvalidAppointmentTime,
-    NotADoctor,
     OfferNotOpen,
     OutsideAvailability,
     PatientAlreadyBooked,
-    PatientNotBookable,
     RoomDoubleBooked,
     ScheduleNotYours,
     SeriesConflicts,
@@ -169,11 +169,11 @@ def test_booking_refuses_bad_times_patients_and_doctors(scheduled, patient, nurs
         book(patient, scheduled, at(1, 10), actor=receptionist, end=at(1, 9))
     with pytest.raises(InvalidAppointmentTime, match="passed"):
         book(patient, scheduled, at(-1, 10), actor=receptionist)
-    with pytest.raises(NotADoctor):
+    with pytest.raises(NotADoctor, match="Appointments are booked with an active doctor"):
         book(patient, nurse, at(1, 10), actor=receptionist)
     patient.is_active = False
     patient.save()
-    with pytest.raises(PatientNotBookable):
+    with pytest.raises(PatientInactive):
         book(patient, scheduled, at(1, 10), actor=receptionist)
 
 
@@ -200,6 +200,55 @@ def test_a_visit_goes_from_booked_to_completed_with_each_step_time_stamped(
         (S.CHECKED_IN, S.IN_PROGRESS),
         (S.IN_PROGRESS, S.COMPLETED),
     ]
+
+
+STAMPED = [
+    (S.CONFIRMED, "confirmed_at", "receptionist"),
+    (S.CHECKED_IN, "checked_in_at", "receptionist"),
+    (S.IN_PROGRESS, "started_at", "scheduled"),
+    (S.COMPLETED, "completed_at", "scheduled"),
+]
+
+
+def test_each_transition_writes_one_status_change_with_its_actor_and_time(
+    scheduled, patient, receptionist
+):
+    appointment = book(
+        patient, scheduled, at(0, 0, 0), actor=scheduled, override=True, _allow_past=True
+    )
+    actors = {"receptionist": receptionist, "scheduled": scheduled}
+    for status, stamp, who in STAMPED:
+        before = appointment.status_changes.count()
+        previous = appointment.status
+        appointment = services.appointment_transition(
+            appointment=appointment, status=status, actor=actors[who]
+        )
+        assert appointment.status_changes.count() == before + 1
+        change = appointment.status_changes.order_by("-at").first()
+        assert (change.from_status, change.to_status) == (previous, status)
+        assert change.by == actors[who] and change.created_by == actors[who]
+        assert change.at == getattr(appointment, stamp) == appointment.status_changed_at
+        assert appointment.updated_by == actors[who]
+
+
+def test_a_cancellation_keeps_its_reason_on_the_row_and_in_the_log(
+    scheduled, patient, receptionist
+):
+    appointment = book(patient, scheduled, at(1, 10), actor=receptionist)
+    services.appointment_cancel(appointment=appointment, actor=receptionist, reason=" Travel ")
+    appointment.refresh_from_db()
+    change = appointment.status_changes.get(to_status=S.CANCELLED)
+    assert appointment.cancellation_reason == change.reason == "Travel"
+    assert change.by == receptionist and change.at == appointment.cancelled_at
+
+
+def test_a_refused_transition_writes_no_status_change(scheduled, patient, receptionist):
+    appointment = book(patient, scheduled, at(1, 10), actor=receptionist)
+    with pytest.raises(InvalidTransition, match="cannot go from booked to completed"):
+        services.appointment_complete(appointment=appointment, actor=scheduled)
+    assert appointment.status_changes.count() == 1  # the booking's own
+    assert not appointment.can_transition_now(S.NO_SHOW)  # the table allows it; not yet
+    assert appointment.can_transition_now(S.NO_SHOW, at(1, 10, 5))
 
 
 @pytest.mark.parametrize(

@@ -25,11 +25,18 @@ from tests.factories.scheduling import (
     book,
     weekly_schedule,
 )
+from tests.matrix import (
+    STAFF_PERSONAS,
+    Page,
+    assert_persona_access,
+    assert_staff_only,
+    page_ids,
+    persona_cases,
+)
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-PERSONAS = ["doctor", "nurse", "receptionist", "administrator", "lab_tech", "pharmacist"]
 READERS = {"doctor", "nurse", "receptionist", "administrator"}
 BOOKERS = {"doctor", "receptionist"}
 SCHEDULE_KEEPERS = {"doctor", "receptionist", "administrator"}
@@ -90,186 +97,110 @@ def _doctor(name, *extra):
     return lambda s: reverse(name, args=[s["doctor"].pk, *[s[e].pk for e in extra]])
 
 
-# (name, method, url builder, who may, data, extra request kwargs, status when allowed)
-CASES = [
-    ("calendar", "get", lambda s: reverse("scheduling:calendar"), READERS, {}, {}, 200),
-    ("events", "get", _events, READERS, {}, {}, 200),
-    ("day list", "get", lambda s: reverse("scheduling:day_list"), READERS, {}, {}, 200),
-    ("my day", "get", lambda s: reverse("scheduling:my_day"), READERS, {}, {}, 200),
-    (
-        "booking form",
-        "get",
-        lambda s: reverse("scheduling:appointment_create"),
-        BOOKERS,
-        {},
-        {},
-        200,
-    ),
-    (
+# Who may open each page (the other staff personas get 403).
+PAGES = [
+    Page("calendar", lambda s: reverse("scheduling:calendar"), READERS),
+    Page("events", _events, READERS),
+    Page("day list", lambda s: reverse("scheduling:day_list"), READERS),
+    Page("my day", lambda s: reverse("scheduling:my_day"), READERS),
+    Page("booking form", lambda s: reverse("scheduling:appointment_create"), BOOKERS),
+    Page(
         "free slots",
-        "get",
         lambda s: reverse("scheduling:appointment_slots") + f"?doctor={s['doctor'].pk}",
         BOOKERS,
-        {},
-        HTMX,
-        200,
+        extra=HTMX,
     ),
-    (
+    Page(
         "patient search",
-        "post",
         lambda s: reverse("scheduling:patient_search"),
         READERS,
-        {"patient_q": "lovelace"},
-        HTMX,
-        200,
+        method="post",
+        data={"patient_q": "lovelace"},
+        extra=HTMX,
     ),
-    ("detail", "get", _appt("scheduling:appointment_detail"), READERS, {}, {}, 200),
-    ("reschedule form", "get", _appt("scheduling:appointment_reschedule"), BOOKERS, {}, {}, 200),
-    (
+    Page("detail", _appt("scheduling:appointment_detail"), READERS),
+    Page("reschedule form", _appt("scheduling:appointment_reschedule"), BOOKERS),
+    Page(
         "move",
-        "post",
         _appt("scheduling:appointment_move"),
         BOOKERS,
-        {"start": "", "end": ""},
-        {},
-        400,
+        method="post",
+        data={"start": "", "end": ""},
+        ok=400,
     ),
-    ("confirm", "post", _appt("scheduling:appointment_confirm"), BOOKERS, {}, {}, 302),
-    (
+    Page("confirm", _appt("scheduling:appointment_confirm"), BOOKERS, method="post", ok=302),
+    Page(
         "check in",
-        "post",
         _appt("scheduling:appointment_check_in"),
         {"doctor", "nurse", "receptionist"},
-        {},
-        {},
-        302,
+        method="post",
+        ok=302,
     ),
-    (
+    Page(
         "cancel",
-        "post",
         _appt("scheduling:appointment_cancel"),
         BOOKERS,
-        {"reason": "Patient called"},
-        {},
-        302,
+        method="post",
+        data={"reason": "Patient called"},
+        ok=302,
     ),
-    ("doctors", "get", lambda s: reverse("scheduling:doctor_list"), READERS, {}, {}, 200),
-    ("schedule", "get", _doctor("scheduling:doctor_schedule"), READERS, {}, {}, 200),
-    (
-        "session form",
-        "get",
-        _doctor("scheduling:doctorschedule_create"),
-        SCHEDULE_KEEPERS,
-        {},
-        {},
-        200,
-    ),
-    (
-        "session edit",
-        "get",
-        _doctor("scheduling:doctorschedule_update", "schedule"),
-        SCHEDULE_KEEPERS,
-        {},
-        {},
-        200,
-    ),
-    (
+    Page("doctors", lambda s: reverse("scheduling:doctor_list"), READERS),
+    Page("schedule", _doctor("scheduling:doctor_schedule"), READERS),
+    Page("session form", _doctor("scheduling:doctorschedule_create"), SCHEDULE_KEEPERS),
+    Page("session edit", _doctor("scheduling:doctorschedule_update", "schedule"), SCHEDULE_KEEPERS),
+    Page(
         "session delete",
-        "post",
         _doctor("scheduling:doctorschedule_delete", "schedule"),
         SCHEDULE_KEEPERS,
-        {},
-        {},
-        302,
+        method="post",
+        ok=302,
     ),
-    (
-        "exception form",
-        "get",
-        _doctor("scheduling:scheduleexception_create"),
-        SCHEDULE_KEEPERS,
-        {},
-        {},
-        200,
-    ),
-    (
+    Page("exception form", _doctor("scheduling:scheduleexception_create"), SCHEDULE_KEEPERS),
+    Page(
         "exception delete",
-        "post",
         _doctor("scheduling:scheduleexception_delete", "exception"),
         SCHEDULE_KEEPERS,
-        {},
-        {},
-        302,
+        method="post",
+        ok=302,
     ),
-    (
+    Page(
         "waitlist",
-        "get",
         lambda s: reverse("scheduling:waitlist"),
         {"doctor", "receptionist", "administrator"},
-        {},
-        {},
-        200,
     ),
-    (
-        "waitlist add",
-        "get",
-        lambda s: reverse("scheduling:waitlistentry_create"),
-        BOOKERS,
-        {},
-        {},
-        200,
-    ),
-    (
+    Page("waitlist add", lambda s: reverse("scheduling:waitlistentry_create"), BOOKERS),
+    Page(
         "waitlist remove",
-        "post",
         lambda s: reverse("scheduling:waitlistentry_remove", args=[s["entry"].pk]),
         {"receptionist"},
-        {},
-        {},
-        302,
+        method="post",
+        ok=302,
     ),
-    (
+    Page(
         "offer",
-        "get",
         lambda s: reverse("scheduling:waitlist_offer", args=[s["offer"].pk]),
         {"receptionist", "administrator"},
-        {},
-        {},
-        200,
     ),
-    (
+    Page(
         "offer book",
-        "post",
         lambda s: reverse("scheduling:waitlist_offer_book", args=[s["offer"].pk]),
         {"receptionist"},
-        {},
-        {},
-        302,
+        method="post",
+        ok=302,
     ),
 ]
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-@pytest.mark.parametrize(
-    ("name", "method", "url", "allowed", "data", "extra", "ok"), CASES, ids=[c[0] for c in CASES]
-)
-def test_each_page_is_open_to_its_roles_only(
-    request, scene, signed_in, persona, name, method, url, allowed, data, extra, ok
-):
-    client = signed_in(request.getfixturevalue(persona))
-    response = getattr(client, method)(url(scene), data, **extra)
-    assert response.status_code == (ok if persona in allowed else 403)
+@pytest.mark.parametrize(("page", "persona"), persona_cases(PAGES))
+def test_each_page_is_open_to_its_roles_only(request, scene, signed_in, page, persona):
+    assert_persona_access(request, signed_in, page, persona, scene)
 
 
-@pytest.mark.parametrize(
-    ("name", "method", "url", "allowed", "data", "extra", "ok"), CASES, ids=[c[0] for c in CASES]
-)
+@pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
 def test_patients_are_sent_to_the_portal_and_strangers_to_sign_in(
-    scene, client, signed_in, portal_patient, name, method, url, allowed, data, extra, ok
+    scene, client, signed_in, portal_patient, page
 ):
-    response = getattr(client, method)(url(scene), data, **extra)
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    response = getattr(signed_in(portal_patient), method)(url(scene), data, **extra)
-    assert response.status_code == 302 and response["Location"].startswith("/portal/")
+    assert_staff_only(client, signed_in, portal_patient, page, scene)
 
 
 UNKNOWN = [
@@ -485,6 +416,18 @@ def test_a_rescheduled_appointment_links_to_its_replacement_and_back(
     assert new.start == at(1, 15)
     assert new.get_absolute_url() in client.get(original.get_absolute_url()).content.decode()
     assert original.get_absolute_url() in client.get(new.get_absolute_url()).content.decode()
+
+
+@pytest.mark.parametrize("action", ["appointment_complete", "appointment_accept"])
+def test_an_action_the_table_does_not_allow_is_refused(scene, signed_in, receptionist, action):
+    appointment = scene["appointment"]  # booked: neither completed nor accepted now
+    response = signed_in(receptionist).post(
+        reverse(f"scheduling:{action}", args=[appointment.pk]), follow=True
+    )
+    assert "An appointment cannot go from booked to" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert appointment.status_changes.count() == 1
 
 
 def test_cancelling_needs_a_reason(scene, signed_in, receptionist):
@@ -798,10 +741,17 @@ def test_the_home_pages_show_the_scheduling_panels(
     assert "My day" in html and reverse("scheduling:my_day") in html
 
 
-@pytest.mark.parametrize("persona", ["doctor", "nurse", "receptionist", "administrator"])
-def test_the_navigation_has_the_appointments_entry(request, signed_in, persona):
+@pytest.mark.parametrize("persona", STAFF_PERSONAS)
+def test_the_navigation_has_the_appointments_entry_for_its_readers(request, signed_in, persona):
     html = signed_in(request.getfixturevalue(persona)).get(reverse("core:home")).content.decode()
-    assert f'href="{reverse("scheduling:calendar")}"' in html
+    assert (f'href="{reverse("scheduling:calendar")}"' in html) == (persona in READERS)
+
+
+@pytest.mark.parametrize("persona", STAFF_PERSONAS)
+def test_the_arrivals_panel_is_the_front_desks_and_my_day_the_doctors(request, signed_in, persona):
+    html = signed_in(request.getfixturevalue(persona)).get(reverse("core:home")).content.decode()
+    assert ("Today&#x27;s arrivals" in html) == (persona == "receptionist")
+    assert (reverse("scheduling:my_day") in html) == (persona == "doctor")
 
 
 def test_no_page_carries_names_in_its_links(scene, signed_in, receptionist):
