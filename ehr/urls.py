@@ -3,7 +3,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import StaffLoginView
 from ehr.core.views import HealthView, favicon
 
 handler400 = "ehr.core.views.error_400"
@@ -14,7 +13,7 @@ handler500 = "ehr.core.views.error_500"
 urlpatterns = [
     path("health/", HealthView.as_view(), name="health"),
     path("favicon.ico", favicon),
-    path("accounts/login/", StaffLoginView.as_view(), name="account_login"),
+    path("accounts/", include("accounts.login_urls")),  # the staff sign-in, before allauth's
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),

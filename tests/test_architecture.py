@@ -41,16 +41,7 @@ SKIPPED_DIRS = {"migrations", "tests", "__pycache__"}
 #   cycle   "<app> -> <app>": an app-level edge            another app (hides a cycle)
 #           left out of the graph; it closes a cycle
 # Entries may only be deleted (test_every_known_violation_still_occurs).
-KNOWN_VIOLATIONS = frozenset(
-    {
-        # The staff sign-in page replaces allauth's under its URL name; accounts/urls.py
-        # could export that pattern for ehr/urls.py to include.
-        "import: ehr.urls -> accounts.views",
-        "import: portal.urls -> accounts.views",
-        "local: patients.forms -> accounts.roles",
-        "local: patients.forms -> accounts.models",
-    }
-)
+KNOWN_VIOLATIONS = frozenset()
 
 
 # --- Collecting imports -------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The home page's panels. Each app registers the panels it adds to the role home pages
-from its AppConfig.ready(); the home view shows those the user's roles may see, in order.
+from its AppConfig.ready(); the home view shows those whose permissions the user holds, in order.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,6 @@ class Panel:
     template: str
     # The role permission(s) a user needs to see it (all of them); empty: every user.
     permission: str | tuple = ()
-    roles: frozenset = field(default_factory=frozenset)  # deprecated: use `permission`
     order: int = 100
     context: object = None  # callable(request) -> dict, or None
     surface: str = "staff"  # "staff" or "portal"
@@ -22,9 +21,7 @@ class Panel:
     def visible_to(self, user):
         """Return True if `user` should see this panel."""
         perms = (self.permission,) if isinstance(self.permission, str) else self.permission
-        if perms and not user.has_perms(perms):
-            return False
-        return not self.roles or user.is_superuser or user.has_role(*self.roles)
+        return user.has_perms(perms)
 
 
 PANELS: dict[str, Panel] = {}

@@ -2,7 +2,7 @@
 AppConfig.ready(); each bar shows the entries of its surface whose permissions the user
 holds (as chart tabs and home panels do)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
@@ -17,16 +17,13 @@ class NavItem:
     icon: str = "circle"
     # The role permission(s) a user needs to see it (all of them); empty: every user.
     permission: str | tuple = ()
-    roles: frozenset = field(default_factory=frozenset)  # deprecated: use `permission`
     order: int = 100
     surface: str = "staff"  # "staff" or "portal"
 
     def visible_to(self, user):
         """Return True if `user` should see this entry."""
         perms = (self.permission,) if isinstance(self.permission, str) else self.permission
-        if perms and not user.has_perms(perms):
-            return False
-        return not self.roles or user.is_superuser or user.has_role(*self.roles)
+        return user.has_perms(perms)
 
     @property
     def url(self):
