@@ -36,10 +36,14 @@ def _clean_state():
 
 
 def _is_transactional(request):
-    marker = request.node.get_closest_marker("django_db")
+    return _item_is_transactional(request.node)
+
+
+def _item_is_transactional(item):
+    marker = item.get_closest_marker("django_db")
     if marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
         return True
-    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    return bool({"transactional_db", "live_server"} & set(item.fixturenames))
 
 
 @pytest.fixture(autouse=True)
@@ -156,3 +160,19 @@ def connection_per_thread():
         pytest.skip("needs PostgreSQL: SQLite serialises writers, there is no race to lose")
     with pool_for_threads():
         yield
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run transactional tests (browser, races) after every test that rolls back, as
+    pytest-django orders them, once pytest has grouped the browser tests by their
+    session-scoped `browser_name` parameter: a transactional test empties the tables at
+    its end, data migrations' rows (appointment types, roles) included."""
+
+    def order(item):
+        if _item_is_transactional(item):
+            return 1
+        uses_db = item.get_closest_marker("django_db") or "db" in item.fixturenames
+        return 0 if uses_db else 2
+
+    items.sort(key=order)
