@@ -73,6 +73,13 @@ class ClinicalConfig(AppConfig):
                 panels.medical_history_tab,
             ),
         ]
+        # The Vitals tab draws its trend charts with Chart.js (clinical.js).
+        scripts = {
+            "vitals": {
+                "vendor_scripts": ("vendor/chart.js/chart.umd.min.js",),
+                "scripts": ("js/clinical.js",),
+            }
+        }
         for key, label, order, icon, permission, context in tabs:
             chart.register_tab(
                 chart.ChartTab(
@@ -84,6 +91,8 @@ class ClinicalConfig(AppConfig):
                     permission=permission,
                     context=context,
                     icon=icon,
+                    styles=("css/clinical.css",),
+                    **scripts.get(key, {}),
                 )
             )
         chart.register_banner_item(
@@ -93,6 +102,7 @@ class ClinicalConfig(AppConfig):
                 context=panels.allergy_banner,
                 order=10,
                 clinical=True,
+                styles=("css/clinical.css",),
             )
         )
         dashboard.register(

@@ -122,9 +122,7 @@ class ChartPageMixin(PatientScopeMixin, ChartAccessMixin):
             {
                 "patient": patient,
                 "access": self.access,
-                "banner_items": chart.banner_items_for(
-                    self.request, patient, clinical_access=self.access.allowed
-                ),
+                "banner_items": chart.banner_items_for(self.request, patient, access=self.access),
                 "title": self.title,
                 "back_url": self.back_url(),
                 "back_tab": chart.TABS.get(self.back_tab),

@@ -264,6 +264,7 @@ class PatientChartView(PatientScopeMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         patient = self.get_patient()
         allowed = self.decision.allowed
+        banner_items = chart.banner_items_for(self.request, patient, access=self.decision)
         context.update(
             {
                 "patient": patient,
@@ -277,10 +278,9 @@ class PatientChartView(PatientScopeMixin, TemplateView):
                     for t in self.tabs
                 ],
                 "access": self.decision,
-                "banner_items": chart.banner_items_for(
-                    self.request, patient, clinical_access=allowed
-                ),
+                "banner_items": banner_items,
                 "tab_context": self.tab.context(self.request, patient) if self.tab.context else {},
+                "assets": chart.assets_for(self.tab, [item for item, _ in banner_items]),
                 "can_edit": self.request.user.has_perm("patients.change_patient"),
                 "can_merge": self.request.user.has_perm("patients.merge_patient"),
                 # Recording a death needs chart access (checked again by the service).

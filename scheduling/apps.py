@@ -33,6 +33,7 @@ class SchedulingConfig(AppConfig):
                 permission="scheduling.view_appointment",
                 icon="calendar3",
                 context=panels.appointments_tab,
+                scripts=("js/scheduling.js",),  # the appointment types' colours
             )
         )
         dashboard.register(

@@ -32,6 +32,8 @@ HOOKS = {
     "data-colour=": {"js/scheduling.js"},
 }
 
+CHART = "patients/chart.html"  # the chart frame: one page per tab (pages())
+
 # Templates included through a variable: {% include tab.template %} and the like.
 DYNAMIC_INCLUDES = {
     "patients/chart.html": ("{% include tab.template", lambda: chart.TABS.values()),
@@ -67,13 +69,17 @@ def extends_chain(name):
 
 def references(name):
     names = {n for n in TEMPLATE_NAME.findall(sources()[name]) if n in sources()}
-    if name in DYNAMIC_INCLUDES:
+    if name in DYNAMIC_INCLUDES and name != CHART:  # the chart's tab: see rendered_by
         names |= {item.template for item in DYNAMIC_INCLUDES[name][1]()}
     return names - {name}
 
 
 def rendered_by(page):
-    """Every template a page renders: its parents and what they all include."""
+    """Every template a page renders: its parents and what they all include (on a chart
+    page, its own tab's template, not the other tabs')."""
+    tab = chart_tab(page)
+    if tab is not None:
+        return rendered_by(CHART) | rendered_by(tab.template)
     seen, todo = set(), list(extends_chain(page))
     while todo:
         name = todo.pop()
@@ -84,15 +90,31 @@ def rendered_by(page):
 
 
 def pages():
-    return [name for name in sources() if "base.html" in extends_chain(name)[1:]]
+    """Every page template; the chart frame once per tab ("patients/chart.html#vitals"),
+    since each tab is its own page with its own static files."""
+    names = [name for name in sources() if "base.html" in extends_chain(name)[1:]]
+    return [
+        *(name for name in names if name != CHART),
+        *(f"{CHART}#{key}" for key in sorted(chart.TABS)),
+    ]
+
+
+def chart_tab(page):
+    """Return the ChartTab a chart page shows, or None for other pages."""
+    return chart.TABS[page.split("#", 1)[1]] if page.startswith(f"{CHART}#") else None
 
 
 def loaded_by(page):
-    """Static files a page's <script> and <link> tags load (only parents fill blocks)."""
+    """Static files a page's <script> and <link> tags load (only parents fill blocks),
+    and on a chart page those its tab and the banner's items declare."""
     loaded = set()
-    for name in extends_chain(page):
+    tab = chart_tab(page)
+    for name in extends_chain(CHART if tab else page):
         for tag in re.findall(r"<(?:script|link)\b[^>]*>", sources()[name], re.S):
             loaded.update(STATIC.findall(tag))
+    if tab is not None:
+        assets = chart.assets_for(tab, chart.BANNER_ITEMS.values())
+        loaded.update(*assets.values())
     return loaded
 
 

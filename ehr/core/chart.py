@@ -3,6 +3,11 @@ AppConfig.ready(), so the patients app shows tabs of apps it never imports.
 
 A tab is either clinical (needs chart access: care team or break-the-glass, and every
 view is logged) or demographic (needs only the role permission, e.g. receptionists).
+
+A tab is an include of the chart frame, which cannot fill the page's blocks: a tab (and a
+banner item) declares the static files it needs (`styles`, `vendor_scripts` such as
+Chart.js, its app's `scripts`), and the frame loads those of the current tab and the
+banner (`assets_for`), so the patients app names no other app's files or tab keys.
 """
 
 from collections.abc import Callable
@@ -21,6 +26,9 @@ class ChartTab:
     permission: str | None = None  # role permission to see the tab at all
     context: Callable | None = None  # callable(request, patient) -> dict
     icon: str = "file-text"
+    styles: tuple = ()  # static paths of style sheets, e.g. ("css/clinical.css",)
+    vendor_scripts: tuple = ()  # pinned libraries, e.g. ("vendor/chart.js/chart.umd.min.js",)
+    scripts: tuple = ()  # the app's scripts, e.g. ("js/clinical.js",)
 
     def visible_to(self, user):
         """Return True if the user's roles allow this tab."""
@@ -36,6 +44,7 @@ class BannerItem:
     context: Callable  # callable(request, patient) -> dict
     order: int = 100
     clinical: bool = True
+    styles: tuple = ()  # static paths of style sheets the item's template needs
 
 
 TABS: dict[str, ChartTab] = {}
@@ -59,11 +68,24 @@ def tabs_for(user):
     return [t for t in sorted(TABS.values(), key=lambda t: (t.order, t.key)) if t.visible_to(user)]
 
 
-def banner_items_for(request, patient, *, clinical_access):
-    """Return [(item, context)] for the banner; clinical items only with chart access."""
+def banner_items_for(request, patient, *, access):
+    """Return [(item, context)] for the banner: clinical items only where `access` (the
+    user's chart-access decision) covers them, by the item's key (a worklist may open
+    the allergies but not the rest)."""
     items = sorted(BANNER_ITEMS.values(), key=lambda i: (i.order, i.key))
     return [
         (item, item.context(request, patient))
         for item in items
-        if clinical_access or not item.clinical
+        if not item.clinical or access.covers(item.key)
     ]
+
+
+def assets_for(tab, banner_items=()):
+    """Return the static files the chart frame loads for `tab` and `banner_items`:
+    {"styles": [...], "vendor_scripts": [...], "scripts": [...]}, each path once, in
+    order."""
+    assets = {"styles": [], "vendor_scripts": [], "scripts": []}
+    for source in (tab, *banner_items):
+        for kind, paths in assets.items():
+            paths.extend(p for p in getattr(source, kind, ()) if p not in paths)
+    return assets
