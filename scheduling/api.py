@@ -137,8 +137,14 @@ class AppointmentSerializer(ClinicalReasonSerializerMixin, serializers.Serialize
     allowed_transitions = serializers.SerializerMethodField()
     notes = serializers.CharField()
     cancellation_reason = serializers.CharField()
-    rescheduled_from = serializers.UUIDField(source="rescheduled_from_id", allow_null=True)
-    series = serializers.UUIDField(source="series_id", allow_null=True)
+    rescheduled_from = ReferenceSerializer(
+        allow_null=True,
+        read_only=True,
+        help_text="The appointment this one replaces (its time and type).",
+    )
+    series = ReferenceSerializer(
+        allow_null=True, read_only=True, help_text="The recurring series it belongs to."
+    )
     outside_availability = serializers.BooleanField()
     status_changed_at = OffsetDateTimeField()
     booked_at = OffsetDateTimeField(allow_null=True)
@@ -440,7 +446,9 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             }
         # The filtered list (with what it shows) within the user's scope.
         queryset = appointment_list(**filters) & appointment_list_for_user(self.request.user)
-        return queryset.order_by("start", "doctor__last_name", "pk")
+        return queryset.select_related("rescheduled_from__appointment_type", "series").order_by(
+            "start", "doctor__last_name", "pk"
+        )
 
     def _answer(self, appointment, warnings, code=status.HTTP_200_OK):
         appointment = self.get_queryset().get(pk=appointment.pk)
@@ -518,7 +526,7 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "* A new `start`, `end`, `doctor` or `room` **reschedules**: the appointment "
             'is cancelled (reason "Rescheduled") and a new one is booked by the same '
             "rules as POST. The answer is the **new** appointment, with a new `id`; its "
-            "`rescheduled_from` is the old id. If the new time is refused, nothing "
+            "`rescheduled_from` names the old one. If the new time is refused, nothing "
             "changes. `room: null` keeps the room (with a new doctor: the room of their "
             "session)."
         ),

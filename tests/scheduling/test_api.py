@@ -609,7 +609,7 @@ def test_a_new_time_by_patch_reschedules_to_a_new_appointment(api, receptionist,
     assert response.status_code == 200
     data = response.json()
     assert data["id"] != str(appointment.pk)
-    assert data["rescheduled_from"] == str(appointment.pk)
+    assert data["rescheduled_from"]["id"] == str(appointment.pk)
     assert parse(data["start"]) == at(2, 14) and parse(data["end"]) == at(2, 14, 15)
     assert data["status"] == "booked" and data["reason_recorded"] is True
     assert Appointment.objects.get(pk=data["id"]).reason == "Cough"
@@ -638,7 +638,7 @@ def test_a_new_doctor_by_put_reschedules(
     assert response.status_code == 200, response.json()
     data = response.json()
     assert data["doctor"]["id"] == str(other_doctor.pk)
-    assert data["rescheduled_from"] == str(appointment.pk)
+    assert data["rescheduled_from"]["id"] == str(appointment.pk)
     assert data["room"]["id"] != str(appointment.room_id)  # Grey's session room
 
 
