@@ -118,6 +118,7 @@ def test_the_worklist_opens_its_part_of_a_listed_patient_and_logs_the_reason(
     assert response.status_code == 200
     entry = ChartAccess.objects.get(user=worker, patient=on_list)
     assert (entry.part, entry.grant_reason, entry.channel) == ("vitals", WORKLIST, "web")
+    assert "the parts of this chart your worklist needs" in response.text
 
 
 @pytest.mark.parametrize("tab", ["notes", "allergies"])
