@@ -101,3 +101,11 @@ class UnknownMrn(FieldDomainError):
     field = "mrn"
     default_message = _("No patient has this MRN.")
     default_code = "unknown_mrn"
+
+
+class DeathBeforeBirth(FieldDomainError):
+    """A date of death before the patient's date of birth."""
+
+    field = "deceased_on"
+    default_message = _("The date of death cannot be before the date of birth.")
+    default_code = "death_before_birth"

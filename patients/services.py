@@ -25,6 +25,7 @@ from patients.exceptions import (
     CareTeamRoleNotAllowed,
     CareTeamSelfAdd,
     ChartAccessDenied,
+    DeathBeforeBirth,
     IdentifierInUse,
     MergeNotAllowed,
     PatientInactive,
@@ -260,7 +261,8 @@ def patient_record_death(*, patient, actor, deceased_on):
     """Record that a patient died on `deceased_on`. Only a clinician who may open the
     chart (care team, a care relationship, break-the-glass) may: a death ends care,
     appointments and reminders (ChartAccessDenied otherwise; a system job passes None).
-    A date of death in the future is refused (TimeInFuture on `deceased_on`)."""
+    A date of death in the future (TimeInFuture) or before the birth (DeathBeforeBirth)
+    is refused on `deceased_on`."""
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     if actor is not None and not chart_access_for(actor, patient).allowed:
         raise ChartAccessDenied()
@@ -268,7 +270,7 @@ def patient_record_death(*, patient, actor, deceased_on):
         deceased_on, field="deceased_on", message=_("The date of death cannot be in the future.")
     )
     if deceased_on < patient.date_of_birth:
-        raise PatientInactive(_("The date of death cannot be before the date of birth."))
+        raise DeathBeforeBirth()
     patient.is_deceased = True
     patient.deceased_on = deceased_on
     patient.stamp(actor)

@@ -23,6 +23,7 @@ from patients.exceptions import (
     CareTeamRoleNotAllowed,
     CareTeamSelfAdd,
     ChartAccessDenied,
+    DeathBeforeBirth,
     IdentifierInUse,
     MergeNotAllowed,
     PatientInactive,
@@ -288,10 +289,13 @@ def test_a_date_of_birth_in_the_future_is_refused_on_its_field(receptionist, ser
     assert not Patient.objects.filter(date_of_birth=tomorrow).exists()
 
 
-def test_a_death_before_birth_is_refused(receptionist):
+def test_a_death_before_birth_is_refused_on_the_date_of_death(receptionist):
     patient = register(receptionist, date_of_birth=date(1990, 5, 5))
-    with pytest.raises(PatientInactive, match="birth"):
+    with pytest.raises(DeathBeforeBirth) as refused:
         services.patient_record_death(patient=patient, actor=None, deceased_on=date(1990, 5, 4))
+    assert refused.value.message_dict == {
+        "deceased_on": ["The date of death cannot be before the date of birth."]
+    }
     patient.refresh_from_db()
     assert not patient.is_deceased and patient.deceased_on is None
 
