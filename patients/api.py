@@ -385,8 +385,11 @@ class PatientViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Patient.objects.none()
-        return patient_list_for_user(self.request.user).prefetch_related(
-            "identifiers", "emergency_contacts"
+        # `merged_into` is a reference (name and MRN): joined, not read per merged row.
+        return (
+            patient_list_for_user(self.request.user)
+            .select_related("merged_into")
+            .prefetch_related("identifiers", "emergency_contacts")
         )
 
     def filter_queryset(self, queryset):

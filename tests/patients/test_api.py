@@ -5,6 +5,8 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory
 
@@ -354,6 +356,26 @@ def test_editing_a_merged_record_answers_409(api, receptionist, administrator):
         "mrn": survivor.display_mrn,
     }
     assert api(receptionist).get(detail(survivor)).json()["merged_into"] is None
+
+
+def test_listing_merged_records_reads_their_survivors_in_the_same_query(
+    api, receptionist, administrator
+):
+    client = api(receptionist)
+    client.get("/api/v1/patients?active=all")  # warm the session and permission caches
+
+    def merge_one():
+        survivor, duplicate = PatientFactory(), PatientFactory()
+        patient_merge(survivor=survivor, duplicate=duplicate, actor=administrator)
+
+    merge_one()
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/api/v1/patients?active=all").status_code == 200
+    for _ in range(3):
+        merge_one()
+    with CaptureQueriesContext(connection) as four:
+        assert client.get("/api/v1/patients?active=all").status_code == 200
+    assert len(four) == len(one)
 
 
 def test_delete_deactivates_and_the_record_stays_readable(api, receptionist):
