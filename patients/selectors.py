@@ -12,6 +12,7 @@ from django.db.models.functions import Reverse, Upper
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import get_format
+from django.utils.translation import gettext_lazy
 from phonenumber_field.phonenumber import to_python
 
 from ehr.core import access, parameters
@@ -356,7 +357,10 @@ def _phone_condition(run):
     digits = re.sub(r"\D", "", run)
     if run.startswith("+"):
         return Q(phone__startswith=f"+{digits}") if len(digits) >= PHONE_SUFFIX_MIN else None
-    digits = digits.lstrip("0")
+    if digits.startswith("00") and len(digits) >= 11:
+        digits = digits[2:]  # the international access code: 00 44 20 7946 0958
+    elif digits.startswith("0") and len(digits) >= 10:
+        digits = digits[1:]  # a national trunk prefix: 020 7946 0958
     if len(digits) < PHONE_SUFFIX_MIN:
         return None
     return Q(phone_reversed__startswith=digits[::-1])
@@ -402,8 +406,8 @@ def patient_search(queryset, query):
     - an MRN, with or without the site's prefix and its leading zeros (`MRN0001234`,
       `1234`);
     - a phone in any notation (`+1 202-555-4820`, `(202) 555-4820`, `555-4820`): the end
-      of the stored number, or its start when typed with `+`; bare digits are an MRN or
-      the end of a phone;
+      of the stored number (a trunk 0 or an international 00 dropped), or its start when
+      typed with `+`; bare digits are an MRN or the end of a phone;
     - a date of birth, ISO or in the locale's format (`09/17/2004` in "en",
       `17/09/2004` in "en-gb"; `03/04/2004` tries both days);
     - names: prefix of the first, middle or last name, or sound-alike first and last
@@ -433,7 +437,8 @@ def patient_search(queryset, query):
             term_q = _name_condition(text)
         if term_q is not None:
             condition &= term_q
-    return queryset.annotate(
+    # alias(), not annotate(): the expressions are searched, never selected.
+    return queryset.alias(
         last_name_upper=Upper("last_name"),
         first_name_upper=Upper("first_name"),
         phone_reversed=Reverse("phone"),
@@ -455,11 +460,48 @@ DUPLICATE_WEIGHTS = {
 
 @dataclass(frozen=True)
 class DuplicateCandidate:
-    """An existing patient that may be the same person, with the score and what matched."""
+    """An existing patient that may be the same person, with the score, what matched
+    (field names) and why, in words (`reasons`, `explanation`)."""
 
     patient: Patient
     score: int
     matched: tuple
+    reasons: tuple = ()
+
+    @property
+    def explanation(self):
+        """Return why this record may be the person: "same date of birth, surname sounds
+        alike, same phone"."""
+        return ", ".join(str(reason) for reason in self.reasons)
+
+
+# The order in which the reasons are read out: the strongest evidence first.
+_REASON_ORDER = ("date_of_birth", "last_name", "first_name", "sex", "phone", "email")
+_SAME = {
+    "date_of_birth": gettext_lazy("same date of birth"),
+    "last_name": gettext_lazy("same surname"),
+    "first_name": gettext_lazy("same first name"),
+    "sex": gettext_lazy("same sex"),
+    "phone": gettext_lazy("same phone"),
+    "email": gettext_lazy("same email"),
+}
+_SOUNDS_ALIKE = {
+    "last_name": gettext_lazy("surname sounds alike"),
+    "first_name": gettext_lazy("first name sounds alike"),
+}
+
+
+def _duplicate_reasons(matched, patient, first_name, last_name):
+    typed = {"first_name": first_name, "last_name": last_name}
+    reasons = []
+    for name in _REASON_ORDER:
+        if name not in matched:
+            continue
+        if name in typed and getattr(patient, name).strip().upper() != typed[name].strip().upper():
+            reasons.append(_SOUNDS_ALIKE[name])
+        else:
+            reasons.append(_SAME[name])
+    return tuple(reasons)
 
 
 def duplicate_candidates(
@@ -499,7 +541,8 @@ def duplicate_candidates(
             matched.append("email")
         score = sum(DUPLICATE_WEIGHTS[m] for m in matched)
         if score >= DUPLICATE_THRESHOLD:
-            scored.append(DuplicateCandidate(patient, score, tuple(matched)))
+            reasons = _duplicate_reasons(matched, patient, first_name, last_name)
+            scored.append(DuplicateCandidate(patient, score, tuple(matched), reasons))
     scored.sort(key=lambda c: (-c.score, c.patient.last_name))
     return scored[:limit]
 
