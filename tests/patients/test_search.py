@@ -132,9 +132,11 @@ def test_an_mrn_is_found_with_or_without_its_prefix_and_leading_zeros():
     patient = PatientFactory()
     patient.mrn = "00012348"
     patient.save()
-    PatientFactory(phone="+12025512348")  # a phone that ends like the MRN's digits
-    for query in ("00012348", "12348", "MRN12348", "MRN00012348", "mrn 12348", "MRN-00012348"):
+    caller = PatientFactory(phone="+12025512348")  # a phone that ends in 12348
+    for query in ("00012348", "MRN12348", "MRN00012348", "mrn 12348", "MRN-00012348"):
         assert search(query) == {patient}, query
+    # Bare digits without the zeros are the MRN or the end of a phone number.
+    assert search("12348") == {patient, caller}
     assert search("1234") == set()  # not a prefix of the MRN
 
 
