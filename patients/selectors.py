@@ -308,7 +308,7 @@ _NOTHING = Q(pk__in=[])
 def _date_formats():
     formats = ["%Y-%m-%d"]
     for fmt in get_format("DATE_INPUT_FORMATS"):
-        if re.fullmatch(r"(%[dmyY][/.-]?){3}", fmt):  # numeric day, month, year only
+        if re.fullmatch(r"%[dmyY]([/.-])%[dmyY]\1%[dmyY]", fmt):  # numeric parts only
             formats.append(fmt)
             if not fmt.startswith("%Y"):
                 formats.append(fmt.replace("%d", "%D").replace("%m", "%d").replace("%D", "%m"))
@@ -317,13 +317,16 @@ def _date_formats():
 
 def date_readings(token):
     """Return the dates `token` may mean (a set, empty when it is no valid date): ISO, or
-    the active locale's numeric formats with day and month read both ways. A two-digit
-    year is never in the future (01/02/50 is 1950)."""
+    the active locale's numeric formats, with any of / . - between the parts and day and
+    month read both ways. A two-digit year is never in the future (01/02/50 is 1950)."""
     readings = set()
     today = timezone.localdate()
     for fmt in _date_formats():
+        # Whatever the separator typed (17.09.2004, 17-09-2004), read it as the format's.
+        separator = re.search(r"[/.-]", fmt).group(0)
+        typed = token if fmt == "%Y-%m-%d" else re.sub(r"[/.-]", separator, token)
         try:
-            day = datetime.strptime(token, fmt).date()
+            day = datetime.strptime(typed, fmt).date()
         except ValueError:
             continue
         if "%y" in fmt and day > today:

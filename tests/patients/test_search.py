@@ -149,7 +149,9 @@ def test_us_locale_reads_month_first_dates_and_iso(thomas, others, query):
         assert search(query) == {thomas}
 
 
-@pytest.mark.parametrize("query", ["2004-09-17", "17/09/2004", "17/09/04"])
+@pytest.mark.parametrize(
+    "query", ["2004-09-17", "17/09/2004", "17/09/04", "17-09-2004", "17.9.2004"]
+)
 @override_settings(LANGUAGE_CODE="en-gb")
 def test_day_first_locale_reads_day_first_dates_and_iso(thomas, others, query):
     with translation.override("en-gb"):
