@@ -1,6 +1,7 @@
 """The front desk in a real browser: "search first" on the registration form answers as
 one types and its results are reached and opened with the keyboard; the demographics
-sheet prints from its button; neither page breaks a Content-Security-Policy rule."""
+sheet prints from its button; neither page breaks a Content-Security-Policy rule. Full-page
+screenshots go to the test's output folder (test-results/<test>/<page>.png) for a look."""
 
 from datetime import date
 
@@ -34,6 +35,14 @@ def sign_in(live_server, page):
 
 
 @pytest.fixture
+def shoot(page, output_path):
+    def screenshot(name):
+        page.screenshot(path=f"{output_path}/{name}.png", full_page=True)
+
+    return screenshot
+
+
+@pytest.fixture
 def page_errors(page):
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -41,7 +50,7 @@ def page_errors(page):
 
 
 def test_search_first_finds_a_registered_patient_by_phone_and_opens_the_chart_by_keyboard(
-    live_server, page, make_user, sign_in, csp_violations, page_errors
+    live_server, page, make_user, sign_in, shoot, csp_violations, page_errors
 ):
     ada = PatientFactory(
         first_name="Ada",
@@ -58,6 +67,7 @@ def test_search_first_finds_a_registered_patient_by_phone_and_opens_the_chart_by
     result = page.locator("#search-first-results a", has_text="LOVELACE, Ada")
     expect(result).to_be_visible()
     expect(page.locator("#search-first-results")).to_contain_text(ada.display_mrn)
+    shoot("registration-search-first")
 
     page.keyboard.press("Tab")  # the Search button
     page.keyboard.press("Tab")  # the first result
@@ -84,7 +94,7 @@ def test_enter_in_search_first_searches_and_does_not_submit_the_registration(
 
 
 def test_the_demographics_sheet_prints_from_its_button(
-    live_server, page, make_user, sign_in, csp_violations, page_errors
+    live_server, page, make_user, sign_in, shoot, csp_violations, page_errors
 ):
     ada = PatientFactory(first_name="Ada", last_name="Lovelace")
     sign_in(make_user("Receptionist"))
@@ -96,8 +106,10 @@ def test_the_demographics_sheet_prints_from_its_button(
     page.evaluate("window.print = () => { window.printed = true; }")
     page.get_by_role("button", name="Print").click()
     assert page.evaluate("window.printed") is True
+    shoot("demographics-sheet")
     page.emulate_media(media="print")
     expect(page.locator(".print-toolbar")).to_be_hidden()
     expect(page.locator(".print-sheet-name")).to_contain_text("LOVELACE, Ada")
+    shoot("demographics-sheet-print")
     assert csp_violations == []
     assert page_errors == []
