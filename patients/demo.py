@@ -12,7 +12,8 @@ from patients.services import care_team_add, patients_bulk_load
 
 DEMO_MARK = "demo"
 LANGUAGES = ["English", "English", "English", "Spanish", "French", "Arabic", "Vietnamese"]
-PAYERS = ["Blue Shield", "Medicare", "Medicaid", "Aetna", "United Health", ""]
+PAYERS = ["Blue Shield", "Medicaid", "Aetna", "United Health", ""]  # Medicare: 65 and over
+MEDICARE_AGE = 65
 
 PORTAL_PATIENTS = {
     "patient@example.org": {
@@ -34,6 +35,61 @@ PORTAL_PATIENTS = {
 }
 
 
+# Sex as a register records it: about even, "other" and "unknown" rare (each well under
+# 1 %), as in national registers.
+SEX_SHARES = [(Sex.FEMALE, 0.507), (Sex.MALE, 0.488), (Sex.OTHER, 0.003), (Sex.UNKNOWN, 0.002)]
+# Names worn by every sex, for the records whose sex is "other" or "unknown".
+UNISEX_NAMES = ["Alex", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn"]
+# Ages of a general hospital's patients, in years: (youngest, oldest, share). Children are
+# a sixth of them, and older people come more often than their share of the population.
+AGE_BANDS = [(0, 4, 0.06), (5, 17, 0.10), (18, 39, 0.22), (40, 64, 0.33), (65, 79, 0.20)]
+AGE_BANDS.append((80, 99, 1 - sum(share for _lo, _hi, share in AGE_BANDS)))
+ADULT_AGE = 18
+RETIREMENT_AGE = 67
+
+
+def _pick(rng, shares):
+    point, total = rng.random(), 0.0
+    for value, share in shares:
+        total += share
+        if point < total:
+            return value
+    return shares[-1][0]
+
+
+def _first_name(fake, rng, sex):
+    if sex == Sex.FEMALE:
+        return fake.first_name_female()
+    if sex == Sex.MALE:
+        return fake.first_name_male()
+    return rng.choice(UNISEX_NAMES)
+
+
+def _date_of_birth(rng, today):
+    low, high = _pick(rng, [((lo, hi), share) for lo, hi, share in AGE_BANDS])
+    # A day within the age band: born between (high + 1) years and `low` years ago.
+    earliest = today - timedelta(days=round((high + 1) * 365.25) - 1)
+    latest = today - timedelta(days=round(low * 365.25))
+    return earliest + timedelta(days=rng.randint(0, (latest - earliest).days))
+
+
+def _life_details(fake, rng, age):
+    """Occupation, marital status and email that fit the age."""
+    if age < ADULT_AGE:
+        return {
+            "occupation": "Student" if age >= 5 else "",
+            "marital_status": MaritalStatus.SINGLE if age >= 16 else "",
+            "email": "",  # a child's contact is a parent's: in the emergency contacts
+        }
+    return {
+        "occupation": "Retired" if age >= RETIREMENT_AGE else fake.job()[:100],
+        "marital_status": rng.choice(
+            [s for s in MaritalStatus.values if s != MaritalStatus.UNKNOWN]
+        ),
+        "email": fake.email() if rng.random() < 0.7 else "",
+    }
+
+
 def _fake_rows(count, seed):
     fake = Faker("en_US")
     fake.seed_instance(seed)
@@ -41,29 +97,27 @@ def _fake_rows(count, seed):
     today = date.today()
     rows = []
     for _ in range(count):
-        sex = rng.choice([Sex.FEMALE, Sex.MALE, Sex.FEMALE, Sex.MALE, Sex.OTHER])
-        first = fake.first_name_female() if sex == Sex.FEMALE else fake.first_name_male()
-        dob = today - timedelta(days=rng.randint(0, 95 * 365))
+        sex = _pick(rng, SEX_SHARES)
+        dob = _date_of_birth(rng, today)
+        age = today.year - dob.year - ((today.month, today.day) < (dob.month, dob.day))
         rows.append(
             {
-                "first_name": first,
-                "middle_name": fake.first_name() if rng.random() < 0.3 else "",
+                "first_name": _first_name(fake, rng, sex),
+                "middle_name": _first_name(fake, rng, sex) if rng.random() < 0.3 else "",
                 "last_name": fake.last_name(),
                 "date_of_birth": dob,
                 "sex": sex,
                 "phone": f"+1202555{rng.randint(0, 9999):04d}",
-                "email": fake.email() if rng.random() < 0.7 else "",
                 "address_line": fake.street_address(),
                 "city": fake.city(),
                 "region": fake.state_abbr(),
                 "postal_code": fake.postcode(),
                 "country": "United States",
                 "preferred_language": rng.choice(LANGUAGES),
-                "marital_status": rng.choice(MaritalStatus.values),
-                "occupation": fake.job()[:100] if dob.year < today.year - 18 else "Student",
-                "insurance_payer": rng.choice(PAYERS),
+                "insurance_payer": "Medicare" if age >= MEDICARE_AGE else rng.choice(PAYERS),
                 "insurance_policy_number": fake.bothify("??#######").upper(),
                 "additional_data": {DEMO_MARK: True},
+                **_life_details(fake, rng, age),
             }
         )
     return rows

@@ -24,6 +24,8 @@ class PatientForm(forms.ModelForm):
 
     def __init__(self, *args, show_duplicate_confirmation=False, **kwargs):
         super().__init__(*args, **kwargs)
+        # Nothing preselected: the clerk asks and picks, "Unknown" included.
+        self.fields["sex"].choices = [("", _("Choose…")), *Sex.choices]
         if show_duplicate_confirmation:
             self.offer_duplicate_confirmation()
 
@@ -85,6 +87,12 @@ def contacts_from(formset):
         for f in formset.forms
         if f.cleaned_data.get("name")
     ]
+
+
+class PatientSearchForm(forms.Form):
+    """The "search first" box of the registration form."""
+
+    q = forms.CharField(label=_("Search first"), required=False, max_length=200)
 
 
 class PatientFilterForm(forms.Form):

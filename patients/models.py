@@ -56,7 +56,9 @@ class Patient(TrackedModel):
     middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100)
     date_of_birth = models.DateField(_("date of birth"))
-    sex = models.CharField(_("sex"), max_length=10, choices=Sex, default=Sex.UNKNOWN)
+    # No default: registration asks, and "unknown" is an answer someone chose, never a
+    # value nobody looked at.
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex)
     phone = PhoneNumberField(_("phone"), blank=True)
     email = models.EmailField(_("email"), blank=True)
     appointment_reminders = models.BooleanField(
@@ -125,6 +127,11 @@ class Patient(TrackedModel):
             models.Index(fields=["email"], name="patient_email_idx"),
         ]
         constraints = [
+            # Sex is always one of the answers (FHIR administrative gender): registration
+            # records what was asked, "unknown" included, never an empty value.
+            models.CheckConstraint(
+                condition=models.Q(sex__in=Sex.values), name="patient_sex_recorded"
+            ),
             # A death date only on a deceased patient (and never in the future, by the form).
             models.CheckConstraint(
                 condition=models.Q(is_deceased=True) | models.Q(deceased_on__isnull=True),

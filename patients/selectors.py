@@ -8,9 +8,11 @@ from datetime import date, datetime
 import jellyfish
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.db.models.functions import Upper
+from django.db.models.functions import Reverse, Upper
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import get_format
+from django.utils.translation import gettext_lazy
 from phonenumber_field.phonenumber import to_python
 
 from ehr.core import access, parameters
@@ -29,13 +31,16 @@ from patients.models import (
 VIEW_CHART = "view_chart"
 MIN_NAME_TERM = 2  # shorter name fragments would scan the whole table
 PHONETIC_FIRST_NAME_MIN = 4
+MRN_LENGTH = 8  # seven sequence digits and a check digit (services.mrn_next), zero-padded
 
 AGE_GROUPS = [("0-17", 0, 17), ("18-39", 18, 39), ("40-64", 40, 64), ("65+", 65, None)]
 
 
 def phonetic(name: str) -> str:
-    """Return the search key of a name (metaphone of its letters, upper case)."""
-    letters = re.sub(r"[^A-Za-z]", "", name or "")
+    """Return the search key of a name: the metaphone of its letters, upper case, with TH
+    read as T, as most names say it (Thomas and Tomas, Theresa and Teresa, Smith and
+    Smyth share a key)."""
+    letters = re.sub(r"[^A-Z]", "", (name or "").upper()).replace("TH", "T")
     return jellyfish.metaphone(letters)[:50] if letters else ""
 
 
@@ -288,72 +293,158 @@ def care_relationships_to_review():
 
 # --- Search ---------------------------------------------------------------------------------
 
-_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+# What people type for a date of birth: ISO, or the formats of the active locale
+# (DATE_INPUT_FORMATS of LANGUAGE_CODE: 09/17/2004 in "en", 17/09/2004 in "en-gb",
+# 17.09.2004 in "de"). Day and month are also read the other way round, so an ambiguous
+# 03/04/2004 finds both 4 March and 3 April, and 17/09/2004 is not lost on a US desk.
+_DATE_SHAPE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}([/.-])\d{1,2}\2(\d{2}|\d{4}))$")
+# A phone in any notation: +1 (202) 555-4820, 202.555.4820, 555 4820… (spaces included,
+# so it is found before the query is split into words).
+_NUMBER_RUN = re.compile(r"(?<!\S)\+?\(?\d[\d().\- ]*\d\)?(?!\S)")
+PHONE_SUFFIX_MIN = 4  # digits; from 7 on, the local number
+_NOTHING = Q(pk__in=[])
 
 
-def _parse_date(token):
-    for fmt in _DATE_FORMATS:
+def _date_formats():
+    formats = ["%Y-%m-%d"]
+    for fmt in get_format("DATE_INPUT_FORMATS"):
+        if re.fullmatch(r"%[dmyY]([/.-])%[dmyY]\1%[dmyY]", fmt):  # numeric parts only
+            formats.append(fmt)
+            if not fmt.startswith("%Y"):
+                formats.append(fmt.replace("%d", "%D").replace("%m", "%d").replace("%D", "%m"))
+    return dict.fromkeys(formats)
+
+
+def date_readings(token):
+    """Return the dates `token` may mean (a set, empty when it is no valid date): ISO, or
+    the active locale's numeric formats, with any of / . - between the parts and day and
+    month read both ways. A two-digit year is never in the future (01/02/50 is 1950)."""
+    readings = set()
+    today = timezone.localdate()
+    for fmt in _date_formats():
+        # Whatever the separator typed (17.09.2004, 17-09-2004), read it as the format's.
+        separator = re.search(r"[/.-]", fmt).group(0)
+        typed = token if fmt == "%Y-%m-%d" else re.sub(r"[/.-]", separator, token)
         try:
-            return datetime.strptime(token, fmt).date()
+            day = datetime.strptime(typed, fmt).date()
         except ValueError:
             continue
-    return None
+        if "%y" in fmt and day > today:
+            day = day.replace(year=day.year - 100)
+        readings.add(day)
+    return readings
 
 
-def _mrn_digits(token):
+def _mrn_condition(token):
+    """Return a Q for an MRN typed with or without the site's prefix and leading zeros,
+    or None if `token` is no MRN."""
     prefix = parameters.get("mrn_prefix").upper()
     upper = token.upper()
     if prefix and upper.startswith(prefix):
-        upper = upper[len(prefix) :]
-    return upper if upper.isdigit() else None
+        upper = upper[len(prefix) :].lstrip("-:#")
+    if not upper.isdigit():
+        return None
+    condition = Q(mrn=upper)
+    if len(upper) < MRN_LENGTH:
+        condition |= Q(mrn=upper.zfill(MRN_LENGTH))
+    return condition
+
+
+def _phone_condition(run):
+    """Return a Q for a phone number in any notation, or None for too few digits.
+
+    Phones are stored in E.164 (`+` and digits). A number typed with its `+` is a prefix
+    of the stored one; any other is its end (a national number without the country
+    code, a local 7-digit number), with a national trunk 0 dropped (020 7946 0958). The
+    end is matched as the start of the reversed number: an index serves it."""
+    digits = re.sub(r"\D", "", run)
+    if run.startswith("+"):
+        return Q(phone__startswith=f"+{digits}") if len(digits) >= PHONE_SUFFIX_MIN else None
+    if digits.startswith("00") and len(digits) >= 11:
+        digits = digits[2:]  # the international access code: 00 44 20 7946 0958
+    elif digits.startswith("0") and len(digits) >= 10:
+        digits = digits[1:]  # a national trunk prefix: 020 7946 0958
+    if len(digits) < PHONE_SUFFIX_MIN:
+        return None
+    return Q(phone_reversed__startswith=digits[::-1])
+
+
+def _query_terms(query):
+    """Split a query into its terms: ("date", text), ("number", text) for a phone or an
+    MRN in digits (spaces included), and ("word", text) for the rest."""
+    prefix = parameters.get("mrn_prefix")
+    if prefix:  # "MRN 0001234" and "MRN-0001234" are one term
+        query = re.sub(rf"(?i)(?<!\S)({re.escape(prefix)})[\s:#-]+(?=\d)", r"\1", query)
+    words = query.split()
+    terms = [("date", word) for word in words if _DATE_SHAPE.match(word)]
+    rest = " ".join(word for word in words if not _DATE_SHAPE.match(word))
+    terms += [("number", run) for run in _NUMBER_RUN.findall(rest)]
+    terms += [("word", word) for word in _NUMBER_RUN.sub(" ", rest).split()]
+    return terms
+
+
+def _name_condition(term):
+    name = term.strip(",.")
+    if len(name) < MIN_NAME_TERM:
+        return None
+    upper = name.upper()
+    condition = (
+        Q(last_name_upper__startswith=upper)
+        | Q(first_name_upper__startswith=upper)
+        | Q(middle_name__istartswith=name)
+    )
+    code = phonetic(name)
+    if len(code) >= 2:
+        condition |= Q(last_name_phonetic=code)
+        # Short first-name sounds (JN: every John, Jane, Joan) match thousands of rows;
+        # from four letters on they are selective. Short terms match first names by prefix.
+        if len(name) >= PHONETIC_FIRST_NAME_MIN:
+            condition |= Q(first_name_phonetic=code)
+    return condition
 
 
 def patient_search(queryset, query):
-    """Filter `queryset` by one search box: MRN (exact, with or without prefix), names
-    (prefix or sound-alike: `Smyth` finds Smith, `Jon` finds Jonathan), phone, date of
-    birth, and combinations (`smith 1980-02-03`). Every term must match."""
-    terms = [t for t in re.split(r"\s+", (query or "").strip()) if t]
+    """Filter `queryset` by one search box; every term must match, in any order.
+
+    - an MRN, with or without the site's prefix and its leading zeros (`MRN0001234`,
+      `1234`);
+    - a phone in any notation (`+1 202-555-4820`, `(202) 555-4820`, `555-4820`): the end
+      of the stored number (a trunk 0 or an international 00 dropped), or its start when
+      typed with `+`; bare digits are an MRN or the end of a phone;
+    - a date of birth, ISO or in the locale's format (`09/17/2004` in "en",
+      `17/09/2004` in "en-gb"; `03/04/2004` tries both days);
+    - names: prefix of the first, middle or last name, or sound-alike first and last
+      names (`Smyth` finds Smith, `Tomas` finds Thomas; `Jon` finds Jonathan);
+    - an email, exactly.
+    """
+    terms = _query_terms((query or "").strip())
     if not terms:
         return queryset
     condition = Q()
-    for term in terms:
-        birth_date = _parse_date(term)
-        if birth_date:
-            condition &= Q(date_of_birth=birth_date)
+    for kind, text in terms:
+        if kind == "date":
+            readings = date_readings(text)
+            condition &= Q(date_of_birth__in=readings) if readings else _NOTHING
             continue
-        digits = _mrn_digits(term)
-        if digits is not None:
-            term_q = Q(mrn=digits)
-            # Bare digits may be the end of a phone number too; a prefixed MRN may not.
-            if digits == term and len(digits) >= 4:
-                term_q |= Q(phone__endswith=digits)
+        if kind == "number":
+            mrn = _mrn_condition(text)
+            phone = _phone_condition(text)
+            if mrn is None and phone is None:
+                continue
+            condition &= (mrn or _NOTHING) | (phone or _NOTHING)
+            continue
+        term_q = _mrn_condition(text)  # MRN1234
+        if term_q is None and "@" in text:
+            term_q = Q(email__iexact=text)
+        if term_q is None:
+            term_q = _name_condition(text)
+        if term_q is not None:
             condition &= term_q
-            continue
-        if term.startswith("+") and term[1:].isdigit():
-            condition &= Q(phone__startswith=term)
-            continue
-        if "@" in term:
-            condition &= Q(email__iexact=term)
-            continue
-        name = term.strip(",.")
-        if len(name) < MIN_NAME_TERM:
-            continue
-        upper = name.upper()
-        term_q = (
-            Q(last_name_upper__startswith=upper)
-            | Q(first_name_upper__startswith=upper)
-            | Q(middle_name__istartswith=name)
-        )
-        code = phonetic(name)
-        if len(code) >= 2:
-            term_q |= Q(last_name_phonetic=code)
-            # Short first-name sounds (JN: every John) match thousands of rows; from four
-            # letters on they are selective. Short terms still match first names by prefix.
-            if len(name) >= PHONETIC_FIRST_NAME_MIN:
-                term_q |= Q(first_name_phonetic=code)
-        condition &= term_q
-    return queryset.annotate(
-        last_name_upper=Upper("last_name"), first_name_upper=Upper("first_name")
+    # alias(), not annotate(): the expressions are searched, never selected.
+    return queryset.alias(
+        last_name_upper=Upper("last_name"),
+        first_name_upper=Upper("first_name"),
+        phone_reversed=Reverse("phone"),
     ).filter(condition)
 
 
@@ -372,11 +463,48 @@ DUPLICATE_WEIGHTS = {
 
 @dataclass(frozen=True)
 class DuplicateCandidate:
-    """An existing patient that may be the same person, with the score and what matched."""
+    """An existing patient that may be the same person, with the score, what matched
+    (field names) and why, in words (`reasons`, `explanation`)."""
 
     patient: Patient
     score: int
     matched: tuple
+    reasons: tuple = ()
+
+    @property
+    def explanation(self):
+        """Return why this record may be the person: "same date of birth, surname sounds
+        alike, same phone"."""
+        return ", ".join(str(reason) for reason in self.reasons)
+
+
+# The order in which the reasons are read out: the strongest evidence first.
+_REASON_ORDER = ("date_of_birth", "last_name", "first_name", "sex", "phone", "email")
+_SAME = {
+    "date_of_birth": gettext_lazy("same date of birth"),
+    "last_name": gettext_lazy("same surname"),
+    "first_name": gettext_lazy("same first name"),
+    "sex": gettext_lazy("same sex"),
+    "phone": gettext_lazy("same phone"),
+    "email": gettext_lazy("same email"),
+}
+_SOUNDS_ALIKE = {
+    "last_name": gettext_lazy("surname sounds alike"),
+    "first_name": gettext_lazy("first name sounds alike"),
+}
+
+
+def _duplicate_reasons(matched, patient, first_name, last_name):
+    typed = {"first_name": first_name, "last_name": last_name}
+    reasons = []
+    for name in _REASON_ORDER:
+        if name not in matched:
+            continue
+        if name in typed and getattr(patient, name).strip().upper() != typed[name].strip().upper():
+            reasons.append(_SOUNDS_ALIKE[name])
+        else:
+            reasons.append(_SAME[name])
+    return tuple(reasons)
 
 
 def duplicate_candidates(
@@ -416,7 +544,8 @@ def duplicate_candidates(
             matched.append("email")
         score = sum(DUPLICATE_WEIGHTS[m] for m in matched)
         if score >= DUPLICATE_THRESHOLD:
-            scored.append(DuplicateCandidate(patient, score, tuple(matched)))
+            reasons = _duplicate_reasons(matched, patient, first_name, last_name)
+            scored.append(DuplicateCandidate(patient, score, tuple(matched), reasons))
     scored.sort(key=lambda c: (-c.score, c.patient.last_name))
     return scored[:limit]
 

@@ -7,6 +7,7 @@ app_name = "patients"
 urlpatterns = [
     path("", views.PatientListView.as_view(), name="patient_list"),
     path("register/", views.PatientCreateView.as_view(), name="patient_create"),
+    path("search/", views.PatientSearchView.as_view(), name="patient_search"),
     path("break-glass/", views.BreakGlassReviewListView.as_view(), name="breakglass_review_list"),
     path(
         "break-glass/<uuid:pk>/review/",
@@ -27,6 +28,7 @@ urlpatterns = [
     path("merges/<uuid:pk>/undo/", views.PatientMergeUndoView.as_view(), name="patient_merge_undo"),
     path("<uuid:pk>/", views.PatientDetailView.as_view(), name="patient_detail"),
     path("<uuid:pk>/edit/", views.PatientUpdateView.as_view(), name="patient_update"),
+    path("<uuid:pk>/print/", views.PatientPrintView.as_view(), name="patient_print"),
     path(
         "<uuid:pk>/status/<slug:action>/", views.PatientStatusView.as_view(), name="patient_status"
     ),

@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.db.models.functions import Upper
 from django.forms import Form
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import ListView, RedirectView, TemplateView
 
 from accounts.models import User
@@ -23,6 +24,7 @@ from patients.exceptions import ChartAccessDenied, PossibleDuplicatePatient
 from patients.models import BreakGlassAccess, CareRelationship, ChartAccess, Patient, PatientMerge
 from patients.selectors import (
     AGE_GROUPS,
+    MIN_NAME_TERM,
     age_filter,
     break_glass_accesses_to_review,
     care_relationships_to_review,
@@ -84,6 +86,36 @@ class PatientListView(PatientScopeMixin, ListView):
         if self.request.user.has_perm("patients.view_patient_statistics"):
             context["statistics"] = patient_statistics_cached()
         return context
+
+
+class PatientSearchView(PatientScopeMixin, View):
+    """The registration form's "search first" results (htmx POST, so that no name travels
+    in an address): the first matches, each a link to the chart."""
+
+    permission_required = "patients.view_patient"
+    limit = 10
+
+    def post(self, request):
+        form = forms.PatientSearchForm(request.POST)
+        query = form.cleaned_data["q"].strip() if form.is_valid() else ""
+        too_short = len(query) < MIN_NAME_TERM
+        patients = []
+        if not too_short:
+            patients = list(
+                patient_search(
+                    patient_list_for_user(request.user).filter(merged_into__isnull=True), query
+                ).order_by("last_name", "first_name", "mrn")[: self.limit + 1]
+            )
+        return render(
+            request,
+            "patients/partials/search_results.html",
+            {
+                "patients": patients[: self.limit],
+                "more": len(patients) > self.limit,
+                "query": query,
+                "too_short": too_short,
+            },
+        )
 
 
 # --- Registration and demographics ------------------------------------------------------------
@@ -196,6 +228,36 @@ class PatientUpdateView(PatientFormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["patient"] = self.get_patient()
+        return context
+
+
+class PatientPrintView(PatientScopeMixin, TemplateView):
+    """A printable sheet of the patient's demographics, identifiers and emergency
+    contacts; logged as a read of the demographics, as the chart's tab is."""
+
+    template_name = "patients/patient_print.html"
+
+    def get(self, request, *args, **kwargs):
+        services.chart_open(
+            patient=self.get_patient(),
+            user=request.user,
+            part="demographics",
+            request=request,
+            clinical=False,
+        )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        patient = self.get_patient()
+        context.update(
+            {
+                "patient": patient,
+                "identifiers": list(patient.identifiers.all()),
+                "contacts": list(patient.emergency_contacts.all()),
+                "printed_at": timezone.now(),
+            }
+        )
         return context
 
 

@@ -51,6 +51,7 @@ def test_fifty_parallel_registrations_get_fifty_distinct_valid_mrns(receptionist
             first_name=f"Para{_letters(i)}",
             last_name=f"Llel{_letters(i)}",
             date_of_birth=date(1980, 1, 1 + i % 28),
+            sex="unknown",
         )
 
     results, errors = split(run_together(THREADS, register))

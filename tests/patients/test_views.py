@@ -452,6 +452,7 @@ def test_editing_the_phone_shows_in_the_history_tab(signed_in, receptionist):
         first_name="Ada",
         last_name="Lovelace",
         date_of_birth=date(1985, 12, 10),
+        sex="female",
         phone="+12025550150",
     )
     client = signed_in(receptionist)
