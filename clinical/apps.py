@@ -102,6 +102,8 @@ class ClinicalConfig(AppConfig):
                 context=panels.allergy_banner,
                 order=10,
                 clinical=True,
+                # Every doctor and nurse sees a patient's allergies, care team or not.
+                permission="clinical.view_allergy",
                 styles=("css/clinical.css",),
             )
         )

@@ -153,7 +153,9 @@ def test_a_doctor_outside_the_care_team_gets_403_on_every_page_until_breaking_th
     assert not ChartAccess.objects.filter(user=outsider).exists()
     assert Encounter.objects.get().status == "in_progress"  # nothing changed
 
-    access = break_glass_open(patient=patient, user=outsider, reason="Cardiac arrest")
+    access = break_glass_open(
+        patient=patient, user=outsider, reason="emergency_care", details="Cardiac arrest"
+    )
     for url in page_urls(patient, chart_records):
         assert client.get(url).status_code == 200, url
     entries = ChartAccess.objects.filter(user=outsider, patient=patient)
