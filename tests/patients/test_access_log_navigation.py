@@ -58,11 +58,8 @@ def test_the_administrators_home_links_the_access_log_with_recent_reads(
     text = home.content.decode()
     url = reverse("patients:access_log")
     assert f'href="{url}"' in text  # the navigation and the panel
-    assert "Grace Hopper" in text or "Hopper" in text
-    panel_context = dict(
-        (p.key, c) for p, c in dashboard.panels_for(home.wsgi_request, "staff")
-    )["access_log"]
-    assert panel_context["today"] == 1
+    assert patient.full_name in text
+    assert "1 chart read today" in text
 
 
 def test_the_access_log_panel_query_count_does_not_grow_with_reads(
