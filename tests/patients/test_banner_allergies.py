@@ -98,3 +98,21 @@ def test_the_access_log_names_the_banner_read(signed_in, make_user, administrato
     log = signed_in(administrator).get(reverse("patients:access_log"), {"patient": patient.pk})
     assert log.status_code == 200
     assert "Patient banner" in log.content.decode()
+
+
+def test_a_worklist_role_reading_allergies_does_not_see_every_banner(
+    signed_in, pharmacist, patient
+):
+    """A pharmacist given the allergy read permission (as a worklist role may be, for
+    the patients on the worklist) still sees no allergies of other patients' banners."""
+    from django.contrib.auth.models import Permission
+
+    for app_label, codename in (("patients", "view_patient"), ("clinical", "view_allergy")):
+        pharmacist.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    user = type(pharmacist).objects.get(pk=pharmacist.pk)
+    page = signed_in(user).get(tab(patient, "demographics"))
+    assert page.status_code == 200
+    assert ALLERGEN not in page.content.decode()
+    assert not ChartAccess.objects.filter(grant_reason=BANNER).exists()
