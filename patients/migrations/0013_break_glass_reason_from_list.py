@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0009_worklist_access_reason'),
+        ('patients', '0012_patient_sex_has_no_default'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

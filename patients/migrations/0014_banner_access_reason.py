@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('patients', '0010_break_glass_reason_from_list'),
+        ('patients', '0013_break_glass_reason_from_list'),
     ]
 
     operations = [
