@@ -3,8 +3,12 @@ secrets are stored."""
 
 import base64
 import hashlib
+import time
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
+from allauth.core import context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -34,6 +38,16 @@ class AccountAdapter(DefaultAccountAdapter):
         """Return False: accounts are provisioned by the hospital."""
         return False
 
+    def is_reauthentication_required(self, *, app, **kwargs):
+        """Return False while the user's own sign-in (password or second factor) is as
+        recent as a reauthentication would be (ACCOUNT_REAUTHENTICATION_TIMEOUT): an
+        administrator who has just typed the password is sent to enrol the required
+        authenticator, and must not be asked for the password again there."""
+        request = context.request
+        if request is not None and signed_in_recently(request):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)
+
     # Failed sign-ins follow `accounts.lockout` (a growing lock per account, a limit per
     # address and account) instead of allauth's fixed window, on the page and the API.
 
@@ -57,6 +71,20 @@ class AccountAdapter(DefaultAccountAdapter):
         """After a password reset (which proves the mailbox), lift the account's lock."""
         super()._delete_login_attempts_cached_email(request, **credentials)
         lockout.record_success(request, credentials.get("email", ""))
+
+
+def signed_in_recently(request):
+    """Return True if the signed-in user proved a password or a second factor in this
+    session within ACCOUNT_REAUTHENTICATION_TIMEOUT seconds."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    now = time.time()
+    return any(
+        record.get("method") in ("password", "mfa")
+        and now - record.get("at", 0) < account_settings.REAUTHENTICATION_TIMEOUT
+        for record in get_authentication_records(request, user)
+    )
 
 
 class MFAAdapter(DefaultMFAAdapter):

@@ -102,6 +102,10 @@ class ClinicalConfig(AppConfig):
                 context=panels.allergy_banner,
                 order=10,
                 clinical=True,
+                # Every doctor and nurse sees a patient's allergies, care team or not:
+                # whoever may open any chart in an emergency sees its allergies without
+                # breaking the glass (worklist roles never hold this permission).
+                permission="patients.break_glass",
                 styles=("css/clinical.css",),
             )
         )

@@ -30,9 +30,15 @@ from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import StaffViewMixin
 from patients.exceptions import ChartAccessDenied
 from patients.forms import BreakGlassForm
-from patients.models import ChartAccess
-from patients.selectors import clinical_reason_for, clinical_reason_visibility, patient_get
-from patients.services import chart_open
+from patients.models import BANNER, ChartAccess
+from patients.selectors import (
+    ChartAccessDecision,
+    chart_access_for,
+    clinical_reason_for,
+    clinical_reason_visibility,
+    patient_get,
+)
+from patients.services import chart_access_record, chart_open
 
 BREAK_GLASS_PERMISSION = "patients.break_glass"
 
@@ -58,9 +64,36 @@ class PatientScopeMixin(StaffViewMixin, RolePermissionRequiredMixin):
         return self._patient
 
 
+def chart_banner(request, patient, *, access):
+    """Return the banner items of `patient`'s chart for the requesting user, as
+    `ehr.core.chart.banner_items_for` does, and log each item that only the user's role
+    opens (allergies for every doctor and nurse) as a read with the reason "banner"."""
+    items = chart.banner_items_for(request, patient, access=access)
+    for item, _context in items:
+        if item.opened_by_role(request.user, access):
+            chart_access_record(
+                patient=patient,
+                user=request.user,
+                part=f"{item.key}:banner",
+                request=request,
+                decision=ChartAccessDecision(False, BANNER),
+            )
+    return items
+
+
+def denied_banner(request, patient):
+    """Return the banner context of a refused chart read: {"banner_items", "assets"},
+    the items the user's role (or worklist) opens, such as allergies, read and logged."""
+    items = chart_banner(request, patient, access=chart_access_for(request.user, patient))
+    return {
+        "banner_items": items,
+        "assets": chart.assets_for(None, [item for item, _context in items]),
+    }
+
+
 def chart_denied(request, patient, exc, tab=None, *, status=403, form=None):
-    """Answer a refused chart read: the patient banner, why, and (for roles that may)
-    the break-the-glass form."""
+    """Answer a refused chart read: the patient banner (with the items the user's role
+    opens, such as allergies), why, and (for roles that may) the break-the-glass form."""
     can_break_glass = request.user.has_perm(BREAK_GLASS_PERMISSION)
     message = str(exc)
     if not can_break_glass:
@@ -72,6 +105,7 @@ def chart_denied(request, patient, exc, tab=None, *, status=403, form=None):
         request,
         "patients/chart_denied.html",
         {
+            **denied_banner(request, patient),
             "patient": patient,
             "tab": tab,
             "message": message,
@@ -122,7 +156,7 @@ class ChartPageMixin(PatientScopeMixin, ChartAccessMixin):
             {
                 "patient": patient,
                 "access": self.access,
-                "banner_items": chart.banner_items_for(self.request, patient, access=self.access),
+                "banner_items": chart_banner(self.request, patient, access=self.access),
                 "title": self.title,
                 "back_url": self.back_url(),
                 "back_tab": chart.TABS.get(self.back_tab),

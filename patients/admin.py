@@ -48,13 +48,22 @@ class PatientAdmin(NoDeleteMixin, TrackedAdmin):
 
 @admin.register(BreakGlassAccess)
 class BreakGlassAccessAdmin(NoDeleteMixin, TrackedAdmin):
-    list_display = ("granted_at", "user", "patient", "expires_at", "reviewed_at", "reviewed_by")
-    list_filter = ("reviewed_at",)
+    list_display = (
+        "granted_at",
+        "user",
+        "patient",
+        "reason",
+        "expires_at",
+        "reviewed_at",
+        "reviewed_by",
+    )
+    list_filter = ("reason", "reviewed_at")
     list_select_related = ("user", "patient", "reviewed_by")
     readonly_fields = (
         "patient",
         "user",
         "reason",
+        "details",
         "granted_at",
         "expires_at",
         "reviewed_at",

@@ -36,6 +36,7 @@ from patients.access import (
 )
 from patients.exceptions import PossibleDuplicatePatient
 from patients.models import (
+    BreakGlassReason,
     ChartAccess,
     IdentifierType,
     Patient,
@@ -233,15 +234,25 @@ class CareTeamRemovalSerializer(serializers.Serializer):
 
 
 class BreakGlassRequestSerializer(serializers.Serializer):
-    # Blank is let through so the service answers with its own message (reason_required).
-    reason = serializers.CharField(allow_blank=True, help_text="Why you need this chart now.")
+    reason = serializers.ChoiceField(
+        choices=BreakGlassReason.choices, help_text="Why you need this chart now."
+    )
+    # Its rule (15 characters for "other") is the model's, answered as a field error.
+    details = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text='Required for "other" (at least 15 characters); optional otherwise.',
+    )
 
 
 class BreakGlassSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     patient = PatientReferenceSerializer()
     user = UserReferenceSerializer()
-    reason = serializers.CharField()
+    reason = serializers.ChoiceField(choices=BreakGlassReason.choices)
+    reason_label = serializers.CharField(source="get_reason_display")
+    details = serializers.CharField()
     expires_at = serializers.DateTimeField()
 
 
@@ -541,7 +552,8 @@ class PatientViewSet(
     @extend_schema(
         summary="Break the glass: time-limited access to this chart, for a stated reason",
         description="The access is logged and the privacy reviewers are notified. 400 "
-        "without a reason, 409 when you already have access.",
+        'without a reason of the list, or for "other" without 15 characters of details; '
+        "409 when you already have access.",
         request=BreakGlassRequestSerializer,
         responses={
             201: BreakGlassSerializer,
@@ -558,7 +570,7 @@ class PatientViewSet(
         body = BreakGlassRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         access = services.break_glass_open(
-            patient=patient, user=request.user, reason=body.validated_data["reason"]
+            patient=patient, user=request.user, **body.validated_data
         )
         return Response(BreakGlassSerializer(access).data, status=status.HTTP_201_CREATED)
 

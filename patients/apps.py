@@ -2,6 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 PRIVACY_REVIEW = "patients.review_breakglassaccess"
+ACCESS_LOG = "patients.view_chartaccess"
 
 
 class PatientsConfig(AppConfig):
@@ -31,6 +32,16 @@ class PatientsConfig(AppConfig):
                 icon="shield-exclamation",
                 permission=PRIVACY_REVIEW,
                 order=80,
+            )
+        )
+        navigation.register(
+            navigation.NavItem(
+                "access_log",
+                _("Access log"),
+                "patients:access_log",
+                icon="journal-text",
+                permission=ACCESS_LOG,
+                order=81,
             )
         )
         chart.register_tab(
@@ -98,6 +109,16 @@ class PatientsConfig(AppConfig):
                 permission=PRIVACY_REVIEW,
                 order=6,
                 context=panels.break_glass_queue,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "access_log",
+                _("Access log"),
+                "patients/panels/access_log.html",
+                permission=ACCESS_LOG,
+                order=7,
+                context=panels.access_log,
             )
         )
         demo.register(demo.Seeder("patients", "Patients", seed_patients, order=30))

@@ -60,10 +60,11 @@ class MergeNotAllowed(DomainError):
     default_code = "merge_not_allowed"
 
 
-class BreakGlassReasonRequired(DomainError):
-    """Breaking the glass needs a stated reason."""
+class BreakGlassReasonRequired(FieldDomainError):
+    """Breaking the glass for "other" needs the reason described in words."""
 
-    default_message = _("State why you need emergency access to this chart.")
+    field = "details"
+    default_message = _("Describe why you need emergency access to this chart.")
     default_code = "reason_required"
 
 

@@ -8,7 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from accounts.models import User
 from accounts.selectors import active_clinicians
 from ehr.core.models import TEXT_MAX_LENGTH
-from patients.models import IdentifierType, Patient, Sex
+from patients.models import BreakGlassAccess, IdentifierType, Patient, Sex
 from patients.services import DEMOGRAPHIC_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -122,12 +122,15 @@ class DeathForm(forms.Form):
     deceased_on = forms.DateField(label=_("Date of death"), widget=DATE_INPUT)
 
 
-class BreakGlassForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for emergency access"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Your access is logged, and the privacy officer reviews it."),
-    )
+class BreakGlassForm(forms.ModelForm):
+    """The reason for breaking the glass; the model requires details for "other"."""
+
+    class Meta:
+        model = BreakGlassAccess
+        fields = ["reason", "details"]
+        labels = {"reason": _("Reason for emergency access")}
+        help_texts = {"reason": _("Your access is logged, and the privacy officer reviews it.")}
+        widgets = {"details": forms.Textarea(attrs={"rows": 3})}
 
 
 class CareTeamAddForm(forms.Form):

@@ -17,6 +17,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from ehr.core import parameters
 from ehr.core.models import BoundedTextField, TrackedModel
+from patients.exceptions import BreakGlassReasonRequired
 
 
 class Sex(models.TextChoices):
@@ -263,11 +264,18 @@ class AccessReason(models.TextChoices):
     BREAK_GLASS = "break_glass", _("Break the glass")
 
 
-# Why a read was allowed, as the access log keeps it: the reasons above, or a worklist
-# role opening the parts of the chart its work needs (`ehr.core.access`), which never
-# makes a permission row or a care relationship.
+# Why a read was allowed, as the access log keeps it: the reasons above, a worklist
+# role opening the parts of the chart its work needs (`ehr.core.access`), or a clinician's
+# role showing a banner item on any chart (allergies: safety before privacy,
+# `ehr.core.chart.BannerItem.permission`); neither makes a permission row or a care
+# relationship.
 WORKLIST = "worklist"
-LOGGED_ACCESS_REASONS = [*AccessReason.choices, (WORKLIST, _("Worklist"))]
+BANNER = "banner"
+LOGGED_ACCESS_REASONS = [
+    *AccessReason.choices,
+    (WORKLIST, _("Worklist")),
+    (BANNER, _("Patient banner")),
+]
 
 
 class PatientUserObjectPermission(TrackedModel, UserObjectPermissionBase):
@@ -455,9 +463,21 @@ class PatientGroupObjectPermission(TrackedModel, GroupObjectPermissionBase):
         verbose_name_plural = _("patient permissions of groups")
 
 
+class BreakGlassReason(models.TextChoices):
+    """Why a clinician broke the glass: the common cases, or "other" described in full."""
+
+    EMERGENCY_CARE = "emergency_care", _("Emergency care")
+    ON_CALL = "on_call", _("Covering on call")
+    TRANSFERRED_IN = "transferred_in", _("Patient transferred in")
+    OTHER = "other", _("Other")
+
+
 class BreakGlassAccess(TrackedModel):
     """An emergency opening of a chart outside one's care team: who, why, until when,
     and the privacy review of it. Kept for ever, also after the access expired."""
+
+    # "Other" must say enough for the privacy review to judge it.
+    OTHER_DETAILS_MIN_LENGTH = 15
 
     # An audit record names the record that was opened; a merge does not rewrite it.
     stays_on_merge = True
@@ -471,7 +491,12 @@ class BreakGlassAccess(TrackedModel):
         on_delete=models.PROTECT,
         related_name="break_glass_accesses",
     )
-    reason = BoundedTextField(_("reason"))
+    reason = models.CharField(_("reason"), max_length=20, choices=BreakGlassReason)
+    details = BoundedTextField(
+        _("details"),
+        blank=True,
+        help_text=_("Required for “other” (at least 15 characters); optional otherwise."),
+    )
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
@@ -491,9 +516,16 @@ class BreakGlassAccess(TrackedModel):
         verbose_name_plural = _("break-the-glass accesses")
         permissions = [("review_breakglassaccess", _("Review break-the-glass accesses"))]
         constraints = [
-            # An emergency access always states why (HIPAA "minimum necessary" review).
+            # An emergency access always states why (HIPAA "minimum necessary" review):
+            # one of the listed reasons, and words for "other". (The 15-character
+            # minimum is `clean()`'s: rows from before the list keep their short text.)
             models.CheckConstraint(
-                condition=~models.Q(reason=""), name="breakglassaccess_reason_required"
+                condition=models.Q(reason__in=BreakGlassReason.values),
+                name="breakglassaccess_reason_listed",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reason=BreakGlassReason.OTHER) | ~models.Q(details=""),
+                name="breakglassaccess_other_has_details",
             ),
             models.CheckConstraint(
                 condition=models.Q(expires_at__gt=models.F("granted_at")),
@@ -506,6 +538,25 @@ class BreakGlassAccess(TrackedModel):
 
     def __str__(self):
         return f"{self.user} → {self.patient} ({self.granted_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def reason_text(self):
+        """Return the reason's label with its details ("Other: …")."""
+        label = self.get_reason_display()
+        return f"{label}: {self.details}" if self.details else str(label)
+
+    def clean(self):
+        """Require details of at least OTHER_DETAILS_MIN_LENGTH characters for "other"."""
+        super().clean()
+        self.details = (self.details or "").strip()
+        if (
+            self.reason == BreakGlassReason.OTHER
+            and len(self.details) < self.OTHER_DETAILS_MIN_LENGTH
+        ):
+            raise BreakGlassReasonRequired(
+                _("Describe the reason in at least %(count)d characters.")
+                % {"count": self.OTHER_DETAILS_MIN_LENGTH}
+            )
 
     def is_current(self, now=None):
         """Return True while the access lasts."""

@@ -1,6 +1,8 @@
 """Context for the patients app's chart tabs and home-page panels."""
 
-from patients.models import BreakGlassAccess
+from django.utils import timezone
+
+from patients.models import BreakGlassAccess, ChartAccess
 from patients.selectors import (
     can_manage_care_team,
     care_relationships_for,
@@ -91,4 +93,14 @@ def break_glass_queue(request):
         "pending": list(pending[:5]),
         "count": pending.count(),
         "self_assigned_count": care_relationships_to_review().count(),
+    }
+
+
+def access_log(request):
+    """The latest chart reads and how many there were today (the access log's panel)."""
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    recent = ChartAccess.objects.select_related("user", "patient").order_by("-accessed_at")
+    return {
+        "recent": list(recent[:5]),
+        "today": ChartAccess.objects.filter(accessed_at__gte=start_of_day).count(),
     }

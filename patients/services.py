@@ -20,7 +20,6 @@ from ehr.core.models import Notification
 from ehr.core.services import notification_send
 from patients.exceptions import (
     BreakGlassNotNeeded,
-    BreakGlassReasonRequired,
     CareTeamChangeNotAllowed,
     CareTeamRoleNotAllowed,
     CareTeamSelfAdd,
@@ -472,23 +471,27 @@ def _check_length(model, **values):
 
 
 @transaction.atomic
-def break_glass_open(*, patient, user, reason):
-    """Give `user` time-limited access to one chart outside their care team, for the
-    stated reason; notify the Administrators. Return the BreakGlassAccess."""
+def break_glass_open(*, patient, user, reason, details=""):
+    """Give `user` time-limited access to one chart outside their care team, for a
+    reason of the list (`BreakGlassReason`) and its details (required for "other");
+    notify the Administrators. Return the BreakGlassAccess."""
     if not user.has_perm("patients.break_glass"):
         raise ChartAccessDenied(_("Your role cannot break the glass."))
-    reason = (reason or "").strip()
-    if not reason:
-        raise BreakGlassReasonRequired()
-    _check_length(BreakGlassAccess, reason=reason)
-    if chart_access_for(user, patient).allowed:
-        raise BreakGlassNotNeeded()
     now = timezone.now()
     expires = now + timedelta(minutes=parameters.get("break_glass_duration"))
     access = BreakGlassAccess(
-        patient=patient, user=user, reason=reason, granted_at=now, expires_at=expires
+        patient=patient,
+        user=user,
+        reason=reason or "",
+        details=(details or "").strip(),
+        granted_at=now,
+        expires_at=expires,
     )
     access.stamp(user)
+    access.clean_fields(exclude=["patient", "user", "created_by", "updated_by"])
+    access.clean()
+    if chart_access_for(user, patient).allowed:
+        raise BreakGlassNotNeeded()
     access.save()
     permission = _view_chart_permission()
     row, _created = PatientUserObjectPermission.objects.get_or_create(
@@ -510,7 +513,11 @@ def break_glass_open(*, patient, user, reason):
         recipients=_privacy_reviewers(),
         title=_("Break-the-glass access to review"),
         body=_("%(user)s opened the chart of %(patient)s: %(reason)s")
-        % {"user": user.get_full_name(), "patient": patient.display_mrn, "reason": reason},
+        % {
+            "user": user.get_full_name(),
+            "patient": patient.display_mrn,
+            "reason": access.reason_text,
+        },
         url=reverse("patients:breakglass_review_list"),
         level=Notification.Level.WARNING,
         category="privacy",

@@ -19,7 +19,7 @@ from ehr.core import chart
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import FormActionView, ServiceFormView, StaffViewMixin
 from patients import forms, services
-from patients.access import PatientScopeMixin, chart_denied
+from patients.access import PatientScopeMixin, chart_banner, chart_denied, denied_banner
 from patients.exceptions import ChartAccessDenied, PossibleDuplicatePatient
 from patients.models import BreakGlassAccess, CareRelationship, ChartAccess, Patient, PatientMerge
 from patients.selectors import (
@@ -326,7 +326,7 @@ class PatientChartView(PatientScopeMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         patient = self.get_patient()
         allowed = self.decision.allowed
-        banner_items = chart.banner_items_for(self.request, patient, access=self.decision)
+        banner_items = chart_banner(self.request, patient, access=self.decision)
         context.update(
             {
                 "patient": patient,
@@ -416,7 +416,7 @@ class BreakGlassView(PatientScopeMixin, ServiceFormView):
 
     def perform(self, form):
         access = services.break_glass_open(
-            patient=self.get_patient(), user=self.request.user, reason=form.cleaned_data["reason"]
+            patient=self.get_patient(), user=self.request.user, **form.cleaned_data
         )
         # A warning, not a success message: the access is exceptional and reviewed.
         messages.warning(
@@ -435,6 +435,7 @@ class BreakGlassView(PatientScopeMixin, ServiceFormView):
         context = super().get_context_data(**kwargs)
         context.update(
             {
+                **denied_banner(self.request, self.get_patient()),
                 "patient": self.get_patient(),
                 "tab": self.next_tab(),
                 "break_glass_form": context["form"],

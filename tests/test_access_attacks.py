@@ -251,7 +251,9 @@ def test_a_doctor_without_chart_access_cannot_order_or_complete_a_discharge(
     admission.refresh_from_db()
     assert not patient.is_deceased and admission.is_open
     # Breaking the glass (logged, reviewed) is the way in an emergency.
-    break_glass_open(patient=patient, user=doctor2, reason="Covering the ward tonight")
+    break_glass_open(
+        patient=patient, user=doctor2, reason="emergency_care", details="Covering the ward tonight"
+    )
     inpatient_services.admission_order_discharge(admission=admission, actor=doctor2)
 
 

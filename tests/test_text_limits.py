@@ -156,16 +156,18 @@ def test_breaking_the_glass_with_a_reason_too_long_is_a_field_error_in_the_api_a
     used to reach the reviewers' notification, whose body has its own maximum."""
     patient = PatientFactory()
     response = api(doctor).post(
-        f"/api/v1/patients/{patient.pk}/break-glass", {"reason": TOO_LONG}, format="json"
+        f"/api/v1/patients/{patient.pk}/break-glass",
+        {"reason": "other", "details": TOO_LONG},
+        format="json",
     )
     assert response.status_code == 400
-    assert list(response.json()) == ["reason"]
+    assert list(response.json()) == ["details"]
     page = signed_in(doctor).post(
         reverse("patients:patient_break_glass", args=[patient.pk]),
-        {"reason": "x" * (3 * TEXT_MAX_LENGTH), "next_tab": "summary"},
+        {"reason": "other", "details": "x" * (3 * TEXT_MAX_LENGTH), "next_tab": "summary"},
     )
     assert page.status_code == 400
-    assert list(page.context["break_glass_form"].errors) == ["reason"]
+    assert list(page.context["break_glass_form"].errors) == ["details"]
     assert not BreakGlassAccess.objects.exists()
 
 

@@ -58,12 +58,26 @@ class HospitalAdmin(MasterDataAdmin):
     search_fields = ("name",)
 
 
+def parameter_value_as_typed(row):
+    """Return a parameter's stored value as an administrator types it: 30, 1.5, true,
+    Ward A (not its JSON: "1.5", "Ward A")."""
+    value = row.value  # JSON: a number, a boolean, or a string (text, decimals)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 class SystemParameterForm(forms.ModelForm):
     value = forms.CharField(label=_("value"))
 
     class Meta:
         model = SystemParameter
         fields = ["value"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["value"] = parameter_value_as_typed(self.instance)
 
     def clean_value(self):
         definition = self.instance.definition
@@ -75,13 +89,17 @@ class SystemParameterForm(forms.ModelForm):
 @admin.register(SystemParameter)
 class SystemParameterAdmin(TrackedAdmin):
     form = SystemParameterForm
-    list_display = ("label", "key", "value", "unit", "updated_at", "updated_by")
+    list_display = ("label", "key", "value_display", "unit", "updated_at", "updated_by")
     readonly_fields = ("key", "label", "help", "unit", "type")
     fields = ("key", "label", "help", "type", "unit", "value")
 
     @admin.display(description=_("parameter"))
     def label(self, obj):
         return obj.definition.label if obj.definition else obj.key
+
+    @admin.display(description=_("value"))
+    def value_display(self, obj):
+        return parameter_value_as_typed(obj)
 
     @admin.display(description=_("unit"))
     def unit(self, obj):

@@ -45,6 +45,20 @@ class BannerItem:
     order: int = 100
     clinical: bool = True
     styles: tuple = ()  # static paths of style sheets the item's template needs
+    # A role permission whose holders see this clinical item on every chart they open,
+    # even without chart access (safety before privacy: allergies); such a read is
+    # logged with the reason "banner".
+    permission: str | None = None
+
+    def opened_by_role(self, user, access):
+        """Return True if `user` sees this item only through its role permission (not
+        through `access`, the user's chart-access decision)."""
+        return (
+            self.clinical
+            and not access.covers(self.key)
+            and self.permission is not None
+            and user.has_perm(self.permission)
+        )
 
 
 TABS: dict[str, ChartTab] = {}
@@ -71,12 +85,13 @@ def tabs_for(user):
 def banner_items_for(request, patient, *, access):
     """Return [(item, context)] for the banner: clinical items only where `access` (the
     user's chart-access decision) covers them, by the item's key (a worklist may open
-    the allergies but not the rest)."""
+    the allergies but not the rest), or where the user's role opens them
+    (`BannerItem.permission`; the caller logs those reads)."""
     items = sorted(BANNER_ITEMS.values(), key=lambda i: (i.order, i.key))
     return [
         (item, item.context(request, patient))
         for item in items
-        if not item.clinical or access.covers(item.key)
+        if not item.clinical or access.covers(item.key) or item.opened_by_role(request.user, access)
     ]
 
 

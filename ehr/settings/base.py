@@ -241,6 +241,8 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+# The site's date and time formats ("7 Mar 2026, 14:05"), also in the Django admin.
+FORMAT_MODULE_PATH = ["ehr.formats"]
 PHONENUMBER_DEFAULT_REGION = env("PHONENUMBER_DEFAULT_REGION", default="US")
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_FORMAT = "INTERNATIONAL"

@@ -81,7 +81,9 @@ def test_outside_the_care_team_it_is_403_until_the_glass_is_broken(api, make_use
         client.put(url(stranger), {"status": "no_known_allergies"}, content_type=JSON).status_code
         == 403
     )
-    break_glass_open(patient=stranger, user=outsider, reason="Unconscious in A&E")
+    break_glass_open(
+        patient=stranger, user=outsider, reason="emergency_care", details="Unconscious in A&E"
+    )
     assert client.get(url(stranger)).status_code == 200
 
 

@@ -492,7 +492,9 @@ def test_after_breaking_the_glass_the_api_answers_and_logs_under_the_grant(
     api, doctor, foreign_chart
 ):
     patient, note, encounter = foreign_chart
-    access = break_glass_open(patient=patient, user=doctor, reason="Unconscious in ED")
+    access = break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Unconscious in ED"
+    )
     client = api(doctor)
     for url in (
         f"/api/v1/patients/{patient.pk}/vitals",

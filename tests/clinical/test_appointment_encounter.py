@@ -221,7 +221,9 @@ def test_after_breaking_the_glass_another_doctor_is_still_not_the_appointments_d
     signed_in, checked_in, make_user, patient
 ):
     outsider = make_user("Doctor")
-    break_glass_open(patient=patient, user=outsider, reason="Covering the clinic today")
+    break_glass_open(
+        patient=patient, user=outsider, reason="emergency_care", details="Covering the clinic today"
+    )
     response = signed_in(outsider).post(start_url(checked_in))
     assert response.status_code == 302
     assert not Encounter.objects.exists()

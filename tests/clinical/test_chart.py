@@ -200,7 +200,8 @@ def test_outside_the_care_team_every_clinical_tab_is_403_with_break_the_glass(
         assert response.status_code == 403, key
         assert b"Break the glass" in response.content
     demographics = client.get(tab_url(patient, "demographics"))
-    assert b"banner-allergies" not in demographics.content  # clinical: not without access
+    # Safety before privacy: every doctor sees the allergies (test_banner_allergies.py).
+    assert b"banner-allergies" in demographics.content
 
 
 @pytest.mark.parametrize("key", TABS)

@@ -169,7 +169,12 @@ def test_after_breaking_the_glass_the_note_shows_and_opens(signed_in, admission,
     outsider = make_user("Doctor")
     client = signed_in(outsider)
     assert client.get(note.get_absolute_url()).status_code == 403
-    break_glass_open(patient=admission.patient, user=outsider, reason="Readmitted via A&E")
+    break_glass_open(
+        patient=admission.patient,
+        user=outsider,
+        reason="emergency_care",
+        details="Readmitted via A&E",
+    )
     assert "Home on oral amoxicillin" in client.get(admission_url(admission)).content.decode()
     assert client.get(note.get_absolute_url()).status_code == 200
     assert ChartAccess.objects.filter(user=outsider, patient=admission.patient).exists()

@@ -527,7 +527,12 @@ def test_starting_an_encounter_grants_care_team_access(stranger, doctor, make_us
 
 
 def test_an_encounter_after_breaking_the_glass_lasts_and_is_reviewed(stranger, doctor):
-    break_glass_open(patient=stranger, user=doctor, reason="Collapsed in the waiting room")
+    break_glass_open(
+        patient=stranger,
+        user=doctor,
+        reason="emergency_care",
+        details="Collapsed in the waiting room",
+    )
     encounter = services.encounter_start(patient=stranger, actor=doctor)
     relationship = CareRelationship.objects.get(user=doctor, patient=stranger)
     assert relationship.closes_at is None and relationship.reason == AccessReason.ENCOUNTER

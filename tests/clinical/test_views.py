@@ -18,7 +18,7 @@ from clinical.models import (
     SurgicalHistory,
     VitalSigns,
 )
-from patients.models import AccessReason, CareRelationship, ChartAccess
+from patients.models import BANNER, AccessReason, CareRelationship, ChartAccess
 from patients.services import break_glass_open
 from tests.factories.patients import on_care_team
 from tests.matrix import Page, assert_persona_access, assert_staff_only, page_ids, persona_cases
@@ -150,13 +150,18 @@ def test_a_doctor_outside_the_care_team_gets_403_on_every_page_until_breaking_th
         assert b"Break the glass" in response.content
     for url in post_urls(patient, chart_records):
         assert client.post(url).status_code == 403, url
-    assert not ChartAccess.objects.filter(user=outsider).exists()
+    # Only the banner's allergies were read (tests/patients/test_banner_allergies.py).
+    assert not ChartAccess.objects.filter(user=outsider).exclude(grant_reason=BANNER).exists()
     assert Encounter.objects.get().status == "in_progress"  # nothing changed
 
-    access = break_glass_open(patient=patient, user=outsider, reason="Cardiac arrest")
+    access = break_glass_open(
+        patient=patient, user=outsider, reason="emergency_care", details="Cardiac arrest"
+    )
     for url in page_urls(patient, chart_records):
         assert client.get(url).status_code == 200, url
-    entries = ChartAccess.objects.filter(user=outsider, patient=patient)
+    entries = ChartAccess.objects.filter(user=outsider, patient=patient).exclude(
+        grant_reason=BANNER
+    )
     assert entries.count() == len(page_urls(patient, chart_records))
     assert set(entries.values_list("break_glass", flat=True)) == {access.pk}
     response = client.get(reverse("clinical:note_detail", args=[chart_records["note"].pk]))

@@ -35,8 +35,12 @@ def test_expire_access_grants_removes_expired_grants_and_says_how_many(doctor, n
     patient = PatientFactory()
     member = make_user(roles.DOCTOR)
     on_care_team(patient, member)
-    old = services.break_glass_open(patient=patient, user=doctor, reason="Old emergency")
-    services.break_glass_open(patient=patient, user=nurse, reason="Current emergency")
+    old = services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Old emergency"
+    )
+    services.break_glass_open(
+        patient=patient, user=nurse, reason="emergency_care", details="Current emergency"
+    )
     past = timezone.now() - timedelta(minutes=1)
     BreakGlassAccess.objects.filter(pk=old.pk).update(
         granted_at=past - timedelta(hours=4), expires_at=past

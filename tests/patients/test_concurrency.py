@@ -84,7 +84,9 @@ def test_fifty_parallel_break_glass_openings_by_different_users_all_succeed(
     users = [make_user(roles.DOCTOR if i % 2 else roles.NURSE) for i in range(THREADS)]
 
     def open_chart(i):
-        return services.break_glass_open(patient=patient, user=users[i], reason=f"Code {i}")
+        return services.break_glass_open(
+            patient=patient, user=users[i], reason="emergency_care", details=f"Code {i}"
+        )
 
     results, errors = split(run_together(THREADS, open_chart))
     assert errors == []

@@ -307,7 +307,9 @@ def test_nobody_adds_himself_to_the_care_team(doctor):
     """Membership is permanent: a clinician with passing access (break-the-glass, a
     self-assigned or windowed care relationship) cannot turn it into a membership."""
     patient = PatientFactory()
-    services.break_glass_open(patient=patient, user=doctor, reason="Unconscious in ED")
+    services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Unconscious in ED"
+    )
     with pytest.raises(CareTeamSelfAdd):
         services.care_team_add(patient=patient, user=doctor, actor=doctor)
     assert chart_access_for(doctor, patient).via_break_glass
@@ -339,7 +341,9 @@ def test_care_team_add_turns_an_expiring_break_glass_grant_into_a_membership(doc
     patient = PatientFactory()
     member = make_user(roles.DOCTOR)
     services.care_team_add(patient=patient, user=member, actor=None)
-    services.break_glass_open(patient=patient, user=doctor, reason="Unconscious in ED")
+    services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Unconscious in ED"
+    )
     row = services.care_team_add(patient=patient, user=doctor, actor=member)
     row.refresh_from_db()
     assert row.expires_at is None
@@ -380,7 +384,9 @@ def test_a_care_team_change_by_a_non_member_is_refused_by_the_service(doctor, nu
 
 def test_break_the_glass_does_not_let_one_change_the_care_team(doctor, nurse):
     patient = PatientFactory()
-    services.break_glass_open(patient=patient, user=doctor, reason="Night cover")
+    services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Night cover"
+    )
     with pytest.raises(CareTeamChangeNotAllowed):
         services.care_team_add(patient=patient, user=nurse, actor=doctor)
 
@@ -398,9 +404,9 @@ def test_care_team_remove(doctor, nurse):
 
 def test_break_glass_needs_a_reason(doctor):
     patient = PatientFactory()
-    for reason in ("", "   ", None):
+    for details in ("", "   ", None):
         with pytest.raises(BreakGlassReasonRequired):
-            services.break_glass_open(patient=patient, user=doctor, reason=reason)
+            services.break_glass_open(patient=patient, user=doctor, reason="other", details=details)
     assert not BreakGlassAccess.objects.exists()
 
 
@@ -408,14 +414,18 @@ def test_break_glass_needs_a_role_that_may_break_it(receptionist, lab_tech):
     patient = PatientFactory()
     for user in (receptionist, lab_tech):
         with pytest.raises(ChartAccessDenied):
-            services.break_glass_open(patient=patient, user=user, reason="curious")
+            services.break_glass_open(
+                patient=patient, user=user, reason="emergency_care", details="curious"
+            )
     assert not BreakGlassAccess.objects.exists()
 
 
 def test_break_glass_is_refused_when_the_user_already_has_access(doctor):
     patient = on_care_team(PatientFactory(), doctor)
     with pytest.raises(BreakGlassNotNeeded):
-        services.break_glass_open(patient=patient, user=doctor, reason="Emergency")
+        services.break_glass_open(
+            patient=patient, user=doctor, reason="emergency_care", details="Emergency"
+        )
     assert not BreakGlassAccess.objects.exists()
 
 
@@ -423,9 +433,11 @@ def test_break_glass_grants_access_for_the_configured_duration(nurse):
     system_parameter_set(key="break_glass_duration", value=5)
     patient = PatientFactory()
     before = timezone.now()
-    access = services.break_glass_open(patient=patient, user=nurse, reason="  Cardiac arrest ")
+    access = services.break_glass_open(
+        patient=patient, user=nurse, reason="emergency_care", details="  Cardiac arrest "
+    )
     after = timezone.now()
-    assert access.reason == "Cardiac arrest"
+    assert access.details == "Cardiac arrest"
     assert before + timedelta(minutes=5) <= access.expires_at <= after + timedelta(minutes=5)
     grant = PatientUserObjectPermission.objects.get(user=nurse, content_object=patient)
     assert grant.reason == AccessReason.BREAK_GLASS
@@ -439,7 +451,9 @@ def test_break_glass_notifies_every_active_administrator(doctor, administrator, 
     second_admin = make_user(roles.ADMINISTRATOR)
     retired_admin = make_user(roles.ADMINISTRATOR, is_active=False)
     patient = PatientFactory()
-    services.break_glass_open(patient=patient, user=doctor, reason="Trauma bay")
+    services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Trauma bay"
+    )
     notified = set(
         Notification.objects.filter(category="privacy").values_list("recipient", flat=True)
     )
@@ -456,14 +470,18 @@ def test_break_glass_emails_administrators_who_opted_in(
     administrator.email_notifications = True
     administrator.save()
     with django_capture_on_commit_callbacks(execute=True):
-        services.break_glass_open(patient=PatientFactory(), user=doctor, reason="Trauma bay")
+        services.break_glass_open(
+            patient=PatientFactory(), user=doctor, reason="emergency_care", details="Trauma bay"
+        )
     assert [m.to for m in mailoutbox] == [[administrator.email]]
 
 
 def test_break_glass_expiry_is_enforced_at_check_time_without_the_cleanup_job(doctor):
     system_parameter_set(key="break_glass_duration", value=5)
     patient = PatientFactory()
-    access = services.break_glass_open(patient=patient, user=doctor, reason="Emergency")
+    access = services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Emergency"
+    )
     just_before = access.expires_at - timedelta(seconds=1)
     assert chart_access_for(doctor, patient, now=just_before).allowed
     assert not chart_access_for(doctor, patient, now=access.expires_at).allowed
@@ -475,14 +493,18 @@ def test_break_glass_expiry_is_enforced_at_check_time_without_the_cleanup_job(do
 
 def test_break_glass_again_after_expiry_renews_the_stale_grant(doctor):
     patient = PatientFactory()
-    first = services.break_glass_open(patient=patient, user=doctor, reason="First")
+    first = services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="First"
+    )
     past = timezone.now() - timedelta(minutes=1)
     BreakGlassAccess.objects.filter(pk=first.pk).update(
         granted_at=past - timedelta(minutes=5), expires_at=past
     )
     PatientUserObjectPermission.objects.filter(user=doctor).update(expires_at=past)
     assert not chart_access_for(doctor, patient).allowed
-    second = services.break_glass_open(patient=patient, user=doctor, reason="Second")
+    second = services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Second"
+    )
     grant = PatientUserObjectPermission.objects.get(user=doctor, content_object=patient)
     assert grant.expires_at == second.expires_at
     assert chart_access_for(doctor, patient).break_glass == second
@@ -495,8 +517,12 @@ def test_access_grants_expire_removes_only_expired_rows_and_keeps_the_audit_reco
     patient = PatientFactory()
     member = make_user(roles.DOCTOR)
     on_care_team(patient, member)
-    expired = services.break_glass_open(patient=patient, user=doctor, reason="Old emergency")
-    current = services.break_glass_open(patient=patient, user=nurse, reason="Now")
+    expired = services.break_glass_open(
+        patient=patient, user=doctor, reason="emergency_care", details="Old emergency"
+    )
+    current = services.break_glass_open(
+        patient=patient, user=nurse, reason="emergency_care", details="Now"
+    )
     past = timezone.now() - timedelta(seconds=1)
     BreakGlassAccess.objects.filter(pk=expired.pk).update(
         granted_at=past - timedelta(minutes=5), expires_at=past
@@ -511,7 +537,9 @@ def test_access_grants_expire_removes_only_expired_rows_and_keeps_the_audit_reco
 
 
 def test_break_glass_review_records_reviewer_and_comment(doctor, administrator):
-    access = services.break_glass_open(patient=PatientFactory(), user=doctor, reason="ED")
+    access = services.break_glass_open(
+        patient=PatientFactory(), user=doctor, reason="emergency_care", details="ED"
+    )
     services.break_glass_review(access=access, actor=administrator, comment="  Justified. ")
     access.refresh_from_db()
     assert access.reviewed_by == administrator
@@ -538,7 +566,9 @@ def test_chart_open_logs_who_with_which_roles_what_and_from_where(doctor):
 
 def test_chart_open_under_break_glass_links_the_log_to_the_break_glass_record(nurse):
     patient = PatientFactory()
-    access = services.break_glass_open(patient=patient, user=nurse, reason="Code blue")
+    access = services.break_glass_open(
+        patient=patient, user=nurse, reason="emergency_care", details="Code blue"
+    )
     services.chart_open(patient=patient, user=nurse, part="summary")
     entry = ChartAccess.objects.get()
     assert entry.break_glass == access
@@ -577,7 +607,9 @@ def merge_pair(receptionist, doctor, nurse):
         contacts=[{"name": "William King", "relationship": "spouse", "phone": "+12025550111"}],
     )
     on_care_team(duplicate, doctor)
-    access = services.break_glass_open(patient=duplicate, user=nurse, reason="Fell in ward")
+    access = services.break_glass_open(
+        patient=duplicate, user=nurse, reason="emergency_care", details="Fell in ward"
+    )
     services.chart_open(patient=duplicate, user=doctor, part="summary")
     services.chart_open(patient=duplicate, user=nurse, part="summary")
     return survivor, duplicate, access
@@ -618,7 +650,9 @@ def test_a_break_glass_grant_moved_by_a_merge_still_counts_as_break_the_glass(
     survivor = register(receptionist)
     duplicate = register(receptionist, first_name="Grace", last_name="Hopper")
     emergency_doctor = make_user(roles.DOCTOR)
-    access = services.break_glass_open(patient=duplicate, user=emergency_doctor, reason="Collapsed")
+    access = services.break_glass_open(
+        patient=duplicate, user=emergency_doctor, reason="emergency_care", details="Collapsed"
+    )
     services.patient_merge(survivor=survivor, duplicate=duplicate, actor=administrator)
     decision = chart_access_for(emergency_doctor, survivor)
     assert decision.allowed

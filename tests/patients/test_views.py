@@ -16,6 +16,7 @@ from accounts import roles
 from ehr.core import chart
 from patients import panels, services
 from patients.models import (
+    BANNER,
     BreakGlassAccess,
     CareRelationship,
     ChartAccess,
@@ -112,7 +113,9 @@ def world(make_user):
     survivor = PatientFactory(first_name="Merged", last_name="Survivor")
     merged_away = PatientFactory(first_name="Merged", last_name="Away")
     merge = services.patient_merge(survivor=survivor, duplicate=merged_away, actor=boss)
-    access = services.break_glass_open(patient=patient, user=other_nurse, reason="Code blue")
+    access = services.break_glass_open(
+        patient=patient, user=other_nurse, reason="emergency_care", details="Code blue"
+    )
     # A doctor outside the personas books himself with the patient: self-assigned.
     other_doctor = make_user(roles.DOCTOR)
     weekly_schedule(other_doctor)
@@ -219,7 +222,7 @@ PAGES = [
         lambda w: reverse("patients:patient_break_glass", args=[w.patient.pk]),
         {"doctor", "nurse"},
         method="post",
-        data=lambda w: {"reason": "Collapsed in the lobby"},
+        data=lambda w: {"reason": "emergency_care", "details": "Collapsed in the lobby"},
         ok=302,
     ),
     Page(
@@ -562,7 +565,11 @@ def test_break_the_glass_opens_the_chart_and_marks_it(signed_in, make_user, admi
     client = signed_in(doctor2)
     response = client.post(
         reverse("patients:patient_break_glass", args=[patient.pk]),
-        {"reason": "Unresponsive, family not reachable", "next_tab": "history"},
+        {
+            "reason": "emergency_care",
+            "details": "Unresponsive, family not reachable",
+            "next_tab": "history",
+        },
     )
     assert response.status_code == 302
     assert response.url == reverse("patients:patient_chart", args=[patient.pk, "history"])
@@ -582,7 +589,7 @@ def test_break_the_glass_without_a_reason_is_a_400_with_the_form(signed_in, nurs
     patient = PatientFactory()
     response = signed_in(nurse).post(
         reverse("patients:patient_break_glass", args=[patient.pk]),
-        {"reason": "  ", "next_tab": "history"},
+        {"reason": "other", "details": "  ", "next_tab": "history"},
     )
     assert response.status_code == 400
     assert response.context["break_glass_form"].errors
@@ -604,7 +611,7 @@ def test_break_the_glass_posted_without_next_tab_is_a_400_not_a_500(signed_in, n
 def test_break_the_glass_when_already_on_the_team_is_refused(signed_in, doctor):
     patient = on_care_team(PatientFactory(), doctor)
     response = signed_in(doctor).post(
-        reverse("patients:patient_break_glass", args=[patient.pk]), {"reason": "Emergency"}
+        reverse("patients:patient_break_glass", args=[patient.pk]), {"reason": "emergency_care"}
     )
     assert response.status_code == 400
     assert not BreakGlassAccess.objects.exists()
@@ -641,11 +648,12 @@ def test_a_clinical_tab_is_403_outside_the_care_team_until_the_glass_is_broken(
     assert denied.status_code == 403
     assert denied.context["can_break_glass"] is True
     assert "break the glass" in denied.context["message"]
-    assert not ChartAccess.objects.filter(user=doctor2).exists()
+    # Only the banner's allergies were read (test_banner_allergies.py).
+    assert not ChartAccess.objects.filter(user=doctor2).exclude(grant_reason=BANNER).exists()
 
     client.post(
         reverse("patients:patient_break_glass", args=[patient.pk]),
-        {"reason": "Night cover", "next_tab": clinical_tab.key},
+        {"reason": "on_call", "details": "Night cover", "next_tab": clinical_tab.key},
     )
     opened = client.get(url)
     assert opened.status_code == 200
@@ -697,7 +705,9 @@ def test_a_doctor_outside_the_care_team_cannot_change_it(signed_in, make_user, n
 def test_a_doctor_with_break_glass_access_cannot_change_the_care_team(signed_in, make_user, nurse):
     patient = PatientFactory()
     emergency = make_user(roles.DOCTOR)
-    services.break_glass_open(patient=patient, user=emergency, reason="Night cover")
+    services.break_glass_open(
+        patient=patient, user=emergency, reason="emergency_care", details="Night cover"
+    )
     client = signed_in(emergency)
     client.post(reverse("patients:patient_care_team", args=[patient.pk]), {"user": str(nurse.pk)})
     assert not chart_access_for(nurse, patient).allowed
@@ -731,7 +741,9 @@ def test_removing_a_malformed_user_id_is_not_a_server_error(signed_in, doctor):
 def test_the_review_queue_lists_unreviewed_accesses_and_review_marks_them(
     signed_in, administrator, doctor
 ):
-    access = services.break_glass_open(patient=PatientFactory(), user=doctor, reason="ED")
+    access = services.break_glass_open(
+        patient=PatientFactory(), user=doctor, reason="emergency_care", details="ED"
+    )
     client = signed_in(administrator)
     queue = client.get(reverse("patients:breakglass_review_list"))
     assert list(queue.context["accesses"]) == [access]
@@ -747,7 +759,9 @@ def test_the_review_queue_lists_unreviewed_accesses_and_review_marks_them(
 
 
 def test_a_review_without_a_comment_is_refused(signed_in, administrator, doctor):
-    access = services.break_glass_open(patient=PatientFactory(), user=doctor, reason="ED")
+    access = services.break_glass_open(
+        patient=PatientFactory(), user=doctor, reason="emergency_care", details="ED"
+    )
     signed_in(administrator).post(reverse("patients:breakglass_review", args=[access.pk]), {})
     access.refresh_from_db()
     assert access.reviewed_at is None
@@ -760,7 +774,7 @@ def test_the_access_log_filters_by_patient_user_and_break_glass(
     second = PatientFactory()
     services.chart_open(patient=first, user=doctor, part="demographics")
     services.chart_open(patient=second, user=doctor, part="demographics", clinical=False)
-    services.break_glass_open(patient=second, user=nurse, reason="Fall")
+    services.break_glass_open(patient=second, user=nurse, reason="emergency_care", details="Fall")
     services.chart_open(patient=second, user=nurse, part="demographics")
     client = signed_in(administrator)
     url = reverse("patients:access_log")
