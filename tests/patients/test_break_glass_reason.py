@@ -188,7 +188,7 @@ def test_the_review_list_shows_the_reason_label_and_details(signed_in, administr
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_maps_old_free_text_rows_to_other_with_their_text():
-    before = [("patients", "0009_worklist_access_reason")]
+    before = [("patients", "0012_patient_sex_has_no_default")]
     executor = MigrationExecutor(connection)
     after = executor.loader.graph.leaf_nodes("patients")
     executor.migrate(before)
