@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Length, Upper
+from django.db.models.lookups import Exact
 
 from clinical.models import DiagnosisCode, Icd10Synonym
 
@@ -61,10 +62,28 @@ _TITLE_RANK = (
         default=Value(0),
     )
     # A billable three-character category is a common diagnosis of its own (I10).
-    - Case(
-        When(is_billable=True, code__regex=r"^[A-Z][0-9A-Z]{2}$", then=Value(25)), default=Value(0)
-    )
+    - Case(When(Exact(Length("code"), 3), is_billable=True, then=Value(25)), default=Value(0))
 )
+
+
+def _inside_words(words):
+    """Rank: how many of `words` a title holds only inside another word ("diabetes" in
+    "Prediabetes"): the closer matches, where each word starts a title word, first."""
+    return sum(
+        (
+            Case(
+                When(
+                    Q(title__istartswith=word)
+                    | Q(title__icontains=f" {word}")
+                    | Q(title__icontains=f"({word}"),
+                    then=Value(0),
+                ),
+                default=Value(1),
+            )
+            for word in words
+        ),
+        Value(0),
+    )
 
 
 @dataclass
@@ -97,8 +116,9 @@ def code_search(query, limit=SEARCH_LIMIT):
     replaced by their expansion:
 
     1. the codes whose title holds every word: billable codes first, then those under a
-       synonym's preferred code, then general before specific (see _TITLE_RANK), shorter
-       codes, code order;
+       synonym's preferred code, then those where each word starts a title word (not
+       "Prediabetes" for "diabetes"), then general before specific (see _TITLE_RANK),
+       shorter codes, code order;
     2. when these are fewer than `limit`, partial matches: titles holding every word of
        the synonyms' expansions and the most of the other distinctive words typed (not
        "with", "of", not one or two letters), ranked the same way.
@@ -126,6 +146,7 @@ def code_search(query, limit=SEARCH_LIMIT):
     ranking = [
         "-is_billable",
         *_preferred(search.synonyms),
+        _inside_words(words),
         _TITLE_RANK,
         Length("code"),
         "code",
