@@ -66,26 +66,6 @@ _TITLE_RANK = (
 )
 
 
-def _inside_words(words):
-    """Rank: how many of `words` a title holds only inside another word ("diabetes" in
-    "Prediabetes"): the closer matches, where each word starts a title word, first."""
-    return sum(
-        (
-            Case(
-                When(
-                    Q(title__istartswith=word)
-                    | Q(title__icontains=f" {word}")
-                    | Q(title__icontains=f"({word}"),
-                    then=Value(0),
-                ),
-                default=Value(1),
-            )
-            for word in words
-        ),
-        Value(0),
-    )
-
-
 @dataclass
 class CodeSearch:
     """The answer to a search box: the codes, best first, and the synonyms that were
@@ -116,9 +96,8 @@ def code_search(query, limit=SEARCH_LIMIT):
     replaced by their expansion:
 
     1. the codes whose title holds every word: billable codes first, then those under a
-       synonym's preferred code, then those where each word starts a title word (not
-       "Prediabetes" for "diabetes"), then general before specific (see _TITLE_RANK),
-       shorter codes, code order;
+       synonym's preferred code, then general before specific (see _TITLE_RANK), shorter
+       codes, code order;
     2. when these are fewer than `limit`, partial matches: titles holding every word of
        the synonyms' expansions and the most of the other distinctive words typed (not
        "with", "of", not one or two letters), ranked the same way.
@@ -146,7 +125,6 @@ def code_search(query, limit=SEARCH_LIMIT):
     ranking = [
         "-is_billable",
         *_preferred(search.synonyms),
-        _inside_words(words),
         _TITLE_RANK,
         Length("code"),
         "code",
