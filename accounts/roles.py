@@ -88,7 +88,7 @@ INPATIENT_ADMINISTRATOR = [
 # allergies and histories and write notes; doctors start and close encounters, diagnose
 # and sign their notes, nurses sign nursing notes. Editing a draft note is an object
 # permission of its author, never a role permission. Administrators see the ICD-10-CM
-# catalogue only; receptionists no clinical content.
+# catalogue and keep its search synonyms, nothing else; receptionists no clinical content.
 CLINICAL_READ = [
     *_view("clinical", "encounter"),
     *_view("clinical", "vitalsigns"),
@@ -194,6 +194,7 @@ PERMISSIONS = {
         *INPATIENT_ADMINISTRATOR,
         *SCHEDULING_ADMINISTRATOR,
         "clinical.view_diagnosiscode",
+        *_crud("clinical", "icd10synonym"),
         *_crud("accounts", "user"),
         "auth.view_group",
         *_crud("accounts", "specialty"),

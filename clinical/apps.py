@@ -73,10 +73,14 @@ class ClinicalConfig(AppConfig):
                 panels.medical_history_tab,
             ),
         ]
-        # The Vitals tab draws its trend charts with Chart.js (clinical.js).
+        # The Vitals tab draws its trend charts with Chart.js on a time axis (clinical.js);
+        # the date adapter registers itself on Chart, so it comes second.
         scripts = {
             "vitals": {
-                "vendor_scripts": ("vendor/chart.js/chart.umd.min.js",),
+                "vendor_scripts": (
+                    "vendor/chart.js/chart.umd.min.js",
+                    "vendor/chartjs-adapter-date-fns/chartjs-adapter-date-fns.bundle.min.js",
+                ),
                 "scripts": ("js/clinical.js",),
             }
         }

@@ -1063,3 +1063,77 @@ class SocialHistory(TrackedModel):
 
     def __str__(self):
         return self.get_smoking_status_display()
+
+
+# --- ICD-10-CM synonyms ---------------------------------------------------------------------
+
+
+class Icd10Synonym(TrackedModel):
+    """What clinicians type for a diagnosis that ICD-10-CM titles word otherwise: an
+    abbreviation ("T2DM", "HTN") or a lay phrase ("high blood pressure"). The diagnosis
+    search (`clinical.icd10.code_search`) looks for `expansion` in the titles instead of
+    the term, and lists the codes under `code` first. Reference data: seeded by a data
+    migration, extended by administrators in the admin."""
+
+    # A few words at most: the search looks terms up among the query's word runs.
+    MAX_TERM_WORDS = 4
+
+    term = models.CharField(
+        _("term"),
+        max_length=60,
+        help_text=_("What clinicians type: an abbreviation or a phrase. Case does not matter."),
+    )
+    expansion = models.CharField(
+        _("searched as"),
+        max_length=200,
+        help_text=_(
+            "Words that every matching ICD-10-CM title contains, e.g. "
+            "“type 2 diabetes mellitus” for T2DM."
+        ),
+    )
+    code = models.CharField(
+        _("preferred code"),
+        max_length=8,
+        blank=True,
+        help_text=_(
+            "A code or category of the catalogue (E11, N39.0) whose codes are listed first. "
+            "Optional."
+        ),
+    )
+
+    class Meta:
+        ordering = ["term"]
+        verbose_name = _("ICD-10 synonym")
+        verbose_name_plural = _("ICD-10 synonyms")
+        constraints = [
+            # One meaning per term: "MI" typed in any case must not expand two ways.
+            models.UniqueConstraint(Upper("term"), name="icd10synonym_term_unique_any_case"),
+            # A term without words to search for would make the search find nothing.
+            models.CheckConstraint(
+                condition=~models.Q(term="") & ~models.Q(expansion=""),
+                name="icd10synonym_term_and_expansion_given",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.term} → {self.expansion}"
+
+    def clean(self):
+        """Collapse the spaces of the term and expansion and upper-case the code;
+        refuse a term of more than MAX_TERM_WORDS words and a code that is not in the
+        catalogue."""
+        super().clean()
+        self.term = " ".join(self.term.split())
+        self.expansion = " ".join(self.expansion.split())
+        self.code = self.code.strip().upper()
+        errors = {}
+        if len(self.term.split()) > self.MAX_TERM_WORDS:
+            errors["term"] = _("A term has at most %(count)s words.") % {
+                "count": self.MAX_TERM_WORDS
+            }
+        if self.code and not DiagnosisCode.objects.filter(code=self.code).exists():
+            errors["code"] = _("%(code)s is not a code or category of the catalogue.") % {
+                "code": self.code
+            }
+        if errors:
+            raise ValidationError(errors)

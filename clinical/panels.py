@@ -8,6 +8,7 @@ whatever the size of the chart, and pages long lists.
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinical import selectors
@@ -120,7 +121,8 @@ def vitals_tab(request, patient):
     series = selectors.vital_signs_series(patient, limit=CHART_POINTS)
     ranges = normal_ranges()
     chart_data = {
-        "labels": [v.recorded_at.isoformat() for v in series],
+        # In the site's time zone, as the table shows them (the chart reads the wall clock).
+        "labels": [timezone.localtime(v.recorded_at).isoformat() for v in series],
         "series": {
             measure: [_number(getattr(v, measure)) for v in series]
             for measure in (*VITAL_MEASURES, "bmi")
@@ -133,7 +135,7 @@ def vitals_tab(request, patient):
         "page_obj": page,
         "rows": rows,
         "chart_data": chart_data,
-        "has_series": len(series) > 1,
+        "has_series": bool(series),  # one reading is drawn as a point
         "ranges": ranges,
         **_perms(request.user),
     }

@@ -2,12 +2,10 @@
 chart: callers check chart access first (`patients.services.chart_open`, which also
 logs the read), except for the ICD-10-CM catalogue, which is reference data."""
 
-import re
-
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, Value, When
-from django.db.models.functions import Length
 
+from clinical.icd10 import SEARCH_LIMIT, code_search, normalise_code
 from clinical.models import (
     Allergy,
     AllergyClinicalStatus,
@@ -29,11 +27,6 @@ from ehr.core.permissions import user_has_object_permission
 from patients.selectors import patients_on_care_team_of
 from scheduling.models import Appointment
 
-SEARCH_LIMIT = 20
-MIN_SEARCH_LENGTH = 2
-_CODE_PATTERN = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{0,4})?$")
-
-
 # --- ICD-10-CM ------------------------------------------------------------------------------
 
 
@@ -46,56 +39,10 @@ def diagnosis_code_get(code):
     return DiagnosisCode.objects.filter(code=code).first()
 
 
-def normalise_code(code):
-    """Return `code` upper-cased, trimmed, with the dot after the third character."""
-    code = (code or "").strip().upper()
-    if len(code) > 3 and "." not in code:
-        code = f"{code[:3]}.{code[3:]}"
-    return code
-
-
-# Words matched in titles rank the general codes first: short titles, the "unspecified"
-# and "without complications" codes and the billable categories clinicians use most,
-# before the many long, specific ones ("diabetes" matches 647 codes).
-_TITLE_RANK = (
-    Length("title")
-    - Case(
-        When(
-            Q(title__icontains="unspecified") | Q(title__icontains="without complication"),
-            then=Value(25),
-        ),
-        default=Value(0),
-    )
-    # A billable three-character category is a common diagnosis of its own (I10).
-    - Case(
-        When(is_billable=True, code__regex=r"^[A-Z][0-9A-Z]{2}$", then=Value(25)), default=Value(0)
-    )
-)
-
-
 def diagnosis_code_search(query, limit=SEARCH_LIMIT):
-    """Return up to `limit` codes matching a search box: a code prefix ("E11", "e11.9"),
-    exact code first, then in code order; or words that must all appear in the title
-    ("type 2 diabetes"), general codes first (see _TITLE_RANK).
-
-    Code prefixes use the code's unique index (`startswith`); title words compile to
-    `UPPER(title) LIKE '%WORD%'`, served on PostgreSQL by a trigram index on
-    UPPER(title) (migration 0003).
-    """
-    query = (query or "").strip()
-    if len(query) < MIN_SEARCH_LENGTH:
-        return []
-    words = [w for w in re.split(r"\s+", query) if w][:6]
-    codes = DiagnosisCode.objects.all()
-    code_like = normalise_code(query)
-    if len(words) == 1 and _CODE_PATTERN.match(code_like):
-        exact = list(codes.filter(code=code_like))
-        rest = codes.filter(code__startswith=code_like).exclude(code=code_like)
-        return exact + list(rest.order_by("code")[: limit - len(exact)])
-    condition = Q()
-    for word in words:
-        condition &= Q(title__icontains=word)
-    return list(codes.filter(condition).order_by(_TITLE_RANK, "code")[:limit])
+    """Return up to `limit` codes matching a search box, best first (a code prefix, or
+    words with the administrators' synonyms expanded: see `clinical.icd10.code_search`)."""
+    return code_search(query, limit).codes
 
 
 # --- Encounters -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from accounts.selectors import is_active_doctor
-from clinical import forms, selectors, services
+from clinical import forms, icd10, selectors, services
 from clinical.models import ConditionCategory, EncounterStatus, FamilyHistory, SurgicalHistory
 from clinical.parameters import normal_ranges
 from ehr.core.exceptions import DomainPermissionDenied
@@ -527,17 +527,19 @@ class ConditionCreateView(PatientFormMixin, FormPageMixin, ChartPageMixin, Servi
 
 
 class DiagnosisCodeSearchView(StaffViewMixin, RolePermissionRequiredMixin, TemplateView):
-    """The ICD-10-CM search as one types (htmx): a short list of codes and titles."""
+    """The ICD-10-CM search as one types (htmx): a short list of codes and titles, the
+    synonyms searched for instead of what was typed ("T2DM"), partial matches marked."""
 
     permission_required = "clinical.view_diagnosiscode"
     template_name = "clinical/partials/diagnosis_code_results.html"
 
     def get_context_data(self, **kwargs):
-        query = (self.request.GET.get("q") or self.request.GET.get("code") or "").strip()
+        search = icd10.code_search(self.request.GET.get("q") or self.request.GET.get("code"))
         return super().get_context_data(
-            codes=selectors.diagnosis_code_search(query),
-            query=query,
-            too_short=len(query) < selectors.MIN_SEARCH_LENGTH,
+            codes=search.codes,
+            synonyms=search.synonyms,
+            query=search.query,
+            too_short=search.too_short,
             **kwargs,
         )
 

@@ -60,7 +60,7 @@ vend() {
 # Start from a clean slate for everything this script owns.
 mkdir -p "$VENDOR"
 rm -rf "$VENDOR/bootstrap" "$VENDOR/bootstrap-icons" "$VENDOR/chart.js" \
-    "$VENDOR/htmx" "$VENDOR/fullcalendar" \
+    "$VENDOR/chartjs-adapter-date-fns" "$VENDOR/htmx" "$VENDOR/fullcalendar" \
     "$VENDOR/MANIFEST.json" "$VENDOR/VENDORED.md"
 
 # --- Bootstrap (CSS + JS bundle, which includes Popper) ----------------------
@@ -82,6 +82,16 @@ vend chart.js chart.js dist/chart.umd.min.js     chart.js/chart.umd.min.js
 vend chart.js chart.js dist/chart.umd.min.js.map chart.js/chart.umd.min.js.map
 vend chart.js chart.js LICENSE.md                chart.js/LICENSE
 vend chart.js @kurkle/color LICENSE.md           chart.js/LICENSE-kurkle-color
+
+# --- chartjs-adapter-date-fns (Chart.js time scale; bundles date-fns) ------
+# The bundle build registers the date adapter on the global `Chart` (load it
+# after chart.umd.min.js) and carries the date-fns functions it uses, so
+# date-fns itself (installed only as the adapter's peer) is not vendored: only
+# its licence, for the code inside the bundle.
+vend chartjs-adapter-date-fns chartjs-adapter-date-fns dist/chartjs-adapter-date-fns.bundle.min.js \
+    chartjs-adapter-date-fns/chartjs-adapter-date-fns.bundle.min.js
+vend chartjs-adapter-date-fns chartjs-adapter-date-fns LICENSE.md chartjs-adapter-date-fns/LICENSE
+vend chartjs-adapter-date-fns date-fns LICENSE.md chartjs-adapter-date-fns/LICENSE-date-fns
 
 # --- htmx 2 (global `htmx`) --------------------------------------------------
 vend htmx.org htmx.org dist/htmx.min.js htmx/htmx.min.js
@@ -232,6 +242,9 @@ Re-running the script without changing the lock file produces identical files.
   Its CSS uses \`data:\` SVG images (form controls), so the CSP needs \`img-src 'self' data:\`.
 - Bootstrap Icons: \`bootstrap-icons/font/bootstrap-icons.min.css\` (fonts load from \`font/fonts/\` next to it).
 - Chart.js: \`chart.js/chart.umd.min.js\` (global \`Chart\`).
+- chartjs-adapter-date-fns: \`chartjs-adapter-date-fns/chartjs-adapter-date-fns.bundle.min.js\`, loaded
+  after Chart.js: the date adapter of Chart.js's \`time\` scale (date-fns format tokens, e.g.
+  \`d MMM yyyy\`); the bundle includes the date-fns code it needs.
 - htmx: \`htmx/htmx.min.js\` (global \`htmx\`). By default it injects an inline \`<style>\` for
   \`.htmx-indicator\`; under a CSP without \`'unsafe-inline'\` styles set
   \`<meta name="htmx-config" content='{"includeIndicatorStyles": false}'>\` and define those

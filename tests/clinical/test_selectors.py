@@ -19,12 +19,13 @@ def test_search_by_code_prefix_lists_the_exact_code_first(codes):
 
 
 def test_search_by_words_needs_every_word_and_ranks_general_codes_first(codes):
-    # "…without complications" and short titles before the long, specific ones.
+    # Billable codes first; "…without complications" and short titles before the long,
+    # specific ones.
     assert codes_of(selectors.diagnosis_code_search("diabetes")) == [
         "E10.9",
         "E11.9",
-        "E11",
         "E11.65",
+        "E11",
     ]
     assert codes_of(selectors.diagnosis_code_search("type 2 diabetes without")) == ["E11.9"]
     assert codes_of(selectors.diagnosis_code_search("HYPERTENSION")) == ["I10"]
