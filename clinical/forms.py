@@ -180,10 +180,12 @@ class NoteForm(forms.ModelForm):
                 | type(self.instance.encounter).objects.filter(pk=self.instance.encounter_id)
             ).distinct()
         types = note_types_signable_by(user)
-        if self.instance.pk and self.instance.note_type not in types:
+        editing = not self.instance._state.adding
+        if editing and self.instance.note_type not in types:
+            # A draft keeps its type (an addendum to another role's note, for one).
             types = [t for t in NoteType if t in {*types, self.instance.note_type}]
         self.fields["note_type"].choices = [(t.value, t.label) for t in types]
-        if not self.instance.pk:
+        if not editing:
             self.fields["note_type"].initial = default_note_type_for(user)
 
     def clean(self):

@@ -164,9 +164,14 @@ def test_the_diagnosis_form_offers_adding_to_the_problem_list(signed_in, doctor,
     assert b'name="add_to_problem_list"' in page.content
     client.post(
         url,
-        {"code": "E11.9", "encounter": encounter.pk, "add_to_problem_list": "on", "onset": ""},
+        {
+            "code": "E11.9",
+            "clinical_status": "active",
+            "encounter": encounter.pk,
+            "add_to_problem_list": "on",
+        },
     )
-    client.post(url, {"code": "J45.909", "encounter": encounter.pk})
+    client.post(url, {"code": "J45.909", "clinical_status": "active", "encounter": encounter.pk})
     assert [c.code_id for c in selectors.problem_list(patient)] == ["E11.9"]
     assert {d.code_id: d.problem_id is not None for d in encounter.diagnoses.all()} == {
         "E11.9": True,
@@ -177,7 +182,8 @@ def test_the_diagnosis_form_offers_adding_to_the_problem_list(signed_in, doctor,
 def test_a_problem_listed_twice_on_the_form_is_refused_with_the_reason(signed_in, doctor, patient):
     services.condition_create(patient=patient, actor=doctor, code="I10")
     response = signed_in(doctor).post(
-        reverse("clinical:condition_create", args=[patient.pk]), {"code": "I10"}
+        reverse("clinical:condition_create", args=[patient.pk]),
+        {"code": "I10", "clinical_status": "active"},
     )
     assert response.status_code == 400
     assert b"already on the problem list" in response.content
