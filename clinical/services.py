@@ -651,7 +651,7 @@ def _save_problem(problem, actor):
 
 def _link_diagnoses(problem, actor):
     """Link the patient's diagnoses of the problem's code that no problem stands for."""
-    diagnoses = Condition.objects.select_for_update().filter(
+    diagnoses = Condition.objects.select_for_update(of=("self",)).filter(
         Q(problem__isnull=True) | Q(problem__entered_in_error=True),
         patient_id=problem.patient_id,
         code_id=problem.code_id,
