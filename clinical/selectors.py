@@ -291,7 +291,8 @@ def condition_list_for_patient(patient, *, include_entered_in_error=False):
 def problems_for_patient(patient, *, include_entered_in_error=False):
     """Return the patient's problem list, every status (active first, then by onset),
     each problem with its encounter diagnoses as `visible_diagnoses` (newest first, one
-    query for the page)."""
+    query for the page) and the number of duplicates merged into it (`merged_count`;
+    their rows and history are kept, see migration 0014)."""
     diagnoses = (
         Condition.objects.filter(entered_in_error=False)
         .select_related("encounter")
@@ -300,6 +301,7 @@ def problems_for_patient(patient, *, include_entered_in_error=False):
     return (
         condition_list_for_patient(patient, include_entered_in_error=include_entered_in_error)
         .filter(category=ConditionCategory.PROBLEM_LIST_ITEM)
+        .annotate(merged_count=Count("merged_duplicates"))
         .prefetch_related(
             Prefetch("encounter_diagnoses", queryset=diagnoses, to_attr="visible_diagnoses")
         )

@@ -296,6 +296,10 @@ def test_the_merge_keeps_one_problem_and_every_row_and_its_history(
         assert row.history.count() == history_before[row.pk] + 1
         assert "Problem list" in row.history.first().history_change_reason
     assert set(active.merged_duplicates.all()) == {old}
+    request = RequestFactory().get("/")
+    request.user = doctor
+    [listed] = panels.problems_tab(request, patient)["page_obj"].object_list
+    assert listed == active and listed.merged_count == 1  # the tab says so
     # The rule can now be enforced: the index builds on the merged rows.
     constraint = next(
         c for c in Condition._meta.constraints if c.name == "condition_one_problem_per_code"
