@@ -104,7 +104,7 @@ def test_a_nurse_writes_and_signs_a_nursing_note_from_the_form(signed_in, nurse,
 
 # --- Migration 0017 ---------------------------------------------------------------------------
 
-MIGRATION = import_module("clinical.migrations.0017_notes_soap_or_text")
+MIGRATION = import_module("clinical.migrations.0019_notes_soap_or_text")
 
 
 @pytest.fixture

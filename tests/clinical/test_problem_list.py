@@ -235,7 +235,7 @@ def test_the_api_adds_a_diagnosis_to_the_problem_list_and_refuses_a_second_probl
 
 # --- Migration 0014: merging the duplicates ---------------------------------------------------
 
-MERGE = import_module("clinical.migrations.0014_merge_duplicate_problems")
+MERGE = import_module("clinical.migrations.0016_merge_duplicate_problems")
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinical", "0013_condition_problem_link")]
+    dependencies = [("clinical", "0015_condition_problem_link")]
 
     # Backwards keeps the merge: the rows and their history say what it did.
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinical", "0014_merge_duplicate_problems")]
+    dependencies = [("clinical", "0016_merge_duplicate_problems")]
 
     operations = [
         migrations.AddConstraint(

@@ -90,6 +90,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinical", "0016_clinicalnote_legacy_mixed_format")]
+    dependencies = [("clinical", "0018_clinicalnote_legacy_mixed_format")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ('clinical', '0012_encounter_status_changes_from_history'),
+        ('clinical', '0014_seed_icd10_synonyms'),
         ('inpatient', '0006_backfill_admission_status_changes'),
         ('patients', '0009_worklist_access_reason'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -28,7 +28,7 @@ def sqlite_signed_note_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinical", "0015_condition_one_problem_per_code")]
+    dependencies = [("clinical", "0017_condition_one_problem_per_code")]
 
     operations = [
         migrations.AddField(

@@ -6,11 +6,11 @@ from importlib import import_module
 
 from django.db import migrations, models
 
-_TRIGGERS = import_module("clinical.migrations.0016_clinicalnote_legacy_mixed_format")
+_TRIGGERS = import_module("clinical.migrations.0018_clinicalnote_legacy_mixed_format")
 
 
 class Migration(migrations.Migration):
-    dependencies = [("clinical", "0017_notes_soap_or_text")]
+    dependencies = [("clinical", "0019_notes_soap_or_text")]
 
     operations = [
         migrations.AddConstraint(
