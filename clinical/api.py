@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from accounts.selectors import active_doctors
 from clinical import selectors, services
 from clinical.models import (
+    NOTE_SOAP_FIELDS,
     VITAL_MEASURES,
     Allergy,
     AllergyCategory,
@@ -43,6 +44,7 @@ from clinical.models import (
     NoteStatus,
     NoteType,
     VitalSigns,
+    default_note_type_for,
 )
 from ehr.core.api.serializers import ReferenceField, ReferenceSerializer
 from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
@@ -115,7 +117,7 @@ class VitalSignsSerializer(serializers.ModelSerializer):
 
 
 class NoteSerializer(serializers.ModelSerializer):
-    """A clinical note: SOAP fields and/or free text."""
+    """A clinical note: SOAP fields or free text, never both."""
 
     patient = PatientReferenceSerializer(read_only=True)
     encounter = ReferenceField(
@@ -162,6 +164,19 @@ class NoteSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         validators = []
+
+    def validate(self, data):
+        # SOAP or free text, never both (with a draft's other fields on a PATCH).
+        def value(name):
+            if name in data:
+                return (data[name] or "").strip()
+            return getattr(self.instance, name, "") if self.instance else ""
+
+        if value("text") and any(value(f) for f in NOTE_SOAP_FIELDS):
+            raise serializers.ValidationError(
+                {"text": [_("Write the note as SOAP or as free text, not both.")]}
+            )
+        return data
 
 
 class NoteCreateSerializer(NoteSerializer):
@@ -232,6 +247,18 @@ class ConditionSerializer(serializers.ModelSerializer):
     category = serializers.ChoiceField(
         choices=ConditionCategory.choices, default=ConditionCategory.PROBLEM_LIST_ITEM
     )
+    problem = ReferenceSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The problem-list entry of an encounter diagnosis's condition, or null "
+        "(a diagnosis not on the problem list, or a problem itself).",
+    )
+    add_to_problem_list = serializers.BooleanField(
+        write_only=True,
+        default=False,
+        help_text="For an encounter diagnosis: list its condition on the problem list (or "
+        "make its problem active again). A problem of the same code is linked either way.",
+    )
 
     class Meta:
         model = Condition
@@ -245,6 +272,8 @@ class ConditionSerializer(serializers.ModelSerializer):
             "resolved_on",
             "encounter",
             "is_primary",
+            "problem",
+            "add_to_problem_list",
             "note",
             "created_at",
         ]
@@ -431,7 +460,9 @@ class PatientNotesView(PatientClinicalListView):
         note = services.note_create(
             patient=patient,
             actor=request.user,
-            note_type=data.pop("note_type", NoteType.PROGRESS),
+            note_type=data.pop("note_type", None)
+            or default_note_type_for(request.user)
+            or NoteType.PROGRESS,
             encounter=data.pop("encounter", None),
             sign=data.pop("status") == NoteStatus.SIGNED,
             **data,
@@ -678,7 +709,10 @@ class PatientConditionsView(PatientClinicalListView):
             ),
             403: FORBIDDEN,
             404: NOT_FOUND,
-            409: OpenApiResponse(description="The encounter already has a primary diagnosis."),
+            409: OpenApiResponse(
+                description="The encounter already has a primary diagnosis, or the condition "
+                "is already on the problem list (code problem_already_listed)."
+            ),
         },
     )
     def post(self, request, patient_id):

@@ -1,9 +1,12 @@
 """Demo clinical records for the patients on the demo doctor's care team (the first 25
 demo patients, see patients/demo.py), for John Smith (patient@example.org's record) and
 for the patients the inpatient demo admitted under that doctor:
-18 months of encounters, vital-sign series with trends, signed and draft notes (an
-addendum, one note entered in error; admission notes of the inpatients' encounters),
-problems and encounter diagnoses with real
+18 months of encounters, vital-sign series with trends, signed and draft notes (SOAP
+progress notes worded for the reason of each visit, nursing notes, an addendum, one
+note entered in error, admission notes of the inpatients' encounters, and an earlier
+stay for pneumonia with its admission note and discharge summary; see
+clinical/demo_notes.py), a problem list of one problem per condition (chronic problems,
+a resolved one) with each visit's diagnosis linked to its problem when it is one, real
 ICD-10-CM codes, allergies (John Smith: a severe penicillin allergy), "no known
 allergies" or nothing asked yet, surgical, family and social history.
 
@@ -15,14 +18,14 @@ that already have encounters are left alone, so the seeder can run again.
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import User
-from clinical import services
+from clinical import demo_notes, services
 from clinical.icd10 import catalogue_entry
 from clinical.models import (
     AlcoholUse,
@@ -215,35 +218,6 @@ def _vitals_series(rng, patient, when_list, recorder, encounter_at, profile):
     return rows
 
 
-def _soap(rng, complaint, codes, titles):
-    problem = titles[codes[0]] if codes else "no chronic problems"
-    return {
-        "subjective": f"{complaint}. Feels {rng.choice(['better', 'about the same', 'tired'])}"
-        f"; takes the medicines as prescribed.",
-        "objective": rng.choice(
-            [
-                "Alert, well perfused. Chest clear. Heart sounds normal. Abdomen soft.",
-                "Mild wheeze on both sides. No oedema. Calves soft.",
-                "Tender lower lumbar muscles, straight-leg raise negative.",
-            ]
-        ),
-        "assessment": f"{problem}: "
-        + rng.choice(
-            ["settling", "resolving", "first episode"]
-            if codes and codes[0] in VISIT_REASONS
-            else ["stable", "improving", "not at target yet"]
-        )
-        + ".",
-        "plan": rng.choice(
-            [
-                "Continue treatment. Blood tests before the next visit. Review in 3 months.",
-                "Adjust the dose; home blood-pressure diary. Review in 6 weeks.",
-                "Physiotherapy referral; simple analgesia. Return if worse.",
-            ]
-        ),
-    }
-
-
 def _seed_patient(plan, rng, patient, index, doctor, nurse, titles, now):
     """Collect 18 months of records of one patient in `plan`; return the problem codes.
     `nurse` (None when no nurse is on the care team) records vitals and nursing notes."""
@@ -314,13 +288,20 @@ def _seed_patient(plan, rng, patient, index, doctor, nurse, titles, now):
         + [now - timedelta(days=20)]
     )
     encounter_at = {e.started_at + timedelta(minutes=5): e for e in encounters}
-    for vitals in _vitals_series(rng, patient, when_list, recorder, encounter_at, profile):
+    vitals_of = {}
+    series = _vitals_series(rng, patient, when_list, recorder, encounter_at, profile)
+    for vitals in series:
         plan.add(vitals, recorder)
+        if vitals.encounter is not None:
+            vitals_of[vitals.encounter.pk] = vitals
 
-    # Problems (with onset before the records start), a resolved past problem, and the
-    # primary diagnosis of each visit.
+    # The problem list, one problem per condition: the chronic problems (with onset
+    # before the records start) and a resolved past problem. Each visit's primary
+    # diagnosis links its problem when it is one; an acute one stays a diagnosis of its
+    # encounter only (not added to the problem list).
+    problems = {}
     for code in profile:
-        plan.add(
+        problems[code] = plan.add(
             Condition(
                 patient=patient,
                 code_id=code,
@@ -332,17 +313,20 @@ def _seed_patient(plan, rng, patient, index, doctor, nurse, titles, now):
         )
     past = PAST_PROBLEMS[index % len(PAST_PROBLEMS)]
     onset = (now - timedelta(days=rng.randint(900, 2000))).date()
-    plan.add(
+    resolved_on = onset + timedelta(days=rng.randint(14, 30))
+    problems[past] = plan.add(
         Condition(
             patient=patient,
             code_id=past,
             clinical_status=ClinicalStatus.RESOLVED,
             category=ConditionCategory.PROBLEM_LIST_ITEM,
             onset=onset,
-            resolved_on=onset + timedelta(days=rng.randint(7, 30)),
+            resolved_on=resolved_on,
         ),
         doctor,
     )
+    if past == "J18.9" and patient.age() >= 16:
+        _pneumonia_stay(plan, rng, patient, doctor, problems[past], titles)
     for k, encounter in enumerate(encounters):
         code = visit_codes[k]
         plan.add(
@@ -357,13 +341,14 @@ def _seed_patient(plan, rng, patient, index, doctor, nurse, titles, now):
                 is_primary=True,
                 onset=encounter.started_at.date(),
                 resolved_on=None if code in profile else encounter.started_at.date(),
+                problem=problems.get(code),
             ),
             doctor,
         )
 
-    # A signed progress note per encounter; a signed nursing note.
+    # A signed progress note per encounter, worded for its reason and its vital signs.
     notes = []
-    for encounter, code in zip(encounters, visit_codes, strict=True):
+    for k, (encounter, code) in enumerate(zip(encounters, visit_codes, strict=True)):
         signed_at = encounter.ended_at + timedelta(minutes=rng.randint(5, 90))
         notes.append(
             plan.add(
@@ -377,7 +362,14 @@ def _seed_patient(plan, rng, patient, index, doctor, nurse, titles, now):
                     signed_at=signed_at,
                     created_at=encounter.started_at + timedelta(minutes=10),
                     additional_data=DEMO,
-                    **_soap(rng, encounter.chief_complaint, [code], titles),
+                    **demo_notes.progress_note(
+                        rng,
+                        code,
+                        titles[code],
+                        vitals_of.get(encounter.pk),
+                        stage=k / (len(encounters) - 1),
+                        telephone=encounter.encounter_class == EncounterClass.TELEPHONE,
+                    ),
                 ),
                 doctor,
             )
@@ -394,8 +386,7 @@ def _seed_patient(plan, rng, patient, index, doctor, nurse, titles, now):
                 signed_at=when + timedelta(minutes=3),
                 created_at=when,
                 additional_data=DEMO,
-                text="Routine check: observations recorded, no concerns raised. "
-                "Medicines reconciled with the patient's own list.",
+                **demo_notes.nursing_note(rng, series[-1] if series else None),
             ),
             nurse,
         )
@@ -434,11 +425,95 @@ def _seed_patient(plan, rng, patient, index, doctor, nurse, titles, now):
                 entered_in_error_by=doctor,
                 entered_in_error_reason="Written in the wrong patient's chart.",
                 additional_data=DEMO,
-                text="Cardiology opinion requested about a murmur.",
+                text="Consultation: asked to see about a soft systolic murmur heard at a "
+                "routine check. Asymptomatic, exercise tolerance good. Grade 2/6 ejection "
+                "murmur at the left sternal edge, not radiating; normal second heart "
+                "sound. Likely innocent flow murmur; echocardiogram suggested to confirm.",
             ),
             doctor,
         )
     return profile
+
+
+def _pneumonia_stay(plan, rng, patient, doctor, problem, titles):
+    """Collect an earlier inpatient stay for pneumonia (the resolved past problem): the
+    encounter, its diagnosis linked to the problem, the admission note and the signed
+    discharge summary. It predates the ward records, so it has no admission row."""
+    admitted = timezone.make_aware(datetime.combine(problem.onset, time(0))) + timedelta(
+        hours=rng.randint(10, 20)
+    )
+    discharged = admitted + timedelta(days=rng.randint(3, 6), hours=rng.randint(-4, 4))
+    encounter = plan.add(
+        Encounter(
+            patient=patient,
+            encounter_class=EncounterClass.INPATIENT,
+            doctor=doctor,
+            status=EncounterStatus.FINISHED,
+            started_at=admitted,
+            ended_at=discharged,
+            chief_complaint="Cough, fever and breathlessness",
+            created_at=admitted,
+            additional_data=DEMO,
+        ),
+        doctor,
+    )
+    for old, new, at in (
+        ("", EncounterStatus.IN_PROGRESS, admitted),
+        (EncounterStatus.IN_PROGRESS, EncounterStatus.FINISHED, discharged),
+    ):
+        plan.add(
+            EncounterStatusChange(
+                encounter=encounter,
+                from_status=old,
+                to_status=new,
+                at=at,
+                by=doctor,
+                created_at=at,
+                additional_data=DEMO,
+            ),
+            doctor,
+        )
+    plan.add(
+        Condition(
+            patient=patient,
+            code_id=problem.code_id,
+            clinical_status=ClinicalStatus.RESOLVED,
+            category=ConditionCategory.ENCOUNTER_DIAGNOSIS,
+            encounter=encounter,
+            is_primary=True,
+            onset=problem.onset,
+            resolved_on=problem.resolved_on,
+            problem=problem,
+        ),
+        doctor,
+    )
+    for note_type, at, content in (
+        (
+            NoteType.ADMISSION,
+            admitted + timedelta(hours=1),
+            demo_notes.pneumonia_admission_note(rng, None),
+        ),
+        (
+            NoteType.DISCHARGE_SUMMARY,
+            discharged,
+            demo_notes.pneumonia_discharge_summary(rng, admitted, discharged),
+        ),
+    ):
+        plan.add(
+            ClinicalNote(
+                patient=patient,
+                encounter=encounter,
+                author=doctor,
+                note_type=note_type,
+                status=NoteStatus.SIGNED,
+                signed_by=doctor,
+                signed_at=at + timedelta(minutes=20),
+                created_at=at,
+                additional_data=DEMO,
+                **content,
+            ),
+            doctor,
+        )
 
 
 def _seed_today(rng, patient, index, doctor, nurse, *, is_john=False):
@@ -453,9 +528,7 @@ def _seed_today(rng, patient, index, doctor, nurse, *, is_john=False):
             encounter=encounter,
             note_type=NoteType.ADMISSION,
             sign=True,
-            subjective=f"Admitted: {admission.reason}",
-            assessment="Admitted for treatment and monitoring.",
-            plan="Observations four-hourly; review on the ward round.",
+            **demo_notes.admission_note(rng, admission.reason),
         )
     elif is_john or index < 3:
         encounter = services.encounter_start(
@@ -470,8 +543,11 @@ def _seed_today(rng, patient, index, doctor, nurse, *, is_john=False):
             patient=patient,
             actor=doctor,
             encounter=encounter,
-            subjective="Seen today; history taken.",
-            assessment="To be completed after the examination.",
+            **(
+                demo_notes.sore_throat_draft()
+                if is_john
+                else demo_notes.draft_review(rng, encounter.chief_complaint)
+            ),
         )
     if is_john:
         services.allergy_record(

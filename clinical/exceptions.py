@@ -171,3 +171,32 @@ class DischargeSummaryExists(Conflict):
 
     default_message = _("This admission already has a discharge summary; add an addendum.")
     default_code = "discharge_summary_exists"
+
+
+class ProblemAlreadyListed(Conflict):
+    """The condition is already on the patient's problem list (one problem per
+    condition): change that problem instead (its status, to record a recurrence)."""
+
+    default_message = _(
+        "This condition is already on the problem list. Change that problem instead "
+        "(set it active again for a recurrence)."
+    )
+    default_code = "problem_already_listed"
+
+
+class DiagnosisNotResolvable(Conflict):
+    """An encounter diagnosis records what was found at that encounter; the condition
+    is resolved on its problem."""
+
+    default_message = _(
+        "An encounter diagnosis records what was found at that encounter; resolve the "
+        "condition on the problem list."
+    )
+    default_code = "diagnosis_not_resolvable"
+
+
+class NotAnEncounterDiagnosis(Conflict):
+    """Only an encounter diagnosis is added to the problem list (a problem already is)."""
+
+    default_message = _("Only an encounter diagnosis can be added to the problem list.")
+    default_code = "not_an_encounter_diagnosis"

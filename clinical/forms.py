@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import active_doctors
 from clinical.models import (
+    NOTE_CONTENT_FIELDS,
+    NOTE_SOAP_FIELDS,
     AlcoholUse,
     Allergy,
     AllergyClinicalStatus,
@@ -15,9 +17,12 @@ from clinical.models import (
     ConditionCategory,
     EncounterClass,
     FamilyHistory,
+    NoteType,
     SmokingStatus,
     SurgicalHistory,
     VitalSigns,
+    default_note_type_for,
+    note_types_signable_by,
 )
 from clinical.selectors import diagnosis_code_get, open_admission_of, open_encounters
 from ehr.core.models import NOTE_MAX_LENGTH, TEXT_MAX_LENGTH
@@ -144,7 +149,8 @@ class VitalSignsForm(forms.ModelForm):
 
 
 class NoteForm(forms.ModelForm):
-    """A note: its type, the SOAP fields and/or free text."""
+    """A note: its type (only those the user may sign; a nurse's starts as a nursing
+    note), and the SOAP fields or free text, not both."""
 
     class Meta:
         model = ClinicalNote
@@ -161,9 +167,10 @@ class NoteForm(forms.ModelForm):
             "objective": _("Findings: examination, vital signs, results."),
             "assessment": _("Diagnosis or differential."),
             "plan": _("Investigations, treatment, follow-up."),
+            "text": _("Free text, instead of the SOAP fields."),
         }
 
-    def __init__(self, *args, patient, **kwargs):
+    def __init__(self, *args, patient, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["encounter"] = _encounter_field(patient)
         if self.instance.pk and self.instance.encounter_id:
@@ -172,14 +179,31 @@ class NoteForm(forms.ModelForm):
                 open_encounters(patient)
                 | type(self.instance.encounter).objects.filter(pk=self.instance.encounter_id)
             ).distinct()
+        types = note_types_signable_by(user)
+        editing = not self.instance._state.adding
+        if editing and self.instance.note_type not in types:
+            # A draft keeps its type (an addendum to another role's note, for one).
+            types = [t for t in NoteType if t in {*types, self.instance.note_type}]
+        self.fields["note_type"].choices = [(t.value, t.label) for t in types]
+        if not editing:
+            self.fields["note_type"].initial = default_note_type_for(user)
 
     def clean(self):
         data = super().clean()
-        sections = ("subjective", "objective", "assessment", "plan", "text")
-        if any(f in self.errors for f in sections):
+        if any(f in self.errors for f in NOTE_CONTENT_FIELDS):
             return data  # a section was refused (too long): its error says enough
-        if not any((data.get(f) or "").strip() for f in sections):
+        soap = any((data.get(f) or "").strip() for f in NOTE_SOAP_FIELDS)
+        text = (data.get("text") or "").strip()
+        if not soap and not text:
             raise forms.ValidationError(_("Write the note: the SOAP fields or free text."))
+        if soap and text:
+            self.add_error(
+                "text",
+                _(
+                    "Write the note as SOAP or as free text, not both: move this text into "
+                    "the SOAP fields, or empty them."
+                ),
+            )
         return data
 
     def content(self):
@@ -209,6 +233,9 @@ class EnteredInErrorForm(forms.Form):
 
 
 class ConditionForm(forms.Form):
+    """A problem for the problem list, or (with an encounter) a diagnosis of that
+    encounter, which the doctor may add to the problem list."""
+
     code = forms.CharField(
         label=_("Diagnosis (ICD-10-CM)"),
         max_length=60,
@@ -218,13 +245,17 @@ class ConditionForm(forms.Form):
     clinical_status = forms.ChoiceField(
         label=_("Clinical status"), choices=ClinicalStatus.choices, initial=ClinicalStatus.ACTIVE
     )
-    category = forms.ChoiceField(
-        label=_("Category"),
-        choices=ConditionCategory.choices,
-        initial=ConditionCategory.PROBLEM_LIST_ITEM,
-    )
     onset = forms.DateField(label=_("Onset"), required=False, widget=DateInput())
     is_primary = forms.BooleanField(label=_("Primary diagnosis of the encounter"), required=False)
+    add_to_problem_list = forms.BooleanField(
+        label=_("Add to the problem list"),
+        required=False,
+        help_text=_(
+            "For a diagnosis of an encounter. Not added, it stays a diagnosis of this "
+            "encounter only; a condition already on the problem list is linked to it "
+            "either way (and made active again if added)."
+        ),
+    )
     note = forms.CharField(
         label=_("Note"),
         required=False,
@@ -235,8 +266,20 @@ class ConditionForm(forms.Form):
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["encounter"] = _encounter_field(patient)
+        self.fields["encounter"].help_text = _(
+            "With an encounter, a diagnosis of that encounter; without, a problem for the "
+            "problem list."
+        )
         self.order_fields(
-            ["code", "clinical_status", "category", "encounter", "is_primary", "onset", "note"]
+            [
+                "code",
+                "clinical_status",
+                "encounter",
+                "is_primary",
+                "add_to_problem_list",
+                "onset",
+                "note",
+            ]
         )
 
     def clean_code(self):
@@ -247,6 +290,25 @@ class ConditionForm(forms.Form):
                 code="unknown_code",
             )
         return diagnosis
+
+    def category(self):
+        """Return the category the input makes: a diagnosis with an encounter, else a
+        problem."""
+        if self.cleaned_data.get("encounter"):
+            return ConditionCategory.ENCOUNTER_DIAGNOSIS
+        return ConditionCategory.PROBLEM_LIST_ITEM
+
+
+class DiagnosisUpdateForm(forms.Form):
+    """What changes on an encounter diagnosis (its status is its problem's to change)."""
+
+    onset = forms.DateField(label=_("Onset"), required=False, widget=DateInput())
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class ConditionUpdateForm(forms.Form):

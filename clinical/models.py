@@ -520,7 +520,40 @@ class NoteStatus(models.TextChoices):
     SIGNED = "signed", _("Signed")
 
 
-NOTE_CONTENT_FIELDS = ("subjective", "objective", "assessment", "plan", "text")
+NOTE_SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
+NOTE_CONTENT_FIELDS = (*NOTE_SOAP_FIELDS, "text")
+
+# Who may sign which type of note: a permission that signs every type, and the types a
+# narrower permission signs. A note is written by the one who signs it (only its author
+# signs a draft), so the note forms offer a user only the types they may sign.
+SIGN_ANY_NOTE = "clinical.sign_note"
+SIGN_NOTE_TYPES = {"clinical.sign_nursing_note": (NoteType.NURSING,)}
+
+
+def note_types_signable_by(user):
+    """Return the note types `user` may sign (and so write), in `NoteType` order."""
+    if user.has_perm(SIGN_ANY_NOTE):
+        return list(NoteType)
+    allowed = {t for perm, types in SIGN_NOTE_TYPES.items() if user.has_perm(perm) for t in types}
+    return [t for t in NoteType if t in allowed]
+
+
+def note_type_signable_by(note_type, user):
+    """Return True if `user`'s role may sign notes of `note_type`."""
+    return note_type in note_types_signable_by(user)
+
+
+def default_note_type_for(user):
+    """Return the type a new note of `user` starts as: a progress note for those who
+    sign every type, else the first type they may sign (a nurse: a nursing note), or
+    None if they sign none."""
+    types = note_types_signable_by(user)
+    if NoteType.PROGRESS in types:
+        return NoteType.PROGRESS
+    return types[0] if types else None
+
+
+_NO_SOAP = models.Q(subjective="", objective="", assessment="", plan="")
 
 
 class ClinicalNote(EnteredInErrorFields, TrackedModel):
@@ -595,6 +628,12 @@ class ClinicalNote(EnteredInErrorFields, TrackedModel):
         related_name="clinical_notes",
         help_text=_("The admission whose discharge summary this is."),
     )
+    legacy_mixed_format = models.BooleanField(
+        _("signed with SOAP and free text"),
+        default=False,
+        editable=False,
+        help_text=_("Signed before notes became SOAP or free text; its content stays as signed."),
+    )
 
     class Meta(EnteredInErrorFields.Meta):
         ordering = ["-created_at"]
@@ -627,6 +666,19 @@ class ClinicalNote(EnteredInErrorFields, TrackedModel):
             models.CheckConstraint(
                 condition=~models.Q(amends=models.F("id")),
                 name="clinicalnote_addendum_not_itself",
+            ),
+            # A note is SOAP or free text, never both: a reader scanning the assessment
+            # and plan must not miss a paragraph written beside them. Notes signed
+            # before the rule with both keep their signed content (legacy_mixed_format,
+            # set by migration 0015 only).
+            models.CheckConstraint(
+                condition=_NO_SOAP | models.Q(text="") | models.Q(legacy_mixed_format=True),
+                name="clinicalnote_soap_or_text",
+                violation_error_message=_("Write the note as SOAP or as free text, not both."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(legacy_mixed_format=False) | models.Q(status=NoteStatus.SIGNED),
+                name="clinicalnote_legacy_mixed_format_signed",
             ),
             # An admission has one discharge summary (the letter the next carer reads);
             # corrections are its addenda.
@@ -661,7 +713,20 @@ class ClinicalNote(EnteredInErrorFields, TrackedModel):
     @property
     def is_soap(self):
         """Return True if the note uses the SOAP fields."""
-        return any((self.subjective, self.objective, self.assessment, self.plan))
+        return any(getattr(self, f).strip() for f in NOTE_SOAP_FIELDS)
+
+    def clean(self):
+        """Refuse a note written both as SOAP and as free text (a field error on
+        `text`)."""
+        if self.is_soap and self.text.strip() and not self.legacy_mixed_format:
+            raise ValidationError(
+                {"text": _("Write the note as SOAP or as free text, not both.")},
+                code="note_soap_and_text",
+            )
+
+    def signable_by(self, user):
+        """Return True if `user`'s role may sign this note's type."""
+        return note_type_signable_by(self.note_type, user)
 
     @property
     def has_content(self):
@@ -714,7 +779,18 @@ class ConditionCategory(models.TextChoices):
 class Condition(EnteredInErrorFields, TrackedModel):
     """A diagnosis or problem, coded in ICD-10-CM: on the problem list, or made in an
     encounter (at most one primary diagnosis per encounter). Past medical history is
-    the problem list's resolved and inactive items."""
+    the problem list's resolved and inactive items.
+
+    The problem list holds one problem per condition per patient
+    (`condition_one_problem_per_code`), whatever its status: a condition that was
+    resolved and comes back reopens its problem (its history keeps the earlier
+    episode) rather than adding a second row. An encounter diagnosis links the
+    patient's problem of the same code (`problem`) when there is one or when the
+    doctor adds it to the problem list; one not added stays a diagnosis of its
+    encounter only. Problems and their status are resolved per problem, never per
+    encounter row. A duplicate problem merged into its survivor (migration 0014)
+    keeps its row and history, pointing at the survivor (`merged_into`).
+    """
 
     patient = models.ForeignKey(
         "patients.Patient",
@@ -751,6 +827,25 @@ class Condition(EnteredInErrorFields, TrackedModel):
     )
     is_primary = models.BooleanField(_("primary diagnosis of the encounter"), default=False)
     note = BoundedTextField(_("note"), blank=True)
+    problem = models.ForeignKey(
+        "self",
+        verbose_name=_("problem"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="encounter_diagnoses",
+        help_text=_("The problem-list entry of this diagnosis's condition."),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="merged_duplicates",
+        help_text=_("The problem this duplicate was merged into."),
+    )
 
     class Meta(EnteredInErrorFields.Meta):
         ordering = ["-created_at"]
@@ -783,6 +878,31 @@ class Condition(EnteredInErrorFields, TrackedModel):
                 | models.Q(resolved_on__gte=models.F("onset")),
                 name="condition_resolved_after_onset",
             ),
+            # One problem per condition per patient: a problem listed twice shows twice
+            # in the summary and is resolved in one row while active in the other. The
+            # rule holds whatever the status (a recurrence reopens the problem);
+            # problems entered in error or merged into another are out of the list.
+            models.UniqueConstraint(
+                fields=["patient", "code"],
+                condition=models.Q(
+                    category=ConditionCategory.PROBLEM_LIST_ITEM,
+                    entered_in_error=False,
+                    merged_into__isnull=True,
+                ),
+                name="condition_one_problem_per_code",
+                violation_error_message=_("This condition is already on the problem list."),
+            ),
+            # Only an encounter diagnosis points at a problem; only a problem is merged.
+            models.CheckConstraint(
+                condition=models.Q(problem__isnull=True)
+                | models.Q(category=ConditionCategory.ENCOUNTER_DIAGNOSIS),
+                name="condition_only_diagnosis_links_problem",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(merged_into__isnull=True)
+                | models.Q(category=ConditionCategory.PROBLEM_LIST_ITEM),
+                name="condition_only_problem_is_merged",
+            ),
         ]
 
     def __str__(self):
@@ -792,6 +912,17 @@ class Condition(EnteredInErrorFields, TrackedModel):
     def is_active(self):
         """Return True while the condition is active (not resolved or inactive)."""
         return self.clinical_status == ClinicalStatus.ACTIVE
+
+    @property
+    def is_problem(self):
+        """Return True for an entry of the problem list (resolved per problem)."""
+        return self.category == ConditionCategory.PROBLEM_LIST_ITEM
+
+    def reopen(self):
+        """Make this problem active again (a recurrence): no resolution date. The
+        earlier episode stays in the row's history."""
+        self.clinical_status = ClinicalStatus.ACTIVE
+        self.resolved_on = None
 
     def clean(self):
         """Refuse, as field errors, an encounter diagnosis or a primary flag without an
@@ -803,6 +934,8 @@ class Condition(EnteredInErrorFields, TrackedModel):
             errors["is_primary"] = _("Only a diagnosis of an encounter can be its primary one.")
         if self.onset and self.resolved_on and self.resolved_on < self.onset:
             errors["resolved_on"] = _("The resolution cannot come before the onset.")
+        if self.problem_id is not None and self.category != ConditionCategory.ENCOUNTER_DIAGNOSIS:
+            errors["problem"] = _("Only an encounter diagnosis links a problem.")
         if errors:
             raise ValidationError(errors)
 

@@ -165,12 +165,16 @@ def notes_tab(request, patient):
 
 
 def problems_tab(request, patient):
-    """The problem list and encounter diagnoses: active ones, then resolved and
-    inactive; `?show=all` includes those entered in error."""
+    """The problem list (one entry per condition: active, then resolved and inactive;
+    each with its encounter diagnoses) and, apart, the encounter diagnoses not on the
+    list; `?show=all` includes those entered in error. Two pages (`page`, `dpage`)."""
     show_all = request.GET.get("show") == "all"
-    conditions = selectors.condition_list_for_patient(patient, include_entered_in_error=show_all)
+    problems = selectors.problems_for_patient(patient, include_entered_in_error=show_all)
+    diagnoses = selectors.diagnoses_not_on_problem_list(patient)
+    diagnoses_page = Paginator(diagnoses, CONDITIONS_PER_PAGE).get_page(request.GET.get("dpage"))
     return {
-        "page_obj": _page(request, conditions, CONDITIONS_PER_PAGE),
+        "page_obj": _page(request, problems, CONDITIONS_PER_PAGE),
+        "diagnoses_page": diagnoses_page,
         "show_all": show_all,
         **_perms(request.user),
     }

@@ -197,13 +197,6 @@ def note_editable_by(note, user):
     )
 
 
-def note_type_signable_by(note_type, user):
-    """Return True if `user`'s role may sign notes of `note_type`."""
-    return user.has_perm("clinical.sign_note") or (
-        note_type == NoteType.NURSING and user.has_perm("clinical.sign_nursing_note")
-    )
-
-
 def discharge_summary_of(admission):
     """Return the discharge-summary note of `admission` (author, signer and the number
     of addenda loaded), or None. Callers check chart access first."""
@@ -231,20 +224,67 @@ def note_addenda(note, user):
 
 
 def condition_list_for_patient(patient, *, include_entered_in_error=False):
-    """Return the patient's conditions with their codes: active first, then by onset."""
-    conditions = Condition.objects.filter(patient=patient).select_related("code", "encounter")
+    """Return the patient's conditions (problems and encounter diagnoses) with their
+    codes, encounters and problems: active first, then by onset. Duplicate problems
+    merged into another are left out (their survivor stands for them)."""
+    conditions = Condition.objects.filter(patient=patient, merged_into__isnull=True).select_related(
+        "code", "encounter", "problem"
+    )
     if not include_entered_in_error:
         conditions = conditions.filter(entered_in_error=False)
     return conditions.order_by("clinical_status", "-onset", "-created_at")
 
 
+def problems_for_patient(patient, *, include_entered_in_error=False):
+    """Return the patient's problem list, every status (active first, then by onset),
+    each problem with its encounter diagnoses as `visible_diagnoses` (newest first, one
+    query for the page) and the number of duplicates merged into it (`merged_count`;
+    their rows and history are kept, see migration 0014)."""
+    diagnoses = (
+        Condition.objects.filter(entered_in_error=False)
+        .select_related("encounter")
+        .order_by("-created_at")
+    )
+    return (
+        condition_list_for_patient(patient, include_entered_in_error=include_entered_in_error)
+        .filter(category=ConditionCategory.PROBLEM_LIST_ITEM)
+        .annotate(merged_count=Count("merged_duplicates"))
+        .prefetch_related(
+            Prefetch("encounter_diagnoses", queryset=diagnoses, to_attr="visible_diagnoses")
+        )
+    )
+
+
 def problem_list(patient):
-    """Return the active problem list: active problem-list items, latest onset first
-    (encounter diagnoses belong to their encounters)."""
+    """Return the active problem list: the active problems (one per condition), latest
+    onset first. Encounter diagnoses belong to their encounters and to their problem."""
     return (
         condition_list_for_patient(patient)
         .filter(clinical_status=ClinicalStatus.ACTIVE, category=ConditionCategory.PROBLEM_LIST_ITEM)
         .order_by("-onset", "-created_at")
+    )
+
+
+def problem_of(patient, code):
+    """Return the patient's problem of ICD-10-CM `code` (a DiagnosisCode or its code),
+    whatever its status, or None (entries entered in error or merged do not count)."""
+    return Condition.objects.filter(
+        patient=patient,
+        code=code,
+        category=ConditionCategory.PROBLEM_LIST_ITEM,
+        entered_in_error=False,
+        merged_into__isnull=True,
+    ).first()
+
+
+def diagnoses_not_on_problem_list(patient):
+    """Return the patient's encounter diagnoses that no problem stands for, newest
+    first (a diagnosis the doctor did not add to the problem list)."""
+    return (
+        condition_list_for_patient(patient)
+        .filter(category=ConditionCategory.ENCOUNTER_DIAGNOSIS)
+        .filter(Q(problem__isnull=True) | Q(problem__entered_in_error=True))
+        .order_by("-encounter__started_at", "-created_at")
     )
 
 
@@ -259,7 +299,7 @@ def past_medical_history(patient):
 def condition_list():
     """Return all conditions with their patient, code and encounter, for the pages of
     one condition (the caller checks chart access to its patient)."""
-    return Condition.objects.select_related("patient", "code", "encounter")
+    return Condition.objects.select_related("patient", "code", "encounter", "problem")
 
 
 # --- Allergies ------------------------------------------------------------------------------

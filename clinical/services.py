@@ -14,6 +14,7 @@ domain error (`clinical.exceptions`).
 
 from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import ensure_active_doctor
@@ -25,9 +26,11 @@ from clinical.exceptions import (
     AlreadyEnteredInError,
     AppointmentNotCheckedIn,
     CancelReasonRequired,
+    DiagnosisNotResolvable,
     DischargeSummaryExists,
     EncounterClosed,
     InvalidEncounter,
+    NotAnEncounterDiagnosis,
     NoteAlreadySigned,
     NoteContentRequired,
     NoteEditDenied,
@@ -37,6 +40,7 @@ from clinical.exceptions import (
     NoteSignDenied,
     NotTheAppointmentDoctor,
     PrimaryDiagnosisExists,
+    ProblemAlreadyListed,
     ReasonRequired,
     UnknownDiagnosisCode,
 )
@@ -64,8 +68,9 @@ from clinical.models import (
     SurgicalHistory,
     VitalSigns,
     body_mass_index,
+    note_type_signable_by,
 )
-from clinical.selectors import diagnosis_code_get, note_editable_by, note_type_signable_by
+from clinical.selectors import diagnosis_code_get, note_editable_by, problem_of
 from ehr.core.clock import ensure_not_in_future
 from patients.exceptions import ChartAccessDenied
 from patients.models import Patient
@@ -505,7 +510,7 @@ def note_sign(*, note, actor):
     note = _locked(ClinicalNote, note)
     _check_chart_access(actor, note.patient)
     _check_note_editable(note, actor)
-    if not note_type_signable_by(note.note_type, actor):
+    if not note.signable_by(actor):
         raise NoteSignDenied()
     if not note.has_content:
         raise NoteEmpty()
@@ -635,6 +640,54 @@ def _save_condition(condition, actor):
         raise
 
 
+def _save_problem(problem, actor):
+    try:
+        with transaction.atomic():
+            return _save(problem, actor)
+    except IntegrityError:
+        # condition_one_problem_per_code, when another request listed it first.
+        raise ProblemAlreadyListed() from None
+
+
+def _link_diagnoses(problem, actor):
+    """Link the patient's diagnoses of the problem's code that no problem stands for."""
+    diagnoses = Condition.objects.select_for_update(of=("self",)).filter(
+        Q(problem__isnull=True) | Q(problem__entered_in_error=True),
+        patient_id=problem.patient_id,
+        code_id=problem.code_id,
+        category=ConditionCategory.ENCOUNTER_DIAGNOSIS,
+        entered_in_error=False,
+    )
+    for diagnosis in diagnoses:
+        diagnosis.problem = problem
+        _save(diagnosis, actor)
+
+
+def _problem_for_diagnosis(patient, diagnosis_code, *, actor, add, onset):
+    """Return the problem a new diagnosis links: the patient's problem of its code (made
+    active again when the doctor adds the diagnosis to the problem list), or a new one
+    when added, else None."""
+    problem = problem_of(patient, diagnosis_code)
+    if problem is not None:
+        if add and not problem.is_active:
+            problem = _locked(Condition, problem)
+            problem.reopen()
+            _save(problem, actor)
+        return problem
+    if not add:
+        return None
+    problem = Condition(
+        patient=patient,
+        code=diagnosis_code,
+        category=ConditionCategory.PROBLEM_LIST_ITEM,
+        clinical_status=ClinicalStatus.ACTIVE,
+        onset=onset,
+    )
+    _save_problem(problem, actor)
+    _link_diagnoses(problem, actor)
+    return problem
+
+
 @transaction.atomic
 def condition_create(
     *,
@@ -648,23 +701,45 @@ def condition_create(
     encounter=None,
     is_primary=False,
     note="",
+    add_to_problem_list=False,
 ):
     """Record a condition coded in ICD-10-CM (`code`: a DiagnosisCode or "E11.9"; an
-    unknown code is refused with a field error). At most one primary diagnosis per
-    encounter (PrimaryDiagnosisExists, 409). Return it."""
+    unknown code is refused with a field error) and return it.
+
+    A problem (category problem-list-item) is listed once per patient: a code already
+    on the list, whatever its status, is refused (ProblemAlreadyListed, 409); the
+    patient's earlier diagnoses of that code are linked to it.
+
+    An encounter diagnosis links the patient's problem of the same code. With
+    `add_to_problem_list`, a code not yet on the list becomes a problem (active, from
+    the diagnosis's onset) and a resolved or inactive one becomes active again (a
+    recurrence); without it, a diagnosis of a code not on the list stays a diagnosis of
+    its encounter only. At most one primary diagnosis per encounter
+    (PrimaryDiagnosisExists, 409).
+    """
     _check_chart_access(actor, patient)
     patient.ensure_active(allow_deceased=True)
-    diagnosis = code if isinstance(code, DiagnosisCode) else diagnosis_code_get(code)
-    if diagnosis is None:
+    diagnosis_code = code if isinstance(code, DiagnosisCode) else diagnosis_code_get(code)
+    if diagnosis_code is None:
         raise UnknownDiagnosisCode()
     _check_encounter(encounter, patient)
     ensure_not_in_future(onset, field="onset")
     ensure_not_in_future(resolved_on, field="resolved_on")
     if clinical_status == ClinicalStatus.RESOLVED and resolved_on is None:
         resolved_on = timezone.localdate()
+    # The problem list of one patient changes one request at a time.
+    _lock_patient(patient)
+    problem = None
+    if category == ConditionCategory.PROBLEM_LIST_ITEM:
+        if problem_of(patient, diagnosis_code) is not None:
+            raise ProblemAlreadyListed()
+    else:
+        problem = _problem_for_diagnosis(
+            patient, diagnosis_code, actor=actor, add=add_to_problem_list, onset=onset
+        )
     condition = Condition(
         patient=patient,
-        code=diagnosis,
+        code=diagnosis_code,
         clinical_status=clinical_status,
         category=category,
         onset=onset,
@@ -672,17 +747,27 @@ def condition_create(
         encounter=encounter,
         is_primary=is_primary,
         note=(note or "").strip(),
+        problem=problem,
     )
+    if condition.is_problem:
+        _check_primary(condition)
+        _save_problem(condition, actor)
+        _link_diagnoses(condition, actor)
+        return condition
     return _save_condition(condition, actor)
 
 
 CONDITION_EDITABLE = ("clinical_status", "onset", "resolved_on", "note", "is_primary")
+# An encounter diagnosis records what was found then; its condition resolves on the problem.
+PROBLEM_ONLY = ("clinical_status", "resolved_on")
 
 
 @transaction.atomic
 def condition_update(*, condition, actor, **fields):
     """Change a condition's status, onset, resolution date, note or primary flag. A
-    condition set to resolved gets today's resolution date unless one is given."""
+    condition set to resolved gets today's resolution date unless one is given. The
+    status of an encounter diagnosis does not change (DiagnosisNotResolvable, 409):
+    its problem is resolved instead."""
     condition = _locked(Condition, condition)
     _check_chart_access(actor, condition.patient)
     if condition.entered_in_error:
@@ -690,6 +775,12 @@ def condition_update(*, condition, actor, **fields):
     for name, value in fields.items():
         if name not in CONDITION_EDITABLE:
             raise ValueError(f"{name} cannot be changed here")
+        if (
+            name in PROBLEM_ONLY
+            and not condition.is_problem
+            and value not in (None, getattr(condition, name))
+        ):
+            raise DiagnosisNotResolvable()
         setattr(condition, name, value.strip() if name == "note" else value)
     ensure_not_in_future(condition.onset, field="onset")
     ensure_not_in_future(condition.resolved_on, field="resolved_on")
@@ -701,7 +792,10 @@ def condition_update(*, condition, actor, **fields):
 
 
 def condition_resolve(*, condition, actor, resolved_on=None):
-    """Mark a condition resolved (today, or on `resolved_on`)."""
+    """Mark a problem resolved (today, or on `resolved_on`). An encounter diagnosis is
+    not resolved (DiagnosisNotResolvable, 409): its problem is."""
+    if not condition.is_problem:
+        raise DiagnosisNotResolvable()
     return condition_update(
         condition=condition,
         actor=actor,
@@ -711,11 +805,37 @@ def condition_resolve(*, condition, actor, resolved_on=None):
 
 
 @transaction.atomic
+def diagnosis_add_to_problem_list(*, diagnosis, actor):
+    """Add an encounter diagnosis's condition to the problem list: link the patient's
+    problem of its code (made active again if resolved or inactive), or list a new one
+    from the diagnosis's onset. Return the problem."""
+    diagnosis = _locked(Condition, diagnosis)
+    _check_chart_access(actor, diagnosis.patient)
+    if diagnosis.is_problem:
+        raise NotAnEncounterDiagnosis()
+    if diagnosis.entered_in_error:
+        raise AlreadyEnteredInError()
+    _lock_patient(diagnosis.patient)
+    problem = _problem_for_diagnosis(
+        diagnosis.patient, diagnosis.code, actor=actor, add=True, onset=diagnosis.onset
+    )
+    if diagnosis.problem_id != problem.pk:
+        diagnosis.problem = problem
+        _save(diagnosis, actor)
+    return problem
+
+
+@transaction.atomic
 def condition_mark_entered_in_error(*, condition, actor, reason):
-    """Mark a condition entered in error, with the reason (kept, hidden from lists)."""
+    """Mark a condition entered in error, with the reason (kept, hidden from lists). The
+    diagnoses of a problem entered in error are no longer on the problem list."""
     condition = _locked(Condition, condition)
     _check_chart_access(actor, condition.patient)
-    return _mark_entered_in_error(condition, actor, reason)
+    condition = _mark_entered_in_error(condition, actor, reason)
+    for diagnosis in Condition.objects.select_for_update().filter(problem=condition):
+        diagnosis.problem = None
+        _save(diagnosis, actor)
+    return condition
 
 
 # --- Allergies ------------------------------------------------------------------------------

@@ -90,6 +90,11 @@ urlpatterns = [
         name="condition_resolve",
     ),
     path(
+        "conditions/<uuid:pk>/add-to-problem-list/",
+        views.DiagnosisAddToProblemListView.as_view(),
+        name="diagnosis_add_to_problem_list",
+    ),
+    path(
         "conditions/<uuid:pk>/entered-in-error/",
         views.ConditionEnteredInErrorView.as_view(),
         name="condition_entered_in_error",

@@ -23,11 +23,11 @@ from django.views.generic import DetailView, TemplateView
 
 from accounts.selectors import is_active_doctor
 from clinical import forms, icd10, selectors, services
-from clinical.models import ConditionCategory, EncounterStatus, FamilyHistory, SurgicalHistory
+from clinical.models import EncounterStatus, FamilyHistory, SurgicalHistory
 from clinical.parameters import normal_ranges
 from ehr.core.exceptions import DomainPermissionDenied
 from ehr.core.permissions import RolePermissionRequiredMixin
-from ehr.core.views import ServiceFormView, StaffViewMixin
+from ehr.core.views import FormActionView, ServiceFormView, StaffViewMixin
 from patients.access import ChartPageMixin
 from patients.selectors import patient_get
 
@@ -305,15 +305,12 @@ class NoteCreateView(NoteSaveMixin, PatientFormMixin, ChartPageMixin, ServiceFor
     back_tab = "notes"
     title = gettext_lazy("Write a note")
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
     def get_initial(self):
-        initial = {}
-        user = self.request.user
-        if not user.has_perm("clinical.sign_note") and user.has_perm("clinical.sign_nursing_note"):
-            initial["note_type"] = "nursing"
         encounter = self.encounter_from_query()
-        if encounter:
-            initial["encounter"] = encounter.pk
-        return initial
+        return {"encounter": encounter.pk} if encounter else {}
 
     def perform(self, form):
         content = form.content()
@@ -359,7 +356,7 @@ class NoteDetailView(NotePageMixin, DetailView):
             title=note.get_note_type_display(),
             addenda=list(selectors.note_addenda(note, user)),
             can_edit=editable,
-            can_sign=editable and selectors.note_type_signable_by(note.note_type, user),
+            can_sign=editable and note.signable_by(user),
             can_add_addendum=can_write and note.is_signed and not note.entered_in_error,
             can_mark_error=can_write
             and not note.entered_in_error
@@ -403,6 +400,7 @@ class NoteUpdateView(NoteSaveMixin, NotePageMixin, ServiceFormView):
             **super().get_form_kwargs(),
             "instance": self.get_object(),
             "patient": self.get_patient(),
+            "user": self.request.user,
         }
 
     def perform(self, form):
@@ -498,9 +496,7 @@ class ConditionCreateView(PatientFormMixin, FormPageMixin, ChartPageMixin, Servi
 
     def get_initial(self):
         encounter = self.encounter_from_query()
-        if encounter:
-            return {"encounter": encounter.pk, "category": ConditionCategory.ENCOUNTER_DIAGNOSIS}
-        return {}
+        return {"encounter": encounter.pk} if encounter else {}
 
     def get_context_data(self, **kwargs):
         chosen = ""
@@ -515,10 +511,11 @@ class ConditionCreateView(PatientFormMixin, FormPageMixin, ChartPageMixin, Servi
             actor=self.request.user,
             code=data["code"],
             clinical_status=data["clinical_status"],
-            category=data["category"],
+            category=form.category(),
             onset=data.get("onset"),
             encounter=data.get("encounter"),
             is_primary=data.get("is_primary", False),
+            add_to_problem_list=data.get("add_to_problem_list", False),
             note=data.get("note", ""),
         )
 
@@ -557,17 +554,22 @@ class ConditionPageMixin(ChartRecordMixin):
 
 
 class ConditionUpdateView(ConditionPageMixin, FormPageMixin, ServiceFormView):
-    """Change a condition's status (resolve it), onset, resolution date or note."""
+    """Change a problem's status (resolve it), onset, resolution date or note; an
+    encounter diagnosis's onset or note (its status is its problem's)."""
 
     permission_required = ("patients.view_patient", "clinical.change_condition")
-    form_class = forms.ConditionUpdateForm
     chart_part = "problems:edit"
     title = gettext_lazy("Update the diagnosis")
     success_message = gettext_lazy("The diagnosis was updated.")
 
+    def get_form_class(self):
+        if self.get_object().is_problem:
+            return forms.ConditionUpdateForm
+        return forms.DiagnosisUpdateForm
+
     def get_initial(self):
         condition = self.get_object()
-        return {name: getattr(condition, name) for name in forms.ConditionUpdateForm.base_fields}
+        return {name: getattr(condition, name) for name in self.get_form_class().base_fields}
 
     def perform(self, form):
         return services.condition_update(
@@ -589,6 +591,22 @@ class ConditionResolveView(ConditionPageMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return HttpResponseRedirect(self.back_url())
+
+
+class DiagnosisAddToProblemListView(ConditionPageMixin, FormActionView):
+    """Add an encounter diagnosis's condition to the problem list (POST)."""
+
+    permission_required = ("patients.view_patient", "clinical.add_condition")
+    chart_part = "problems:add"
+    success_message = gettext_lazy("The condition is on the problem list.")
+
+    def perform(self, form):
+        return services.diagnosis_add_to_problem_list(
+            diagnosis=self.get_object(), actor=self.request.user
+        )
+
+    def get_success_url(self):
+        return self.back_url()
 
 
 class ConditionEnteredInErrorView(ConditionPageMixin, FormPageMixin, ServiceFormView):

@@ -104,8 +104,10 @@ def test_an_addendum_of_more_than_50000_characters_answers_400_naming_the_field(
     assert "text" in response.json()
 
 
-def test_the_note_forms_show_a_field_error_for_text_too_long(chart):
-    form = NoteForm(data={"note_type": "progress", "text": NOTE_TOO_LONG}, patient=chart)
+def test_the_note_forms_show_a_field_error_for_text_too_long(chart, doctor):
+    form = NoteForm(
+        data={"note_type": "progress", "text": NOTE_TOO_LONG}, patient=chart, user=doctor
+    )
     assert not form.is_valid() and list(form.errors) == ["text"]
     assert not AddendumForm(data={"text": NOTE_TOO_LONG}).is_valid()
     form = EnteredInErrorForm(data={"reason": TOO_LONG})
