@@ -1,0 +1,201 @@
+"""Every page of the persona matrix on a phone (390 px), in a real browser: no page is
+wider than the screen, every row action and in-page navigation link is on screen (the
+tables stack into cards, see docs/adding-an-app.md, "Tables on phones and tablets"), and
+axe-core (tests/browser/vendor/axe-core) finds no serious or critical WCAG 2.1 A/AA
+violation. The persona pages come from each app's matrix (tests/<app>/test_views.py), built
+on the same scenes; the signed-in pages of the kernel and the accounts, the API docs and
+the sign-in pages are added here. One browser, one signed-in context per persona."""
+
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from tests.clinical import test_views as clinical_views
+from tests.factories.clinical import make_codes
+from tests.factories.inpatient import WardFactory, beds_in
+from tests.factories.patients import PatientFactory, on_care_team
+from tests.factories.scheduling import ConsultationRoomFactory
+from tests.inpatient import test_views as inpatient_views
+from tests.matrix import STAFF_PERSONAS
+from tests.patients import test_views as patients_views
+from tests.scheduling import test_views as scheduling_views
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+# Matrix GET entries that are not pages a person reads (each named, so none is skipped
+# silently): the browser test visits every other GET entry the persona may open.
+NOT_PAGES = {
+    ("scheduling", "events"): "the calendar's JSON feed",
+    ("inpatient", "board grid"): "the fragment the bed board swaps in",
+    ("inpatient", "census csv"): "a CSV download",
+}
+
+# The persona's own pages outside the apps' matrices (the top bar and the user menu).
+SIGNED_IN_PAGES = [
+    ("home", lambda: reverse("core:home")),
+    ("notifications", lambda: reverse("core:notification_list")),
+    ("profile", lambda: reverse("accounts:profile")),
+    ("two-factor", lambda: reverse("mfa_index")),
+    ("password", lambda: reverse("account_change_password")),
+    ("sessions", lambda: reverse("usersessions_list")),
+    ("api docs", lambda: reverse("api:docs")),
+]
+
+# Run in the page: what does not fit a phone. Elements not rendered (a closed collapse,
+# a menu) are skipped; an element scrolled out of a table's overflow box counts as off
+# screen, since a person cannot see it without finding the scroll.
+LAYOUT_PROBLEMS = """() => {
+  const width = window.innerWidth;
+  const problems = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > width) {
+    problems.push(`page is ${doc.scrollWidth}px wide on a ${width}px screen`);
+  }
+  const label = (el) => (el.textContent || el.value || el.getAttribute("aria-label") || "")
+    .replace(/\\s+/g, " ").trim().slice(0, 40) || el.outerHTML.slice(0, 60);
+  const offScreen = (el) => {
+    if (el.getClientRects().length === 0) return false;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) return false;
+    return box.left < -1 || box.right > width + 1;
+  };
+  const actions = "a[href], button, input[type=submit], select";
+  document.querySelectorAll("main table tbody tr").forEach((row) => {
+    row.querySelectorAll(actions).forEach((el) => {
+      if (offScreen(el)) problems.push(`row action "${label(el)}" is off screen`);
+    });
+  });
+  document.querySelectorAll("main nav a[href]").forEach((el) => {
+    if (offScreen(el)) problems.push(`navigation link "${label(el)}" is off screen`);
+  });
+  if (!document.querySelector("main")) problems.push("no <main> landmark");
+  return problems;
+}"""
+
+AXE_RUN = """async (tags) => {
+  const results = await window.axe.run(document, {
+    runOnly: {type: "tag", values: tags},
+    resultTypes: ["violations"],
+  });
+  return results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.impact} ${v.id}: ${v.help} at ${
+      v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+}"""
+
+
+def _scenes(make_user, doctor, nurse, receptionist):
+    """Each app's matrix scene, built by the app's own fixture functions."""
+    world = patients_views.world.__wrapped__(make_user)
+    make_codes()
+    chart_patient = on_care_team(
+        PatientFactory(first_name="Ada", last_name="Lovelace"), doctor, nurse
+    )
+    records = clinical_views.chart_records.__wrapped__(chart_patient, doctor)
+    ward = WardFactory(name="Medical Ward")
+    inpatient_scene = inpatient_views.scene.__wrapped__(ward, beds_in(ward, 4), doctor, nurse)
+    room = ConsultationRoomFactory(name="Room 1")
+    scheduling_scene = scheduling_views.scene.__wrapped__(doctor, receptionist, room)
+    return {
+        "patients": (patients_views.PAGES, world),
+        "clinical": (clinical_views.PAGES, {"patient": chart_patient, **records}),
+        "inpatient": (inpatient_views.PAGES, inpatient_scene),
+        "scheduling": (scheduling_views.PAGES, scheduling_scene),
+    }
+
+
+def persona_pages(scenes, persona):
+    """Return [(name, url)]: every page of the matrix `persona` may open, then the
+    persona's own pages."""
+    pages = []
+    for app, (matrix, scene) in scenes.items():
+        for page in matrix:
+            if (
+                page.method == "get"
+                and not page.extra  # htmx fragments
+                and page.ok in (200, 302)
+                and persona in page.allowed
+                and (app, page.name) not in NOT_PAGES
+            ):
+                pages.append((f"{app}/{page.name}", page.url(scene)))
+    pages += [(name, url()) for name, url in SIGNED_IN_PAGES]
+    return pages
+
+
+def _signed_in_context(browser, live_server, user):
+    context = browser.new_context(viewport=PHONE)
+    context.add_init_script(path=str(AXE))
+    if user is not None:
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+    return context
+
+
+def check_pages(context, live_server, pages):
+    """Visit `pages` in one tab; return the problems found, one line each."""
+    problems = []
+    tab = context.new_page()
+    csp = []
+    tab.on(
+        "console",
+        lambda msg: csp.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    for name, url in pages:
+        csp.clear()
+        response = tab.goto(live_server.url + url)
+        found = []
+        if response is None or response.status != 200:
+            found.append(f"answered {response and response.status}")
+        else:
+            found += tab.evaluate(LAYOUT_PROBLEMS)
+            found += tab.evaluate(AXE_RUN, WCAG_21_AA)
+            found += [f"CSP: {text[:160]}" for text in csp]
+        problems += [f"{name} ({url}): {line}" for line in found]
+    tab.close()
+    return problems
+
+
+def test_every_page_fits_a_phone_and_passes_axe(
+    live_server, browser, make_user, doctor, nurse, receptionist, request, portal_patient
+):
+    started = time.monotonic()
+    scenes = _scenes(make_user, doctor, nurse, receptionist)
+    problems = []
+    visited = 0
+    for persona in STAFF_PERSONAS:
+        pages = persona_pages(scenes, persona)
+        context = _signed_in_context(browser, live_server, request.getfixturevalue(persona))
+        problems += [f"[{persona}] {line}" for line in check_pages(context, live_server, pages)]
+        visited += len(pages)
+        context.close()
+
+    portal = _signed_in_context(browser, live_server, portal_patient)
+    problems += [
+        f"[portal patient] {line}"
+        for line in check_pages(portal, live_server, [("portal home", reverse("portal:home"))])
+    ]
+    portal.close()
+    stranger = _signed_in_context(browser, live_server, None)
+    sign_in_pages = [
+        ("staff sign-in", reverse("account_login")),
+        ("portal sign-in", reverse("portal:login")),
+        ("password reset", reverse("account_reset_password")),
+    ]
+    problems += [f"[stranger] {line}" for line in check_pages(stranger, live_server, sign_in_pages)]
+    stranger.close()
+    visited += 1 + len(sign_in_pages)
+
+    elapsed = time.monotonic() - started
+    print(f"{visited} page visits at 390 px with axe in {elapsed:.1f} s")
+    assert visited > 100  # the matrices were read: every persona has its pages
+    assert not problems, "\n".join(problems)
