@@ -26,7 +26,8 @@ from tests.scheduling import test_views as scheduling_views
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+# Evaluated by the test driver (not a <script>), so the page's CSP stays as it is.
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 PHONE = {"width": 390, "height": 844}
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -48,6 +49,9 @@ SIGNED_IN_PAGES = [
     ("sessions", lambda: reverse("usersessions_list")),
     ("api docs", lambda: reverse("api:docs")),
 ]
+
+# Pages drawn by a script after loading: checked once this element is there.
+DRAWN = {"api docs": "#swagger-ui .information-container"}
 
 # Run in the page: what does not fit a phone. Elements not rendered (a closed collapse,
 # a menu) are skipped; an element scrolled out of a table's overflow box counts as off
@@ -88,7 +92,8 @@ AXE_RUN = """async (tags) => {
   return results.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.impact} ${v.id}: ${v.help} at ${
-      v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+      v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")} (${
+      v.nodes[0].html.slice(0, 160)})`);
 }"""
 
 
@@ -132,7 +137,6 @@ def persona_pages(scenes, persona):
 
 def _signed_in_context(browser, live_server, user):
     context = browser.new_context(viewport=PHONE)
-    context.add_init_script(path=str(AXE))
     if user is not None:
         client = Client()
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
@@ -141,8 +145,11 @@ def _signed_in_context(browser, live_server, user):
     return context
 
 
-def check_pages(context, live_server, pages):
-    """Visit `pages` in one tab; return the problems found, one line each."""
+def check_pages(context, live_server, pages, audited):
+    """Visit `pages` in one tab; return the problems found, one line each. axe audits a
+    page once (the first persona who opens it; the markup differs between roles only in
+    which buttons show, all of the site's same styles); the layout is checked for every
+    persona, since each role sees its own row actions."""
     problems = []
     tab = context.new_page()
     csp = []
@@ -157,8 +164,13 @@ def check_pages(context, live_server, pages):
         if response is None or response.status != 200:
             found.append(f"answered {response and response.status}")
         else:
+            if name in DRAWN:
+                tab.wait_for_selector(DRAWN[name])
             found += tab.evaluate(LAYOUT_PROBLEMS)
-            found += tab.evaluate(AXE_RUN, WCAG_21_AA)
+            if name not in audited:
+                audited.add(name)
+                tab.evaluate(AXE_SOURCE)
+                found += tab.evaluate(AXE_RUN, WCAG_21_AA)
             found += [f"CSP: {text[:160]}" for text in csp]
         problems += [f"{name} ({url}): {line}" for line in found]
     tab.close()
@@ -172,17 +184,22 @@ def test_every_page_fits_a_phone_and_passes_axe(
     scenes = _scenes(make_user, doctor, nurse, receptionist)
     problems = []
     visited = 0
+    audited = set()
     for persona in STAFF_PERSONAS:
         pages = persona_pages(scenes, persona)
         context = _signed_in_context(browser, live_server, request.getfixturevalue(persona))
-        problems += [f"[{persona}] {line}" for line in check_pages(context, live_server, pages)]
+        problems += [
+            f"[{persona}] {line}" for line in check_pages(context, live_server, pages, audited)
+        ]
         visited += len(pages)
         context.close()
 
     portal = _signed_in_context(browser, live_server, portal_patient)
     problems += [
         f"[portal patient] {line}"
-        for line in check_pages(portal, live_server, [("portal home", reverse("portal:home"))])
+        for line in check_pages(
+            portal, live_server, audited=audited, pages=[("portal home", reverse("portal:home"))]
+        )
     ]
     portal.close()
     stranger = _signed_in_context(browser, live_server, None)
@@ -191,11 +208,13 @@ def test_every_page_fits_a_phone_and_passes_axe(
         ("portal sign-in", reverse("portal:login")),
         ("password reset", reverse("account_reset_password")),
     ]
-    problems += [f"[stranger] {line}" for line in check_pages(stranger, live_server, sign_in_pages)]
+    problems += [
+        f"[stranger] {line}" for line in check_pages(stranger, live_server, sign_in_pages, audited)
+    ]
     stranger.close()
     visited += 1 + len(sign_in_pages)
 
     elapsed = time.monotonic() - started
     print(f"{visited} page visits at 390 px with axe in {elapsed:.1f} s")
-    assert visited > 100  # the matrices were read: every persona has its pages
+    assert visited > 100 and len(audited) > 50  # the matrices were read
     assert not problems, "\n".join(problems)
