@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from tests.clinical import test_views as clinical_views
 from tests.factories.clinical import make_codes
@@ -231,3 +232,52 @@ def test_every_page_fits_a_phone_and_passes_axe(
     print(f"{visited} page visits at 390 px with axe in {elapsed:.1f} s")
     assert visited > 100 and len(audited) > 50  # the matrices were read
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [390, 820])
+def test_the_navbar_collapses_behind_its_toggle_on_phones_and_tablets(
+    live_server, browser, doctor, width
+):
+    context = _signed_in_context(browser, live_server, doctor)
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    tab.set_viewport_size({"width": width, "height": 900})
+    tab.goto(live_server.url + reverse("core:home"))
+    menu = tab.locator("#main-nav")
+    patients = menu.get_by_role("link", name="Patients")
+    expect(patients).to_be_hidden()
+
+    tab.get_by_role("button", name="Toggle navigation").click()
+    expect(patients).to_be_visible()
+    expect(tab.get_by_role("button", name="Toggle navigation")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    box = patients.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert tab.evaluate("document.documentElement.scrollWidth") <= width
+    context.close()
+
+
+def test_a_page_prints_as_a_plain_document(live_server, browser, doctor):
+    patient = on_care_team(PatientFactory(first_name="Ada", last_name="Lovelace"), doctor)
+    context = _signed_in_context(browser, live_server, doctor)
+    tab = context.new_page()
+    tab.goto(live_server.url + reverse("patients:patient_chart", args=[patient.pk, "demographics"]))
+    tab.emulate_media(media="print")
+
+    for hidden in (".app-header", ".app-footer", "main nav", "main .btn"):
+        assert tab.locator(hidden).first.evaluate("(e) => getComputedStyle(e).display") == "none"
+    expect(tab.locator("main h1, main h2").first).to_be_visible()
+    colours = tab.evaluate(
+        """() => [...document.querySelectorAll("main *")].map((e) => getComputedStyle(e).color)"""
+    )
+    assert set(colours) == {"rgb(0, 0, 0)"}
+    assert tab.evaluate("getComputedStyle(document.body).backgroundColor") in (
+        "rgb(255, 255, 255)",
+        "rgba(0, 0, 0, 0)",
+    )
+    link_after = tab.locator("main a[href]").first.evaluate(
+        "(a) => getComputedStyle(a, '::after').content"
+    )
+    assert link_after in ("none", "normal")
+    context.close()
