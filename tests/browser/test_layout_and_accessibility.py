@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # Evaluated by the test driver (not a <script>), so the page's CSP stays as it is.
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 # Matrix GET entries that are not pages a person reads (each named, so none is skipped
@@ -281,3 +282,25 @@ def test_a_page_prints_as_a_plain_document(live_server, browser, doctor):
     )
     assert link_after in ("none", "normal")
     context.close()
+
+
+def test_on_a_tablet_row_actions_and_chart_tabs_stay_on_screen(
+    live_server, browser, make_user, doctor, nurse, receptionist
+):
+    """At 820 px tables keep their columns and scroll inside their wrapper; the actions
+    column sticks to the right edge, so each row's buttons stay on screen; the chart tabs
+    wrap instead of scrolling out of sight."""
+    scenes = _scenes(make_user, doctor, nurse, receptionist)
+    problems = []
+    for persona, user in (("doctor", doctor), ("receptionist", receptionist)):
+        context = _signed_in_context(browser, live_server, user)
+        tab = context.new_page()
+        tab.set_viewport_size(TABLET)
+        for name, url in persona_pages(scenes, persona):
+            response = tab.goto(live_server.url + url)
+            assert response.status == 200, f"{name}: {response.status}"
+            if name in DRAWN:
+                tab.wait_for_selector(DRAWN[name])
+            problems += [f"[{persona}] {name}: {line}" for line in tab.evaluate(LAYOUT_PROBLEMS)]
+        context.close()
+    assert not problems, "\n".join(problems)
