@@ -338,6 +338,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Deep links put a link inside each operation's toggle button (nested interactive
+    # controls, a serious WCAG failure for screen readers); the page's own CSP and
+    # styles are in templates/drf_spectacular/swagger_ui.html.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "COMPONENT_SPLIT_REQUEST": True,
     # The schema and docs are for signed-in staff (session or a token).
     "SERVE_PERMISSIONS": ["ehr.core.api.permissions.IsHospitalStaff"],

@@ -11,6 +11,10 @@
  *   data-focus-first="true"    a collapse or modal that focuses its first field when shown
  *   data-auto-submit           on a <form>: a change to any of its selects or inputs
  *                              submits it; on one field: a change to that field does
+ *   table.data-table           each body/footer cell gets its column's header as
+ *                              data-label (the phone layout's card labels, core.css §11)
+ *   .table-responsive          focusable (tabindex=0) while its table scrolls sideways,
+ *                              so keyboard users can scroll it
  *   htmx errors                shown as a toast in #toast-area
  */
 (function () {
@@ -135,14 +139,76 @@
     }
   });
 
+  // Tables on phones stack into cards (core.css §11); each cell is labelled with its
+  // column's header. A template's own data-label wins; a header whose only text is
+  // visually hidden ("Actions") gives no label.
+  function columnLabels(table) {
+    var labels = [];
+    var headRow = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!headRow) return labels;
+    Array.prototype.forEach.call(headRow.cells, function (th) {
+      var text = th.textContent.replace(/\s+/g, " ").trim();
+      var hidden = th.querySelector(".visually-hidden");
+      if (hidden && hidden.textContent.replace(/\s+/g, " ").trim() === text) text = "";
+      for (var span = th.colSpan || 1; span > 0; span -= 1) labels.push(text);
+    });
+    return labels;
+  }
+
+  function labelTableCells(root) {
+    var tables = root.matches && root.matches("table.data-table") ? [root] : [];
+    var closest = root.closest ? root.closest("table.data-table") : null;
+    if (closest) tables.push(closest);
+    tables = tables.concat(Array.prototype.slice.call(root.querySelectorAll("table.data-table")));
+    tables.forEach(function (table) {
+      var labels = columnLabels(table);
+      if (!labels.length) return;
+      Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var label = labels[column];
+          if (label && !cell.hasAttribute("data-label")) cell.setAttribute("data-label", label);
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  }
+
+  // A table wider (or taller) than its wrapper scrolls; the wrapper takes the focus then, so
+  // the arrow keys scroll it (WCAG 2.1.1, axe's scrollable-region-focusable).
+  function focusableScrollers() {
+    document.querySelectorAll(".table-responsive").forEach(function (wrapper) {
+      var scrolls =
+        wrapper.scrollWidth > wrapper.clientWidth + 1 ||
+        wrapper.scrollHeight > wrapper.clientHeight + 1;
+      if (scrolls && !wrapper.hasAttribute("tabindex")) {
+        wrapper.setAttribute("tabindex", "0");
+        wrapper.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && wrapper.hasAttribute("data-scroll-focus")) {
+        wrapper.removeAttribute("tabindex");
+        wrapper.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(resizeTimer);
+    resizeTimer = window.setTimeout(focusableScrollers, 150);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     initTooltips(document);
     autoDismissAlerts(document);
+    labelTableCells(document);
+    focusableScrollers();
   });
 
   // htmx: initialise what it swaps in, and say so when a request fails.
   document.addEventListener("htmx:load", function (event) {
     initTooltips(event.target);
+    labelTableCells(event.target);
+    focusableScrollers();
   });
   document.addEventListener("htmx:responseError", function () {
     showToast("Something went wrong. Please try again, or reload the page.");
