@@ -193,13 +193,11 @@ class BookingForm(forms.Form):
         return cleaned
 
 
-class CancelForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for cancelling"),
-        max_length=255,
-        widget=forms.TextInput(attrs={"placeholder": _("Why is it cancelled?")}),
-        error_messages={"required": _("Say why the appointment is cancelled.")},
-    )
+class StatusChangeForm(forms.Form):
+    """A change of an appointment's state, with its reason (the appointment's rules say
+    when one is required: cancelling, completing a checked-in visit)."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
 
 
 class RescheduleForm(forms.Form):

@@ -29,7 +29,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from accounts.selectors import active_doctors
 from ehr.core.exceptions import DomainError, DomainPermissionDenied
 from ehr.core.permissions import RolePermissionRequiredMixin
-from ehr.core.views import ServiceFormView, StaffViewMixin, add_service_error
+from ehr.core.views import FormActionView, ServiceFormView, StaffViewMixin, add_service_error
 from patients.selectors import (
     clinical_reason_visibility,
     patient_get,
@@ -89,22 +89,28 @@ ACTIONS = {
 
 def allowed_actions(appointment, user, now=None):
     """Return the action slugs that the appointment allows now (its transition table and
-    its own rules, `Appointment.can_transition_now`) and `user`'s role permits."""
-    now = now or timezone.now()
+    its own rules, `Appointment.allowed_transitions`) and `user`'s role permits."""
+    allowed = set(appointment.allowed_transitions(now or timezone.now()))
     return [
         slug
         for slug, (status, perm) in ACTIONS.items()
-        if user.has_perm(perm) and appointment.can_transition_now(status, now)
+        if status in allowed and user.has_perm(perm)
     ]
 
 
 def annotate_actions(appointments, user):
-    """Attach `actions` (slugs) and `reason_visible` to each appointment of a list;
-    return the list."""
+    """Attach `actions` (slugs), `reason_actions` (those of them that must say why: the
+    form asks for a reason) and `reason_visible` to each appointment of a list; return
+    the list."""
     now = timezone.now()
     clinical_reason_visibility(user, appointments, now=now)
     for appointment in appointments:
         appointment.actions = allowed_actions(appointment, user, now)
+        appointment.reason_actions = [
+            slug
+            for slug in appointment.actions
+            if appointment.reason_required_for(ACTIONS[slug][0])
+        ]
     return appointments
 
 
@@ -607,7 +613,6 @@ class AppointmentDetailView(SchedulingViewMixin, DetailView):
             original=original,
             siblings=siblings,
             offers=offers,
-            cancel_form=forms.CancelForm(),
             can_reschedule=(
                 user.has_perm("scheduling.change_appointment") and appointment.is_reschedulable
             ),
@@ -627,71 +632,87 @@ ROW_TEMPLATES = {
 }
 
 
-class AppointmentActionView(SchedulingViewMixin, View):
-    """A state change (POST): confirm, accept a request, check in, no-show, complete or
-    cancel (with a reason). htmx gets the list row back (and the day's counts out of
-    band); a plain form goes back to the appointment's page."""
+class AppointmentActionView(SchedulingViewMixin, FormActionView):
+    """A state change (POST, the kernel's `FormActionView`): confirm, accept a request,
+    check in, no-show, complete or cancel. A reason travels with it (the appointment's
+    rules say when one is required: cancelling, completing a checked-in visit). htmx
+    gets the list row back with the outcome (and the day's counts out of band); a plain
+    form goes back to the appointment's page with the outcome as a message."""
 
     action = None
+    form_class = forms.StatusChangeForm
 
-    def has_permission(self):
+    def get_permission_required(self):
         if self.action not in ACTIONS:
-            return False
-        self.permission_required = ACTIONS[self.action][1]
-        return super().has_permission()
+            raise Http404
+        return (ACTIONS[self.action][1],)
 
-    def post(self, request, pk):
-        user = request.user
-        appointment = appointment_get(user, pk)
-        status = ACTIONS[self.action][0]
-        error = done = None
-        reason = ""
-        if self.action == "cancel":
-            form = forms.CancelForm(request.POST)
-            if form.is_valid():
-                reason = form.cleaned_data["reason"]
-            else:
-                error = form.errors["reason"][0]
-        if error is None:
-            try:
-                appointment = services.appointment_transition(
-                    appointment=appointment, status=status, actor=user, reason=reason
-                )
-                done = _("%(patient)s: %(state)s.") % {
-                    "patient": appointment.patient.full_name,
-                    "state": appointment.get_status_display().lower(),
-                }
-            except DomainError as exc:
-                error = _error_text(exc)
-        row = request.POST.get("row", "")
-        if request.htmx and row in ROW_TEMPLATES:
-            appointment = appointment_get(user, pk)
-            annotate_actions([appointment], user)
-            context = {
-                "appointment": appointment,
-                "row_error": error,
-                "row_done": done,
-                "cancel_form": forms.CancelForm(),
-                "can_start_encounter": user.has_perm("clinical.add_encounter"),
-            }
-            if row == "day":
-                # The day list's filters, through its form: a bad id is no filter.
-                filters = forms.DayFilterForm(request.POST).values()
-                clinic, doctor = filters["clinic"], filters["doctor"]
-                context.update(
-                    counts=appointment_state_counts(
-                        timezone.localdate(appointment.start), clinic=clinic, doctor=doctor
-                    ),
-                    oob_counts=True,
-                    filter_clinic=clinic,
-                    filter_doctor=doctor,
-                )
-            return render(request, ROW_TEMPLATES[row], context)
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, done)
-        return redirect(appointment)
+    def get_appointment(self):
+        if not hasattr(self, "appointment"):
+            self.appointment = appointment_get(self.request.user, self.kwargs["pk"])
+        return self.appointment
+
+    def perform(self, form):
+        appointment = services.appointment_transition(
+            appointment=self.get_appointment(),
+            status=ACTIONS[self.action][0],
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        if self.row() is not None:
+            return self.render_row(done=self.done_message(appointment))
+        return appointment
+
+    def get_success_message(self, form):
+        return self.done_message(self.result)
+
+    def get_success_url(self):
+        return self.get_appointment().get_absolute_url()
+
+    def render_to_response(self, context, **response_kwargs):
+        # The service refused: htmx shows the refusal in the row, a plain form as a message.
+        if self.row() is not None and response_kwargs.get("status") != 403:
+            form = context["form"]
+            return self.render_row(
+                error=" ".join(str(m) for errors in form.errors.values() for m in errors)
+            )
+        return super().render_to_response(context, **response_kwargs)
+
+    @staticmethod
+    def done_message(appointment):
+        return _("%(patient)s: %(state)s.") % {
+            "patient": appointment.patient.full_name,
+            "state": appointment.get_status_display().lower(),
+        }
+
+    def row(self):
+        """Return the list row htmx asked back ("day", "my_day"), or None."""
+        row = self.request.POST.get("row", "")
+        return row if self.request.htmx and row in ROW_TEMPLATES else None
+
+    def render_row(self, *, done=None, error=None):
+        user, row = self.request.user, self.row()
+        appointment = appointment_get(user, self.kwargs["pk"])
+        annotate_actions([appointment], user)
+        context = {
+            "appointment": appointment,
+            "row_error": error,
+            "row_done": done,
+            "can_start_encounter": user.has_perm("clinical.add_encounter"),
+        }
+        if row == "day":
+            # The day list's filters, through its form: a bad id is no filter.
+            filters = forms.DayFilterForm(self.request.POST).values()
+            clinic, doctor = filters["clinic"], filters["doctor"]
+            context.update(
+                counts=appointment_state_counts(
+                    timezone.localdate(appointment.start), clinic=clinic, doctor=doctor
+                ),
+                oob_counts=True,
+                filter_clinic=clinic,
+                filter_doctor=doctor,
+            )
+        return render(self.request, ROW_TEMPLATES[row], context)
 
 
 class AppointmentRescheduleView(SchedulingViewMixin, ServiceFormView):
@@ -841,7 +862,6 @@ class DayListView(SchedulingViewMixin, TemplateView):
             counts=appointment_state_counts(day, clinic=values["clinic"], doctor=values["doctor"]),
             filter_clinic=values["clinic"],
             filter_doctor=values["doctor"],
-            cancel_form=forms.CancelForm(),
             can_book=user.has_perm("scheduling.add_appointment"),
         )
         return context
@@ -868,7 +888,6 @@ class MyDayView(SchedulingViewMixin, TemplateView):
             appointments=appointments,
             waiting=sum(1 for a in appointments if a.is_waiting),
             remaining=sum(1 for a in appointments if a.holds_time and not a.is_closed),
-            cancel_form=forms.CancelForm(),
             can_start_encounter=user.has_perm("clinical.add_encounter"),
         )
         return context
