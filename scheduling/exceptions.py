@@ -75,8 +75,7 @@ class CompletionReasonRequired(FieldDomainError):
 
     field = "reason"
     default_message = _(
-        "Say why the visit is completed without an encounter (the usual path is "
-        "“Start encounter”)."
+        "Say why the visit is completed without an encounter (the usual path is “Start encounter”)."
     )
     default_code = "completion_reason_required"
 

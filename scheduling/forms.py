@@ -280,10 +280,21 @@ class DayFilterForm(forms.Form):
 
 
 class CalendarFilterForm(forms.Form):
-    """Whose calendar's events: a doctor or a clinic (ids in the address)."""
+    """Whose calendar: a doctor, a clinic or a specialty (ids in the address)."""
 
     doctor = DoctorChoiceField(required=False)
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.filter(is_active=True), required=False)
+    specialty = forms.ModelChoiceField(queryset=Specialty.objects.all(), required=False)
+
+    def scope(self):
+        """Return (doctor, clinic, specialty) of the valid form, the first one given
+        winning (a doctor before a clinic before a specialty)."""
+        data = self.cleaned_data
+        if data["doctor"] is not None:
+            return data["doctor"], None, None
+        if data["clinic"] is not None:
+            return None, data["clinic"], None
+        return None, None, data["specialty"]
 
 
 class WaitlistFilterForm(forms.Form):

@@ -608,9 +608,9 @@ class Appointment(StateMachine, TrackedModel):
     def check_transition(self, new_status, *, actor, at, reason, **kwargs):
         """Refuse the completion of a checked-in visit without a reason
         (CompletionReasonRequired); the rules of time are `transition_refusal`'s."""
-        if new_status == self.Status.COMPLETED and self.reason_required_for(new_status):
-            if not reason:
-                raise CompletionReasonRequired()
+        completing = new_status == self.Status.COMPLETED
+        if completing and self.reason_required_for(new_status) and not reason:
+            raise CompletionReasonRequired()
 
     def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
         """Keep the reason of a cancellation on the row (the database requires one)."""

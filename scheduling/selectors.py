@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Specialty
+from accounts.selectors import active_doctors
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -163,15 +164,71 @@ class Availability:
         slots = []
         taken = self.blocked[doctor_id] + self.booked[doctor_id]
         for session in self.sessions(doctor_id, day):
+            # Only what meets the session: a week of a busy doctor is hundreds of rows.
+            meets = [(s, e) for s, e in taken if s < session.end and session.start < e]
             step = timedelta(minutes=session.slot_minutes)
             length = timedelta(minutes=minutes) if minutes else step
             start = session.start
             while start + length <= session.end:
                 end = start + length
-                if start >= now and not _overlaps(start, end, taken):
+                if start >= now and not _overlaps(start, end, meets):
                     slots.append(Slot(doctor_id, start, end, session.clinic_id, session.room_id))
                 start += step
         return slots
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    """A time at which some doctors have a free slot: what a calendar shades."""
+
+    start: datetime
+    end: datetime
+    doctor_ids: tuple
+
+
+def calendar_doctors(*, doctor=None, clinic=None, specialty=None):
+    """Return the doctors whose time a calendar shows: one doctor; the active doctors
+    who hold sessions in a clinic (weekly or extra); or those of a specialty."""
+    if doctor is not None:
+        return [doctor]
+    if clinic is None and specialty is None:
+        return []
+    doctors = active_doctors(specialty)
+    if clinic is not None:
+        doctors = doctors.filter(
+            Q(schedules__clinic=clinic)
+            | Q(schedule_exceptions__clinic=clinic, schedule_exceptions__kind="extra")
+        )
+    return list(doctors)
+
+
+def free_time(*, doctor_ids, first_day, last_day, clinic_id=None, now=None):
+    """Return the free slots of `doctor_ids` from `first_day` to `last_day` grouped by
+    time, earliest first: one FreeTime per slot time with the doctors free then (only
+    slots held in `clinic_id`, when given). Bookable only: from now on."""
+    availability = Availability(doctor_ids, first_day, last_day)
+    grouped = defaultdict(list)
+    for day in _days(first_day, last_day):
+        for doctor_id in availability.doctor_ids:
+            for slot in availability.free_slots(doctor_id, day, now=now):
+                if clinic_id is None or slot.clinic_id == clinic_id:
+                    grouped[(slot.start, slot.end)].append(doctor_id)
+    return [FreeTime(start, end, tuple(ids)) for (start, end), ids in sorted(grouped.items())]
+
+
+def doctors_free_at(*, doctors, moment, clinic_id=None, now=None):
+    """Return [(doctor, slot)] for each of `doctors` with a free slot at `moment` (the
+    slot that contains it; in `clinic_id`, when given), by doctor name."""
+    day = timezone.localdate(moment)
+    by_id = {doctor.pk: doctor for doctor in doctors}
+    availability = Availability(list(by_id), day, day)
+    found = []
+    for doctor_id, doctor in by_id.items():
+        for slot in availability.free_slots(doctor_id, day, now=now):
+            if slot.start <= moment < slot.end and clinic_id in (None, slot.clinic_id):
+                found.append((doctor, slot))
+                break
+    return found
 
 
 def free_slots(doctor, day, *, now=None, minutes=None):

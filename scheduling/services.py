@@ -287,8 +287,9 @@ def appointment_transition(*, appointment, status, actor, reason="", at=None):
     except for arrival marks. Cancelling needs a reason and offers the freed slot to the
     waitlist; completing a checked-in visit (no encounter) needs a reason too. A patient
     is checked in only on the appointment's day (CheckInNotOnTheDay, 409); a no-show who
-    arrives late that day is checked in only if the doctor's time is still free. The doctor's chart access follows the new state: a booked appointment
-    opens it, a cancelled or missed one closes it at once.
+    arrives late that day is checked in only if the doctor's time is still free. The
+    doctor's chart access follows the new state: a booked appointment opens it, a
+    cancelled or missed one closes it at once.
     """
     appointment = _lock_appointment(appointment)
     status = AppointmentStatus(status)

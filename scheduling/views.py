@@ -22,10 +22,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
+from accounts.models import Specialty
 from accounts.selectors import active_doctors
 from ehr.core.exceptions import DomainError, DomainPermissionDenied
 from ehr.core.permissions import RolePermissionRequiredMixin
@@ -57,6 +58,9 @@ from scheduling.selectors import (
     appointment_list,
     appointment_list_for_user,
     appointment_state_counts,
+    calendar_doctors,
+    doctors_free_at,
+    free_time,
     next_available,
     waitlist_entry_list_for_user,
     waitlist_offer_get,
@@ -124,9 +128,11 @@ CALENDAR_VIEWS = {
 
 
 class CalendarView(SchedulingViewMixin, TemplateView):
-    """A doctor's or a clinic's calendar (`?doctor=` or `?clinic=`, ids): day, week and
-    month; free slots of a doctor open the booking form; appointments can be dragged to
-    another time (the reschedule service decides)."""
+    """A doctor's, a clinic's or a specialty's calendar (`?doctor=`, `?clinic=` or
+    `?specialty=`, ids): day, week and month. Bookable free slots are shaded; a click
+    on a time lists the doctors free then, each with a "Book" link; appointments can be
+    dragged to another time (the reschedule service decides). Small screens open on the
+    day view (static/js/scheduling.js)."""
 
     permission_required = "scheduling.view_appointment"
     template_name = "scheduling/calendar.html"
@@ -137,27 +143,42 @@ class CalendarView(SchedulingViewMixin, TemplateView):
         get = self.request.GET
         doctors = list(active_doctors())
         clinics = list(Clinic.objects.filter(is_active=True))
+        specialties = list(Specialty.objects.order_by("name"))
         doctor = next((d for d in doctors if str(d.pk) == get.get("doctor")), None)
         clinic = next((c for c in clinics if str(c.pk) == get.get("clinic")), None)
-        if doctor is None and clinic is None:
+        specialty = next((s for s in specialties if str(s.pk) == get.get("specialty")), None)
+        if doctor is not None:
+            clinic = specialty = None
+        elif clinic is not None:
+            specialty = None
+        if doctor is None and clinic is None and specialty is None:
             # A doctor opens on his own calendar (he is among the active doctors).
             doctor = next((d for d in doctors if d.pk == user.pk), None)
             if doctor is None and clinics:
                 clinic = clinics[0]
             elif doctor is None and doctors:
                 doctor = doctors[0]
-        query = {"doctor": doctor.pk} if doctor else {"clinic": clinic.pk} if clinic else {}
+        query = (
+            {"doctor": doctor.pk}
+            if doctor
+            else {"clinic": clinic.pk}
+            if clinic
+            else {"specialty": specialty.pk}
+            if specialty
+            else {}
+        )
         view = CALENDAR_VIEWS.get(get.get("view", ""), "timeGridWeek")
         initial_date = forms.parse_moment(get.get("date"))
+        encoded = urlencode(query)
         context.update(
             doctors=doctors,
             clinics=clinics,
+            specialties=specialties,
             doctor=doctor,
             clinic=clinic,
-            events_url=(
-                f"{reverse('scheduling:calendar_events')}?{urlencode(query)}" if query else ""
-            ),
-            book_url=reverse("scheduling:appointment_create"),
+            specialty=specialty,
+            events_url=f"{reverse('scheduling:calendar_events')}?{encoded}" if query else "",
+            free_url=f"{reverse('scheduling:calendar_free')}?{encoded}" if query else "",
             initial_view=view,
             initial_date=initial_date.date().isoformat() if initial_date else "",
             time_zone=settings.TIME_ZONE,
@@ -168,10 +189,22 @@ class CalendarView(SchedulingViewMixin, TemplateView):
         return context
 
 
-class CalendarEventsView(SchedulingViewMixin, View):
+class CalendarScopeMixin:
+    """The calendar's doctor, clinic or specialty from the address (ids, through
+    `CalendarFilterForm`): an unknown one is 404, none at all 400."""
+
+    def calendar_scope(self, request):
+        form = forms.CalendarFilterForm(request.GET)
+        if not form.is_valid():
+            raise Http404  # an unknown (or malformed) doctor, clinic or specialty
+        return form.scope()
+
+
+class CalendarEventsView(CalendarScopeMixin, SchedulingViewMixin, View):
     """The calendar's events as JSON (FullCalendar's `start`/`end` range, at most 62
-    days): the appointments of a doctor or a clinic, coloured by type, with a class per
-    state; for a doctor, the free slots as background events."""
+    days): the appointments of a doctor, a clinic or a specialty, coloured by type, with
+    a class per state; and their bookable free slots as background events, one per slot
+    time with the number of doctors free then (`scheduling.selectors.free_time`)."""
 
     permission_required = "scheduling.view_appointment"
     MAX_RANGE = timedelta(days=62)
@@ -183,26 +216,32 @@ class CalendarEventsView(SchedulingViewMixin, View):
             return JsonResponse(
                 {"error": _("Give a start and an end at most 62 days apart.")}, status=400
             )
-        form = forms.CalendarFilterForm(get)
-        if not form.is_valid():
-            raise Http404  # an unknown (or malformed) doctor or clinic
-        doctor, clinic = form.cleaned_data["doctor"], form.cleaned_data["clinic"]
-        if doctor is None and clinic is None:
-            return JsonResponse({"error": _("Choose a doctor or a clinic.")}, status=400)
-        if doctor is not None:
-            clinic = None
+        doctor, clinic, specialty = self.calendar_scope(request)
+        if doctor is None and clinic is None and specialty is None:
+            return JsonResponse(
+                {"error": _("Choose a doctor, a clinic or a specialty.")}, status=400
+            )
+        doctors = calendar_doctors(doctor=doctor, clinic=clinic, specialty=specialty)
         user = request.user
-        events = self.appointment_events(user, start, end, doctor=doctor, clinic=clinic)
-        if doctor is not None:
-            events.extend(self.free_slot_events(doctor, start, end))
+        events = self.appointment_events(
+            user,
+            start,
+            end,
+            doctor=doctor,
+            clinic=clinic,
+            doctor_ids=[d.pk for d in doctors] if specialty is not None else None,
+        )
+        events.extend(self.free_time_events(doctors, start, end, clinic=clinic))
         return JsonResponse(events, safe=False)
 
-    def appointment_events(self, user, start, end, *, doctor=None, clinic=None):
+    def appointment_events(self, user, start, end, *, doctor=None, clinic=None, doctor_ids=None):
         rows = appointment_list_for_user(user).filter(start__lt=end, end__gt=start)
         if doctor is not None:
             rows = rows.filter(doctor=doctor)
         if clinic is not None:
             rows = rows.filter(clinic=clinic)
+        if doctor_ids is not None:
+            rows = rows.filter(doctor_id__in=doctor_ids)
         rows = rows.order_by("start").values_list(
             "id",
             "start",
@@ -246,26 +285,80 @@ class CalendarEventsView(SchedulingViewMixin, View):
             events.append(event)
         return events
 
-    def free_slot_events(self, doctor, start, end):
-        first = timezone.localdate(start)
-        last = timezone.localdate(end - timedelta(seconds=1))
-        availability = Availability([doctor.pk], first, last)
-        events = []
-        day = first
-        while day <= last:
-            for slot in availability.free_slots(doctor.pk, day):
-                events.append(
-                    {
-                        "start": timezone.localtime(slot.start).isoformat(),
-                        "end": timezone.localtime(slot.end).isoformat(),
-                        "display": "background",
-                        "className": "free-slot",
-                        "groupId": "free",
-                        "extendedProps": {"freeSlot": True, "doctor": str(doctor.pk)},
-                    }
-                )
-            day += timedelta(days=1)
-        return events
+    def free_time_events(self, doctors, start, end, *, clinic=None):
+        if not doctors:
+            return []
+        free = free_time(
+            doctor_ids=[d.pk for d in doctors],
+            first_day=timezone.localdate(start),
+            last_day=timezone.localdate(end - timedelta(seconds=1)),
+            clinic_id=clinic.pk if clinic is not None else None,
+        )
+        several = len(doctors) > 1
+        localtime = timezone.localtime
+        return [
+            {
+                "start": localtime(time.start).isoformat(),
+                "end": localtime(time.end).isoformat(),
+                "display": "background",
+                "className": "free-slot",
+                "groupId": "free",
+                # A clinic's or specialty's shading says how many doctors are free.
+                "title": ngettext("%(n)s free", "%(n)s free", len(time.doctor_ids))
+                % {"n": len(time.doctor_ids)}
+                if several
+                else "",
+                "extendedProps": {"freeSlot": True, "doctors": len(time.doctor_ids)},
+            }
+            for time in free
+        ]
+
+
+class CalendarFreeDoctorsView(CalendarScopeMixin, SchedulingViewMixin, TemplateView):
+    """The panel a click on a calendar's time opens (htmx, `?at=` an ISO time and the
+    calendar's doctor, clinic or specialty): the doctors free then, each with the slot
+    and, for those who book, a "Book" link with the doctor and the time filled in."""
+
+    permission_required = "scheduling.view_appointment"
+    template_name = "scheduling/partials/free_doctors.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        moment = forms.parse_moment(self.request.GET.get("at"))
+        if moment is None:
+            raise Http404
+        doctor, clinic, specialty = self.calendar_scope(self.request)
+        doctors = calendar_doctors(doctor=doctor, clinic=clinic, specialty=specialty)
+        found = doctors_free_at(
+            doctors=doctors, moment=moment, clinic_id=clinic.pk if clinic else None
+        )
+        rooms = ConsultationRoom.objects.in_bulk({slot.room_id for _d, slot in found} - {None})
+        book_url = reverse("scheduling:appointment_create")
+        user = self.request.user
+        can_book = user.has_perm("scheduling.add_appointment")
+        context.update(
+            moment=moment,
+            free=[
+                {
+                    "doctor": free_doctor,
+                    "slot": slot,
+                    "room": rooms.get(slot.room_id),
+                    "book_url": (
+                        f"{book_url}?"
+                        + urlencode(
+                            {
+                                "doctor": free_doctor.pk,
+                                "start": timezone.localtime(slot.start).isoformat(),
+                            }
+                        )
+                    )
+                    if can_book
+                    else "",
+                }
+                for free_doctor, slot in found
+            ],
+        )
+        return context
 
 
 class AppointmentMoveView(SchedulingViewMixin, View):

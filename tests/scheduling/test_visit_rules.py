@@ -102,7 +102,9 @@ def test_the_day_is_the_hospitals_local_date_not_utc(settings, scheduled, recept
     assert evening_before.astimezone(UTC).date() == start.astimezone(UTC).date()
     assert not appointment.can_transition_to(S.CHECKED_IN, evening_before)
     with pytest.raises(CheckInNotOnTheDay):
-        services.appointment_check_in(appointment=appointment, actor=receptionist, at=evening_before)
+        services.appointment_check_in(
+            appointment=appointment, actor=receptionist, at=evening_before
+        )
     services.appointment_check_in(
         appointment=appointment, actor=receptionist, at=start + timedelta(minutes=-20)
     )
