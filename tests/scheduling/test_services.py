@@ -265,7 +265,9 @@ def test_transitions_outside_the_table_are_refused(scheduled, patient, path, for
         patient, scheduled, at(0, 0, 0), actor=scheduled, override=True, _allow_past=True
     )
     for step in path:
-        services.appointment_transition(appointment=appointment, status=step, actor=scheduled)
+        services.appointment_transition(
+            appointment=appointment, status=step, actor=scheduled, reason="Seen by the nurse"
+        )
     with pytest.raises(InvalidTransition):
         services.appointment_transition(
             appointment=appointment, status=forbidden, actor=scheduled, reason="x"
