@@ -26,6 +26,11 @@ urlpatterns = [
         name="appointment_detail",
     ),
     path(
+        "appointments/<uuid:pk>/slip/",
+        views.AppointmentSlipView.as_view(),
+        name="appointment_slip",
+    ),
+    path(
         "appointments/<uuid:pk>/move/",
         views.AppointmentMoveView.as_view(),
         name="appointment_move",

@@ -719,6 +719,32 @@ class AppointmentDetailView(SchedulingViewMixin, DetailView):
         return context
 
 
+class AppointmentSlipView(SchedulingViewMixin, DetailView):
+    """The printable slip of an appointment for the patient: who, with whom, where, when
+    and what to bring (the type's own preparation after the usual list). Open to whoever
+    may open the appointment (the same selector); the clinical reason is not on it."""
+
+    permission_required = "scheduling.view_appointment"
+    template_name = "scheduling/appointment_slip.html"
+    context_object_name = "appointment"
+
+    def get_queryset(self):
+        return appointment_detail_list_for_user(self.request.user).select_related(
+            "clinic__hospital", "room__clinic__hospital"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        appointment = self.object
+        clinic = appointment.clinic or (appointment.room.clinic if appointment.room else None)
+        context.update(
+            patient=appointment.patient,
+            clinic=clinic,
+            hospital=clinic.hospital if clinic else None,
+        )
+        return context
+
+
 ROW_TEMPLATES = {
     "day": "scheduling/partials/day_row.html",
     "my_day": "scheduling/partials/my_day_row.html",
