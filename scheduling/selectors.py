@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -73,10 +73,15 @@ def _overlaps(start, end, intervals):
 
 class Availability:
     """The working time of some doctors over a range of dates, loaded in four queries:
-    templates, exceptions, holidays and the appointments holding time."""
+    templates, exceptions, holidays and the appointments holding time.
+
+    `doctor_ids` is a list, or a queryset of ids (a clinic's or a specialty's doctors,
+    `calendar_doctor_ids`) that each query takes as a subquery; then `doctor_ids` are
+    those with working time in the range (no query of its own)."""
 
     def __init__(self, doctor_ids, first_day, last_day, *, exclude_appointment=None):
-        self.doctor_ids = list(doctor_ids)
+        subquery = isinstance(doctor_ids, QuerySet)
+        self.doctor_ids = doctor_ids if subquery else list(doctor_ids)
         self.first_day, self.last_day = first_day, last_day
         self.range_start, self.range_end = _day_bounds(first_day, last_day)
         self.templates = defaultdict(list)
@@ -97,13 +102,18 @@ class Availability:
                 self.blocked[exception.doctor_id].append((exception.starts_at, exception.ends_at))
             else:
                 self.extra[exception.doctor_id].append(exception)
+        if subquery:
+            working = {*self.templates, *self.extra}
+            self.doctor_ids = sorted(working, key=str)
         self.holidays = set(
             Holiday.objects.filter(date__gte=first_day, date__lte=last_day).values_list(
                 "date", flat=True
             )
         )
         booked = Appointment.objects.holding().filter(
-            doctor_id__in=self.doctor_ids, start__lt=self.range_end, end__gt=self.range_start
+            doctor_id__in=doctor_ids if subquery else self.doctor_ids,
+            start__lt=self.range_end,
+            end__gt=self.range_start,
         )
         if exclude_appointment is not None:
             booked = booked.exclude(pk=exclude_appointment.pk)
@@ -186,6 +196,16 @@ class FreeTime:
     doctor_ids: tuple
 
 
+def _calendar_doctor_queryset(clinic, specialty):
+    doctors = active_doctors(specialty)
+    if clinic is not None:
+        doctors = doctors.filter(
+            Q(schedules__clinic=clinic)
+            | Q(schedule_exceptions__clinic=clinic, schedule_exceptions__kind="extra")
+        )
+    return doctors
+
+
 def calendar_doctors(*, doctor=None, clinic=None, specialty=None):
     """Return the doctors whose time a calendar shows: one doctor; the active doctors
     who hold sessions in a clinic (weekly or extra); or those of a specialty."""
@@ -193,20 +213,22 @@ def calendar_doctors(*, doctor=None, clinic=None, specialty=None):
         return [doctor]
     if clinic is None and specialty is None:
         return []
-    doctors = active_doctors(specialty)
-    if clinic is not None:
-        doctors = doctors.filter(
-            Q(schedules__clinic=clinic)
-            | Q(schedule_exceptions__clinic=clinic, schedule_exceptions__kind="extra")
-        )
-    return list(doctors)
+    return list(_calendar_doctor_queryset(clinic, specialty))
+
+
+def calendar_doctor_ids(*, doctor=None, clinic=None, specialty=None):
+    """Return the ids of `calendar_doctors`: a list for one doctor, else a queryset to
+    use as a subquery (the events feed costs no query for it)."""
+    if doctor is not None:
+        return [doctor.pk]
+    return _calendar_doctor_queryset(clinic, specialty).order_by().values("pk")
 
 
 def free_time(*, doctor_ids, first_day, last_day, clinic_id=None, now=None):
     """Return the free slots of `doctor_ids` from `first_day` to `last_day` grouped by
     time, earliest first: one FreeTime per slot time with the doctors free then (only
     slots held in `clinic_id`, when given). Bookable only: from now on."""
-    availability = Availability(doctor_ids, first_day, last_day)
+    availability = Availability(doctor_ids, first_day, last_day)  # a list or a subquery
     grouped = defaultdict(list)
     for day in _days(first_day, last_day):
         for doctor_id in availability.doctor_ids:

@@ -58,6 +58,7 @@ from scheduling.selectors import (
     appointment_list,
     appointment_list_for_user,
     appointment_state_counts,
+    calendar_doctor_ids,
     calendar_doctors,
     doctors_free_at,
     free_time,
@@ -221,7 +222,8 @@ class CalendarEventsView(CalendarScopeMixin, SchedulingViewMixin, View):
             return JsonResponse(
                 {"error": _("Choose a doctor, a clinic or a specialty.")}, status=400
             )
-        doctors = calendar_doctors(doctor=doctor, clinic=clinic, specialty=specialty)
+        # The scope's doctors as a subquery of the feed's queries, not a query of its own.
+        doctor_ids = calendar_doctor_ids(doctor=doctor, clinic=clinic, specialty=specialty)
         user = request.user
         events = self.appointment_events(
             user,
@@ -229,9 +231,11 @@ class CalendarEventsView(CalendarScopeMixin, SchedulingViewMixin, View):
             end,
             doctor=doctor,
             clinic=clinic,
-            doctor_ids=[d.pk for d in doctors] if specialty is not None else None,
+            doctor_ids=doctor_ids if specialty is not None else None,
         )
-        events.extend(self.free_time_events(doctors, start, end, clinic=clinic))
+        events.extend(
+            self.free_time_events(doctor_ids, start, end, clinic=clinic, several=doctor is None)
+        )
         return JsonResponse(events, safe=False)
 
     def appointment_events(self, user, start, end, *, doctor=None, clinic=None, doctor_ids=None):
@@ -285,16 +289,13 @@ class CalendarEventsView(CalendarScopeMixin, SchedulingViewMixin, View):
             events.append(event)
         return events
 
-    def free_time_events(self, doctors, start, end, *, clinic=None):
-        if not doctors:
-            return []
+    def free_time_events(self, doctor_ids, start, end, *, clinic=None, several=False):
         free = free_time(
-            doctor_ids=[d.pk for d in doctors],
+            doctor_ids=doctor_ids,
             first_day=timezone.localdate(start),
             last_day=timezone.localdate(end - timedelta(seconds=1)),
             clinic_id=clinic.pk if clinic is not None else None,
         )
-        several = len(doctors) > 1
         localtime = timezone.localtime
         return [
             {
