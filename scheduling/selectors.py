@@ -174,14 +174,22 @@ class Availability:
         slots = []
         taken = self.blocked[doctor_id] + self.booked[doctor_id]
         for session in self.sessions(doctor_id, day):
-            # Only what meets the session: a week of a busy doctor is hundreds of rows.
-            meets = [(s, e) for s, e in taken if s < session.end and session.start < e]
+            # One sweep over what meets the session, by start: the slots move forward, so
+            # an interval joins once a slot reaches it and leaves once a slot passes it (a
+            # clinic's week is thousands of slots).
+            meets = sorted((s, e) for s, e in taken if s < session.end and session.start < e)
+            active, upcoming = [], 0
             step = timedelta(minutes=session.slot_minutes)
             length = timedelta(minutes=minutes) if minutes else step
             start = session.start
             while start + length <= session.end:
                 end = start + length
-                if start >= now and not _overlaps(start, end, meets):
+                while upcoming < len(meets) and meets[upcoming][0] < end:
+                    active.append(meets[upcoming])
+                    upcoming += 1
+                if active:
+                    active = [interval for interval in active if interval[1] > start]
+                if start >= now and not active:
                     slots.append(Slot(doctor_id, start, end, session.clinic_id, session.room_id))
                 start += step
         return slots
