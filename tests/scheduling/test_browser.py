@@ -191,7 +191,7 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
     row.get_by_role("button", name=re.compile("^Complete$")).click()
     row = doctor_page.get_by_role("row", name=re.compile("Charles Babbage"))
     expect(row).to_contain_text("Completed")
-    doctor_page.goto(walk_in.get_absolute_url())
+    doctor_page.goto(f"{base}{walk_in.get_absolute_url()}")
     expect(doctor_page.locator(".status-history")).to_contain_text("Checked in → Completed")
     expect(doctor_page.locator(".status-history")).to_contain_text("Seen by the nurse only")
     doctor_context.close()
