@@ -10,7 +10,8 @@ Other records appear as nested references ({"id", "name"}; patients add "mrn"); 
 flat `*_name` fields beside them are deprecated aliases, removed in v2. Writes take ids.
 Every write goes through `scheduling.services`. Conflicts answer 409 with
 {"detail", "code"} (`doctor_double_booked`, `room_double_booked`,
-`outside_availability`, `invalid_transition`, `appointment_closed`); bad input answers
+`outside_availability`, `invalid_transition`, `check_in_not_on_the_day`,
+`appointment_closed`); bad input answers
 400 with field errors.
 """
 
@@ -161,7 +162,8 @@ class AppointmentSerializer(ClinicalReasonSerializerMixin, serializers.Serialize
         return _doctor_name(appointment.doctor)
 
     def get_allowed_transitions(self, appointment) -> list[str]:
-        """The states the transition table allows next."""
+        """The states the appointment may go to now: its transition table and its own
+        rules (a check-in only on its day, a no-show once it began)."""
         return [str(state) for state in appointment.allowed_transitions()]
 
 
@@ -512,7 +514,8 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             400: OpenApiResponse(description="Field errors; a cancellation without a reason."),
             409: OpenApiResponse(
                 description="A state change the transition table forbids "
-                "(`invalid_transition`), a closed appointment (`appointment_closed`), or "
+                "(`invalid_transition`), a check-in on another day than the appointment's "
+                "(`check_in_not_on_the_day`), a closed appointment (`appointment_closed`), or "
                 "the new time is taken or outside availability."
             ),
         },
@@ -520,8 +523,11 @@ class AppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             "Change an appointment (PUT needs `doctor`, `start` and `type`; fields left "
             "out keep their values; PATCH takes any of them).\n\n"
             "* `status` alone (PATCH) follows the transition table (forbidden: 409). Cancelling "
-            "needs `cancellation_reason` (or `reason`): 400 without. `checked_in` and "
-            "`no_show` need `scheduling.check_in_appointment`.\n"
+            "needs `cancellation_reason` (or `reason`): 400 without; so does completing a "
+            '`checked_in` visit (no encounter was started): 400 `{"reason": [...]}`. '
+            "`checked_in` only on the appointment's day, the hospital's local date (else 409 "
+            "`check_in_not_on_the_day`); `allowed_transitions` lists what is allowed now. "
+            "`checked_in` and `no_show` need `scheduling.check_in_appointment`.\n"
             "* `reason`, `notes` and `type` change the appointment in place.\n"
             "* A new `start`, `end`, `doctor` or `room` **reschedules**: the appointment "
             'is cancelled (reason "Rescheduled") and a new one is booked by the same '

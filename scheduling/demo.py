@@ -112,10 +112,10 @@ REASONS = {
         "Palpitations",
         "Type 2 diabetes review",
         "Shortness of breath on walking",
-        "Results of blood tests",
+        "Recurrent headaches",
         "Fatigue and weight loss",
         "Annual health check",
-        "Medication review",
+        "Dizziness on standing up",
         "Swollen ankles",
     ],
     "doctor2@example.org": [
@@ -237,7 +237,7 @@ def _self_booking(doctor, patients, types, today):
         doctor=doctor,
         start=_aware(today + timedelta(days=2), time(19, 0)),
         appointment_type=types["follow-up"],
-        reason="Follow-up, booked by the doctor himself",
+        reason="Review after an emergency visit for abdominal pain",
         actor=doctor,
         override=True,
         allow_patient_overlap=True,
@@ -467,7 +467,7 @@ def _specials(seeders, availability, days, today, types, portal_patient):
         _series, booked = services.series_book(
             **series,
             appointment_type=types["follow-up"],
-            reason="Weekly blood pressure check while adjusting the dose",
+            reason="Weekly blood pressure check: high readings at home",
             skip=[o.index for o in plan if not o.ok],
         )
         house.taken.update(a.start for a in booked)

@@ -5,7 +5,7 @@ NotADoctor`; a patient who takes no new care the one `patients.exceptions.Patien
 
 from django.utils.translation import gettext_lazy as _
 
-from ehr.core.exceptions import Conflict, DomainError, DomainPermissionDenied
+from ehr.core.exceptions import Conflict, DomainError, DomainPermissionDenied, FieldDomainError
 
 
 class DoctorDoubleBooked(Conflict):
@@ -56,6 +56,28 @@ class InvalidAppointmentTime(DomainError):
 class CancellationReasonRequired(DomainError):
     default_message = _("Say why the appointment is cancelled.")
     default_code = "reason_required"
+
+
+class CheckInNotOnTheDay(Conflict):
+    """A patient is checked in only on the appointment's day (the hospital's local date):
+    an arrival on another day is a new appointment, not this one."""
+
+    default_message = _(
+        "A patient is checked in only on the day of the appointment; book a new "
+        "appointment for another day."
+    )
+    default_code = "check_in_not_on_the_day"
+
+
+class CompletionReasonRequired(FieldDomainError):
+    """A checked-in visit completed without an encounter (the doctor never started one)
+    says why, for the status history."""
+
+    field = "reason"
+    default_message = _(
+        "Say why the visit is completed without an encounter (the usual path is “Start encounter”)."
+    )
+    default_code = "completion_reason_required"
 
 
 class AppointmentClosed(Conflict):

@@ -193,13 +193,11 @@ class BookingForm(forms.Form):
         return cleaned
 
 
-class CancelForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for cancelling"),
-        max_length=255,
-        widget=forms.TextInput(attrs={"placeholder": _("Why is it cancelled?")}),
-        error_messages={"required": _("Say why the appointment is cancelled.")},
-    )
+class StatusChangeForm(forms.Form):
+    """A change of an appointment's state, with its reason (the appointment's rules say
+    when one is required: cancelling, completing a checked-in visit)."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=255, required=False)
 
 
 class RescheduleForm(forms.Form):
@@ -282,10 +280,21 @@ class DayFilterForm(forms.Form):
 
 
 class CalendarFilterForm(forms.Form):
-    """Whose calendar's events: a doctor or a clinic (ids in the address)."""
+    """Whose calendar: a doctor, a clinic or a specialty (ids in the address)."""
 
     doctor = DoctorChoiceField(required=False)
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.filter(is_active=True), required=False)
+    specialty = forms.ModelChoiceField(queryset=Specialty.objects.all(), required=False)
+
+    def scope(self):
+        """Return (doctor, clinic, specialty) of the valid form, the first one given
+        winning (a doctor before a clinic before a specialty)."""
+        data = self.cleaned_data
+        if data["doctor"] is not None:
+            return data["doctor"], None, None
+        if data["clinic"] is not None:
+            return None, data["clinic"], None
+        return None, None, data["specialty"]
 
 
 class WaitlistFilterForm(forms.Form):

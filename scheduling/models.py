@@ -21,10 +21,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ehr.core.exceptions import DomainError, InvalidTransition
+from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import BoundedTextField, TrackedModel
 from ehr.core.states import StateMachine, StatusChange
 from patients.models import AccessReason, CareWindow
+from scheduling.exceptions import CheckInNotOnTheDay, CompletionReasonRequired
 
 colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Enter a colour as #rrggbb."))
 
@@ -345,7 +346,8 @@ class Appointment(StateMachine, TrackedModel):
     """A patient's appointment with a doctor, in a room, for a time.
 
     State changes go through the kernel's `StateMachine.transition_to`, guarded by
-    `TRANSITIONS` (and a no-show only once the appointment began), time-stamped on the
+    `TRANSITIONS` and the appointment's own rules (`transition_refusal`: a no-show only
+    once the appointment began, a check-in only on its day), time-stamped on the
     row (`STAMPS`) and written to `AppointmentStatusChange` (`status_changes`). A
     rescheduled appointment is cancelled and its replacement points back to it
     (`rescheduled_from`).
@@ -547,22 +549,68 @@ class Appointment(StateMachine, TrackedModel):
         encounter."""
         return self.status in (self.Status.CHECKED_IN, self.Status.IN_PROGRESS)
 
-    def can_transition_now(self, new_status, now=None):
-        """Return True if the table allows `new_status` and the appointment's own rules
-        (`check_transition`) allow it at `now` (the buttons a page offers)."""
+    # --- The appointment's own rules, beyond the table ------------------------------------
+
+    def transition_refusal(self, new_status, at):
+        """Return the domain error that forbids a change to `new_status` at `at` whatever
+        the user gives (the appointment's own rules of time), or None.
+
+        A no-show is marked only once the appointment began; a patient is checked in
+        only on the appointment's day, the hospital's local date (`TIME_ZONE`), a late
+        arrival after a no-show included (the service also wants the doctor's time still
+        free)."""
+        if new_status == self.Status.NO_SHOW and at < self.start:
+            return InvalidTransition(_("A patient is a no-show only once the appointment began."))
+        if new_status == self.Status.CHECKED_IN and timezone.localdate(at) != timezone.localdate(
+            self.start
+        ):
+            return CheckInNotOnTheDay()
+        return None
+
+    def reason_required_for(self, new_status):
+        """Return True if a change to `new_status` must say why: a cancellation, and the
+        completion of a checked-in visit, which has no encounter (starting one moves the
+        visit in progress, the doctor's usual path)."""
+        return new_status == self.Status.CANCELLED or (
+            new_status == self.Status.COMPLETED and self.status == self.Status.CHECKED_IN
+        )
+
+    def allowed_transitions(self, now=None):
+        """Return the statuses this appointment may change to at `now`: the table's, less
+        those its own rules forbid then (`transition_refusal`)."""
         now = now or timezone.now()
-        if not self.can_transition_to(new_status, now):
-            return False
-        try:
-            self.check_transition(self.Status(new_status), actor=None, at=now, reason="")
-        except DomainError:
-            return False
-        return True
+        return [
+            status
+            for status in super().allowed_transitions(now)
+            if self.transition_refusal(status, now) is None
+        ]
+
+    def can_transition_to(self, new_status, now=None):
+        """Return True if the table and the appointment's own rules allow `new_status` at
+        `now` (the buttons a page offers, the API's `allowed_transitions`)."""
+        now = now or timezone.now()
+        return (
+            super().can_transition_to(new_status, now)
+            and self.transition_refusal(self.Status(new_status), now) is None
+        )
+
+    def transition_to(self, new_status, *, actor, at=None, reason="", **kwargs):
+        """Change the status as the kernel does; a change the table allows but the
+        appointment's own rules forbid answers with the rule's own error, not the
+        table's."""
+        at = at or timezone.now()
+        if StateMachine.can_transition_to(self, new_status, at):
+            refusal = self.transition_refusal(self.Status(new_status), at)
+            if refusal is not None:
+                raise refusal
+        return super().transition_to(new_status, actor=actor, at=at, reason=reason, **kwargs)
 
     def check_transition(self, new_status, *, actor, at, reason, **kwargs):
-        """Refuse a no-show before the appointment began (InvalidTransition)."""
-        if new_status == self.Status.NO_SHOW and at < self.start:
-            raise InvalidTransition(_("A patient is a no-show only once the appointment began."))
+        """Refuse the completion of a checked-in visit without a reason
+        (CompletionReasonRequired); the rules of time are `transition_refusal`'s."""
+        completing = new_status == self.Status.COMPLETED
+        if completing and self.reason_required_for(new_status) and not reason:
+            raise CompletionReasonRequired()
 
     def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
         """Keep the reason of a cancellation on the row (the database requires one)."""

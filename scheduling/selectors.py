@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Specialty
+from accounts.selectors import active_doctors
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
@@ -72,10 +73,15 @@ def _overlaps(start, end, intervals):
 
 class Availability:
     """The working time of some doctors over a range of dates, loaded in four queries:
-    templates, exceptions, holidays and the appointments holding time."""
+    templates, exceptions, holidays and the appointments holding time.
+
+    `doctor_ids` is a list, or a queryset of ids (a clinic's or a specialty's doctors,
+    `calendar_doctor_ids`) that each query takes as a subquery; then `doctor_ids` are
+    those with working time in the range (no query of its own)."""
 
     def __init__(self, doctor_ids, first_day, last_day, *, exclude_appointment=None):
-        self.doctor_ids = list(doctor_ids)
+        subquery = isinstance(doctor_ids, QuerySet)
+        self.doctor_ids = doctor_ids if subquery else list(doctor_ids)
         self.first_day, self.last_day = first_day, last_day
         self.range_start, self.range_end = _day_bounds(first_day, last_day)
         self.templates = defaultdict(list)
@@ -96,13 +102,18 @@ class Availability:
                 self.blocked[exception.doctor_id].append((exception.starts_at, exception.ends_at))
             else:
                 self.extra[exception.doctor_id].append(exception)
+        if subquery:
+            working = {*self.templates, *self.extra}
+            self.doctor_ids = sorted(working, key=str)
         self.holidays = set(
             Holiday.objects.filter(date__gte=first_day, date__lte=last_day).values_list(
                 "date", flat=True
             )
         )
         booked = Appointment.objects.holding().filter(
-            doctor_id__in=self.doctor_ids, start__lt=self.range_end, end__gt=self.range_start
+            doctor_id__in=doctor_ids if subquery else self.doctor_ids,
+            start__lt=self.range_end,
+            end__gt=self.range_start,
         )
         if exclude_appointment is not None:
             booked = booked.exclude(pk=exclude_appointment.pk)
@@ -163,15 +174,91 @@ class Availability:
         slots = []
         taken = self.blocked[doctor_id] + self.booked[doctor_id]
         for session in self.sessions(doctor_id, day):
+            # One sweep over what meets the session, by start: the slots move forward, so
+            # an interval joins once a slot reaches it and leaves once a slot passes it (a
+            # clinic's week is thousands of slots).
+            meets = sorted((s, e) for s, e in taken if s < session.end and session.start < e)
+            active, upcoming = [], 0
             step = timedelta(minutes=session.slot_minutes)
             length = timedelta(minutes=minutes) if minutes else step
             start = session.start
             while start + length <= session.end:
                 end = start + length
-                if start >= now and not _overlaps(start, end, taken):
+                while upcoming < len(meets) and meets[upcoming][0] < end:
+                    active.append(meets[upcoming])
+                    upcoming += 1
+                if active:
+                    active = [interval for interval in active if interval[1] > start]
+                if start >= now and not active:
                     slots.append(Slot(doctor_id, start, end, session.clinic_id, session.room_id))
                 start += step
         return slots
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    """A time at which some doctors have a free slot: what a calendar shades."""
+
+    start: datetime
+    end: datetime
+    doctor_ids: tuple
+
+
+def _calendar_doctor_queryset(clinic, specialty):
+    doctors = active_doctors(specialty)
+    if clinic is not None:
+        doctors = doctors.filter(
+            Q(schedules__clinic=clinic)
+            | Q(schedule_exceptions__clinic=clinic, schedule_exceptions__kind="extra")
+        )
+    return doctors
+
+
+def calendar_doctors(*, doctor=None, clinic=None, specialty=None):
+    """Return the doctors whose time a calendar shows: one doctor; the active doctors
+    who hold sessions in a clinic (weekly or extra); or those of a specialty."""
+    if doctor is not None:
+        return [doctor]
+    if clinic is None and specialty is None:
+        return []
+    return list(_calendar_doctor_queryset(clinic, specialty))
+
+
+def calendar_doctor_ids(*, doctor=None, clinic=None, specialty=None):
+    """Return the ids of `calendar_doctors`: a list for one doctor, else a queryset to
+    use as a subquery (the events feed costs no query for it)."""
+    if doctor is not None:
+        return [doctor.pk]
+    return _calendar_doctor_queryset(clinic, specialty).order_by().values("pk")
+
+
+def free_time(*, doctor_ids, first_day, last_day, clinic_id=None, now=None):
+    """Return the free slots of `doctor_ids` from `first_day` to `last_day` grouped by
+    time, earliest first: one FreeTime per slot time with the doctors free then (only
+    slots held in `clinic_id`, when given). Bookable only: from now on."""
+    availability = Availability(doctor_ids, first_day, last_day)  # a list or a subquery
+    grouped = defaultdict(list)
+    for day in _days(first_day, last_day):
+        for doctor_id in availability.doctor_ids:
+            for slot in availability.free_slots(doctor_id, day, now=now):
+                if clinic_id is None or slot.clinic_id == clinic_id:
+                    grouped[(slot.start, slot.end)].append(doctor_id)
+    return [FreeTime(start, end, tuple(ids)) for (start, end), ids in sorted(grouped.items())]
+
+
+def doctors_free_at(*, doctors, moment, clinic_id=None, now=None):
+    """Return [(doctor, slot)] for each of `doctors` with a free slot at `moment` (the
+    slot that contains it; in `clinic_id`, when given), by doctor name."""
+    day = timezone.localdate(moment)
+    by_id = {doctor.pk: doctor for doctor in doctors}
+    availability = Availability(list(by_id), day, day)
+    found = []
+    for doctor_id, doctor in by_id.items():
+        for slot in availability.free_slots(doctor_id, day, now=now):
+            if slot.start <= moment < slot.end and clinic_id in (None, slot.clinic_id):
+                found.append((doctor, slot))
+                break
+    return found
 
 
 def free_slots(doctor, day, *, now=None, minutes=None):

@@ -285,9 +285,11 @@ def appointment_transition(*, appointment, status, actor, reason="", at=None):
 
     Only the appointment's doctor or the front desk may (AppointmentNotYours, 403),
     except for arrival marks. Cancelling needs a reason and offers the freed slot to the
-    waitlist; a no-show who arrives late is checked in only if the doctor's time is
-    still free. The doctor's chart access follows the new state: a booked appointment
-    opens it, a cancelled or missed one closes it at once.
+    waitlist; completing a checked-in visit (no encounter) needs a reason too. A patient
+    is checked in only on the appointment's day (CheckInNotOnTheDay, 409); a no-show who
+    arrives late that day is checked in only if the doctor's time is still free. The
+    doctor's chart access follows the new state: a booked appointment opens it, a
+    cancelled or missed one closes it at once.
     """
     appointment = _lock_appointment(appointment)
     status = AppointmentStatus(status)
@@ -329,9 +331,15 @@ def appointment_start(*, appointment, actor, at=None):
     )
 
 
-def appointment_complete(*, appointment, actor, at=None):
+def appointment_complete(*, appointment, actor, at=None, reason=""):
+    """Complete a visit: one in progress (its encounter finished), or a checked-in one
+    without an encounter, which says why (CompletionReasonRequired)."""
     return appointment_transition(
-        appointment=appointment, status=AppointmentStatus.COMPLETED, actor=actor, at=at
+        appointment=appointment,
+        status=AppointmentStatus.COMPLETED,
+        actor=actor,
+        at=at,
+        reason=reason,
     )
 
 

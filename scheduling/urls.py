@@ -12,6 +12,7 @@ urlpatterns = [
     # Calendars and the day lists. Filters are ids in the query string, never names.
     path("", views.CalendarView.as_view(), name="calendar"),
     path("events/", views.CalendarEventsView.as_view(), name="calendar_events"),
+    path("free/", views.CalendarFreeDoctorsView.as_view(), name="calendar_free"),
     path("day/", views.DayListView.as_view(), name="day_list"),
     path("my-day/", views.MyDayView.as_view(), name="my_day"),
     # Booking. The patient search is a POST, so no name travels in an address.
@@ -23,6 +24,11 @@ urlpatterns = [
         "appointments/<uuid:pk>/",
         views.AppointmentDetailView.as_view(),
         name="appointment_detail",
+    ),
+    path(
+        "appointments/<uuid:pk>/slip/",
+        views.AppointmentSlipView.as_view(),
+        name="appointment_slip",
     ),
     path(
         "appointments/<uuid:pk>/move/",

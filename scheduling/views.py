@@ -22,14 +22,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
+from accounts.models import Specialty
 from accounts.selectors import active_doctors
 from ehr.core.exceptions import DomainError, DomainPermissionDenied
 from ehr.core.permissions import RolePermissionRequiredMixin
-from ehr.core.views import ServiceFormView, StaffViewMixin, add_service_error
+from ehr.core.views import FormActionView, ServiceFormView, StaffViewMixin, add_service_error
 from patients.selectors import (
     clinical_reason_visibility,
     patient_get,
@@ -57,6 +58,10 @@ from scheduling.selectors import (
     appointment_list,
     appointment_list_for_user,
     appointment_state_counts,
+    calendar_doctor_ids,
+    calendar_doctors,
+    doctors_free_at,
+    free_time,
     next_available,
     waitlist_entry_list_for_user,
     waitlist_offer_get,
@@ -89,22 +94,28 @@ ACTIONS = {
 
 def allowed_actions(appointment, user, now=None):
     """Return the action slugs that the appointment allows now (its transition table and
-    its own rules, `Appointment.can_transition_now`) and `user`'s role permits."""
-    now = now or timezone.now()
+    its own rules, `Appointment.allowed_transitions`) and `user`'s role permits."""
+    allowed = set(appointment.allowed_transitions(now or timezone.now()))
     return [
         slug
         for slug, (status, perm) in ACTIONS.items()
-        if user.has_perm(perm) and appointment.can_transition_now(status, now)
+        if status in allowed and user.has_perm(perm)
     ]
 
 
 def annotate_actions(appointments, user):
-    """Attach `actions` (slugs) and `reason_visible` to each appointment of a list;
-    return the list."""
+    """Attach `actions` (slugs), `reason_actions` (those of them that must say why: the
+    form asks for a reason) and `reason_visible` to each appointment of a list; return
+    the list."""
     now = timezone.now()
     clinical_reason_visibility(user, appointments, now=now)
     for appointment in appointments:
         appointment.actions = allowed_actions(appointment, user, now)
+        appointment.reason_actions = [
+            slug
+            for slug in appointment.actions
+            if appointment.reason_required_for(ACTIONS[slug][0])
+        ]
     return appointments
 
 
@@ -118,9 +129,11 @@ CALENDAR_VIEWS = {
 
 
 class CalendarView(SchedulingViewMixin, TemplateView):
-    """A doctor's or a clinic's calendar (`?doctor=` or `?clinic=`, ids): day, week and
-    month; free slots of a doctor open the booking form; appointments can be dragged to
-    another time (the reschedule service decides)."""
+    """A doctor's, a clinic's or a specialty's calendar (`?doctor=`, `?clinic=` or
+    `?specialty=`, ids): day, week and month. Bookable free slots are shaded; a click
+    on a time lists the doctors free then, each with a "Book" link; appointments can be
+    dragged to another time (the reschedule service decides). Small screens open on the
+    day view (static/js/scheduling.js)."""
 
     permission_required = "scheduling.view_appointment"
     template_name = "scheduling/calendar.html"
@@ -131,27 +144,42 @@ class CalendarView(SchedulingViewMixin, TemplateView):
         get = self.request.GET
         doctors = list(active_doctors())
         clinics = list(Clinic.objects.filter(is_active=True))
+        specialties = list(Specialty.objects.order_by("name"))
         doctor = next((d for d in doctors if str(d.pk) == get.get("doctor")), None)
         clinic = next((c for c in clinics if str(c.pk) == get.get("clinic")), None)
-        if doctor is None and clinic is None:
+        specialty = next((s for s in specialties if str(s.pk) == get.get("specialty")), None)
+        if doctor is not None:
+            clinic = specialty = None
+        elif clinic is not None:
+            specialty = None
+        if doctor is None and clinic is None and specialty is None:
             # A doctor opens on his own calendar (he is among the active doctors).
             doctor = next((d for d in doctors if d.pk == user.pk), None)
             if doctor is None and clinics:
                 clinic = clinics[0]
             elif doctor is None and doctors:
                 doctor = doctors[0]
-        query = {"doctor": doctor.pk} if doctor else {"clinic": clinic.pk} if clinic else {}
+        query = (
+            {"doctor": doctor.pk}
+            if doctor
+            else {"clinic": clinic.pk}
+            if clinic
+            else {"specialty": specialty.pk}
+            if specialty
+            else {}
+        )
         view = CALENDAR_VIEWS.get(get.get("view", ""), "timeGridWeek")
         initial_date = forms.parse_moment(get.get("date"))
+        encoded = urlencode(query)
         context.update(
             doctors=doctors,
             clinics=clinics,
+            specialties=specialties,
             doctor=doctor,
             clinic=clinic,
-            events_url=(
-                f"{reverse('scheduling:calendar_events')}?{urlencode(query)}" if query else ""
-            ),
-            book_url=reverse("scheduling:appointment_create"),
+            specialty=specialty,
+            events_url=f"{reverse('scheduling:calendar_events')}?{encoded}" if query else "",
+            free_url=f"{reverse('scheduling:calendar_free')}?{encoded}" if query else "",
             initial_view=view,
             initial_date=initial_date.date().isoformat() if initial_date else "",
             time_zone=settings.TIME_ZONE,
@@ -162,10 +190,22 @@ class CalendarView(SchedulingViewMixin, TemplateView):
         return context
 
 
-class CalendarEventsView(SchedulingViewMixin, View):
+class CalendarScopeMixin:
+    """The calendar's doctor, clinic or specialty from the address (ids, through
+    `CalendarFilterForm`): an unknown one is 404, none at all 400."""
+
+    def calendar_scope(self, request):
+        form = forms.CalendarFilterForm(request.GET)
+        if not form.is_valid():
+            raise Http404  # an unknown (or malformed) doctor, clinic or specialty
+        return form.scope()
+
+
+class CalendarEventsView(CalendarScopeMixin, SchedulingViewMixin, View):
     """The calendar's events as JSON (FullCalendar's `start`/`end` range, at most 62
-    days): the appointments of a doctor or a clinic, coloured by type, with a class per
-    state; for a doctor, the free slots as background events."""
+    days): the appointments of a doctor, a clinic or a specialty, coloured by type, with
+    a class per state; and their bookable free slots as background events, one per slot
+    time with the number of doctors free then (`scheduling.selectors.free_time`)."""
 
     permission_required = "scheduling.view_appointment"
     MAX_RANGE = timedelta(days=62)
@@ -177,26 +217,35 @@ class CalendarEventsView(SchedulingViewMixin, View):
             return JsonResponse(
                 {"error": _("Give a start and an end at most 62 days apart.")}, status=400
             )
-        form = forms.CalendarFilterForm(get)
-        if not form.is_valid():
-            raise Http404  # an unknown (or malformed) doctor or clinic
-        doctor, clinic = form.cleaned_data["doctor"], form.cleaned_data["clinic"]
-        if doctor is None and clinic is None:
-            return JsonResponse({"error": _("Choose a doctor or a clinic.")}, status=400)
-        if doctor is not None:
-            clinic = None
+        doctor, clinic, specialty = self.calendar_scope(request)
+        if doctor is None and clinic is None and specialty is None:
+            return JsonResponse(
+                {"error": _("Choose a doctor, a clinic or a specialty.")}, status=400
+            )
+        # The scope's doctors as a subquery of the feed's queries, not a query of its own.
+        doctor_ids = calendar_doctor_ids(doctor=doctor, clinic=clinic, specialty=specialty)
         user = request.user
-        events = self.appointment_events(user, start, end, doctor=doctor, clinic=clinic)
-        if doctor is not None:
-            events.extend(self.free_slot_events(doctor, start, end))
+        events = self.appointment_events(
+            user,
+            start,
+            end,
+            doctor=doctor,
+            clinic=clinic,
+            doctor_ids=doctor_ids if specialty is not None else None,
+        )
+        events.extend(
+            self.free_time_events(doctor_ids, start, end, clinic=clinic, several=doctor is None)
+        )
         return JsonResponse(events, safe=False)
 
-    def appointment_events(self, user, start, end, *, doctor=None, clinic=None):
+    def appointment_events(self, user, start, end, *, doctor=None, clinic=None, doctor_ids=None):
         rows = appointment_list_for_user(user).filter(start__lt=end, end__gt=start)
         if doctor is not None:
             rows = rows.filter(doctor=doctor)
         if clinic is not None:
             rows = rows.filter(clinic=clinic)
+        if doctor_ids is not None:
+            rows = rows.filter(doctor_id__in=doctor_ids)
         rows = rows.order_by("start").values_list(
             "id",
             "start",
@@ -240,26 +289,77 @@ class CalendarEventsView(SchedulingViewMixin, View):
             events.append(event)
         return events
 
-    def free_slot_events(self, doctor, start, end):
-        first = timezone.localdate(start)
-        last = timezone.localdate(end - timedelta(seconds=1))
-        availability = Availability([doctor.pk], first, last)
-        events = []
-        day = first
-        while day <= last:
-            for slot in availability.free_slots(doctor.pk, day):
-                events.append(
-                    {
-                        "start": timezone.localtime(slot.start).isoformat(),
-                        "end": timezone.localtime(slot.end).isoformat(),
-                        "display": "background",
-                        "className": "free-slot",
-                        "groupId": "free",
-                        "extendedProps": {"freeSlot": True, "doctor": str(doctor.pk)},
-                    }
-                )
-            day += timedelta(days=1)
-        return events
+    def free_time_events(self, doctor_ids, start, end, *, clinic=None, several=False):
+        free = free_time(
+            doctor_ids=doctor_ids,
+            first_day=timezone.localdate(start),
+            last_day=timezone.localdate(end - timedelta(seconds=1)),
+            clinic_id=clinic.pk if clinic is not None else None,
+        )
+        localtime = timezone.localtime
+        return [
+            {
+                "start": localtime(time.start).isoformat(),
+                "end": localtime(time.end).isoformat(),
+                "display": "background",
+                "className": "free-slot",
+                "groupId": "free",
+                # A clinic's or specialty's shading says how many doctors are free.
+                "title": ngettext("%(n)s free", "%(n)s free", len(time.doctor_ids))
+                % {"n": len(time.doctor_ids)}
+                if several
+                else "",
+                "extendedProps": {"freeSlot": True, "doctors": len(time.doctor_ids)},
+            }
+            for time in free
+        ]
+
+
+class CalendarFreeDoctorsView(CalendarScopeMixin, SchedulingViewMixin, TemplateView):
+    """The panel a click on a calendar's time opens (htmx, `?at=` an ISO time and the
+    calendar's doctor, clinic or specialty): the doctors free then, each with the slot
+    and, for those who book, a "Book" link with the doctor and the time filled in."""
+
+    permission_required = "scheduling.view_appointment"
+    template_name = "scheduling/partials/free_doctors.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        moment = forms.parse_moment(self.request.GET.get("at"))
+        if moment is None:
+            raise Http404
+        doctor, clinic, specialty = self.calendar_scope(self.request)
+        doctors = calendar_doctors(doctor=doctor, clinic=clinic, specialty=specialty)
+        found = doctors_free_at(
+            doctors=doctors, moment=moment, clinic_id=clinic.pk if clinic else None
+        )
+        rooms = ConsultationRoom.objects.in_bulk({slot.room_id for _d, slot in found} - {None})
+        book_url = reverse("scheduling:appointment_create")
+        user = self.request.user
+        can_book = user.has_perm("scheduling.add_appointment")
+        context.update(
+            moment=moment,
+            free=[
+                {
+                    "doctor": free_doctor,
+                    "slot": slot,
+                    "room": rooms.get(slot.room_id),
+                    "book_url": (
+                        f"{book_url}?"
+                        + urlencode(
+                            {
+                                "doctor": free_doctor.pk,
+                                "start": timezone.localtime(slot.start).isoformat(),
+                            }
+                        )
+                    )
+                    if can_book
+                    else "",
+                }
+                for free_doctor, slot in found
+            ],
+        )
+        return context
 
 
 class AppointmentMoveView(SchedulingViewMixin, View):
@@ -607,7 +707,6 @@ class AppointmentDetailView(SchedulingViewMixin, DetailView):
             original=original,
             siblings=siblings,
             offers=offers,
-            cancel_form=forms.CancelForm(),
             can_reschedule=(
                 user.has_perm("scheduling.change_appointment") and appointment.is_reschedulable
             ),
@@ -621,77 +720,119 @@ class AppointmentDetailView(SchedulingViewMixin, DetailView):
         return context
 
 
+class AppointmentSlipView(SchedulingViewMixin, DetailView):
+    """The printable slip of an appointment for the patient: who, with whom, where, when
+    and what to bring (the type's own preparation after the usual list). Open to whoever
+    may open the appointment (the same selector); the clinical reason is not on it."""
+
+    permission_required = "scheduling.view_appointment"
+    template_name = "scheduling/appointment_slip.html"
+    context_object_name = "appointment"
+
+    def get_queryset(self):
+        return appointment_detail_list_for_user(self.request.user).select_related(
+            "clinic__hospital", "room__clinic__hospital"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        appointment = self.object
+        clinic = appointment.clinic or (appointment.room.clinic if appointment.room else None)
+        context.update(
+            patient=appointment.patient,
+            clinic=clinic,
+            hospital=clinic.hospital if clinic else None,
+        )
+        return context
+
+
 ROW_TEMPLATES = {
     "day": "scheduling/partials/day_row.html",
     "my_day": "scheduling/partials/my_day_row.html",
 }
 
 
-class AppointmentActionView(SchedulingViewMixin, View):
-    """A state change (POST): confirm, accept a request, check in, no-show, complete or
-    cancel (with a reason). htmx gets the list row back (and the day's counts out of
-    band); a plain form goes back to the appointment's page."""
+class AppointmentActionView(SchedulingViewMixin, FormActionView):
+    """A state change (POST, the kernel's `FormActionView`): confirm, accept a request,
+    check in, no-show, complete or cancel. A reason travels with it (the appointment's
+    rules say when one is required: cancelling, completing a checked-in visit). htmx
+    gets the list row back with the outcome (and the day's counts out of band); a plain
+    form goes back to the appointment's page with the outcome as a message."""
 
     action = None
+    form_class = forms.StatusChangeForm
 
-    def has_permission(self):
+    def get_permission_required(self):
         if self.action not in ACTIONS:
-            return False
-        self.permission_required = ACTIONS[self.action][1]
-        return super().has_permission()
+            raise Http404
+        return (ACTIONS[self.action][1],)
 
-    def post(self, request, pk):
-        user = request.user
-        appointment = appointment_get(user, pk)
-        status = ACTIONS[self.action][0]
-        error = done = None
-        reason = ""
-        if self.action == "cancel":
-            form = forms.CancelForm(request.POST)
-            if form.is_valid():
-                reason = form.cleaned_data["reason"]
-            else:
-                error = form.errors["reason"][0]
-        if error is None:
-            try:
-                appointment = services.appointment_transition(
-                    appointment=appointment, status=status, actor=user, reason=reason
-                )
-                done = _("%(patient)s: %(state)s.") % {
-                    "patient": appointment.patient.full_name,
-                    "state": appointment.get_status_display().lower(),
-                }
-            except DomainError as exc:
-                error = _error_text(exc)
-        row = request.POST.get("row", "")
-        if request.htmx and row in ROW_TEMPLATES:
-            appointment = appointment_get(user, pk)
-            annotate_actions([appointment], user)
-            context = {
-                "appointment": appointment,
-                "row_error": error,
-                "row_done": done,
-                "cancel_form": forms.CancelForm(),
-                "can_start_encounter": user.has_perm("clinical.add_encounter"),
-            }
-            if row == "day":
-                # The day list's filters, through its form: a bad id is no filter.
-                filters = forms.DayFilterForm(request.POST).values()
-                clinic, doctor = filters["clinic"], filters["doctor"]
-                context.update(
-                    counts=appointment_state_counts(
-                        timezone.localdate(appointment.start), clinic=clinic, doctor=doctor
-                    ),
-                    oob_counts=True,
-                    filter_clinic=clinic,
-                    filter_doctor=doctor,
-                )
-            return render(request, ROW_TEMPLATES[row], context)
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, done)
-        return redirect(appointment)
+    def get_appointment(self):
+        if not hasattr(self, "appointment"):
+            self.appointment = appointment_get(self.request.user, self.kwargs["pk"])
+        return self.appointment
+
+    def perform(self, form):
+        appointment = services.appointment_transition(
+            appointment=self.get_appointment(),
+            status=ACTIONS[self.action][0],
+            actor=self.request.user,
+            reason=form.cleaned_data["reason"],
+        )
+        if self.row() is not None:
+            return self.render_row(done=self.done_message(appointment))
+        return appointment
+
+    def get_success_message(self, form):
+        return self.done_message(self.result)
+
+    def get_success_url(self):
+        return self.get_appointment().get_absolute_url()
+
+    def render_to_response(self, context, **response_kwargs):
+        # The service refused: htmx shows the refusal in the row, a plain form as a message.
+        if self.row() is not None and response_kwargs.get("status") != 403:
+            form = context["form"]
+            return self.render_row(
+                error=" ".join(str(m) for errors in form.errors.values() for m in errors)
+            )
+        return super().render_to_response(context, **response_kwargs)
+
+    @staticmethod
+    def done_message(appointment):
+        return _("%(patient)s: %(state)s.") % {
+            "patient": appointment.patient.full_name,
+            "state": appointment.get_status_display().lower(),
+        }
+
+    def row(self):
+        """Return the list row htmx asked back ("day", "my_day"), or None."""
+        row = self.request.POST.get("row", "")
+        return row if self.request.htmx and row in ROW_TEMPLATES else None
+
+    def render_row(self, *, done=None, error=None):
+        user, row = self.request.user, self.row()
+        appointment = appointment_get(user, self.kwargs["pk"])
+        annotate_actions([appointment], user)
+        context = {
+            "appointment": appointment,
+            "row_error": error,
+            "row_done": done,
+            "can_start_encounter": user.has_perm("clinical.add_encounter"),
+        }
+        if row == "day":
+            # The day list's filters, through its form: a bad id is no filter.
+            filters = forms.DayFilterForm(self.request.POST).values()
+            clinic, doctor = filters["clinic"], filters["doctor"]
+            context.update(
+                counts=appointment_state_counts(
+                    timezone.localdate(appointment.start), clinic=clinic, doctor=doctor
+                ),
+                oob_counts=True,
+                filter_clinic=clinic,
+                filter_doctor=doctor,
+            )
+        return render(self.request, ROW_TEMPLATES[row], context)
 
 
 class AppointmentRescheduleView(SchedulingViewMixin, ServiceFormView):
@@ -841,7 +982,6 @@ class DayListView(SchedulingViewMixin, TemplateView):
             counts=appointment_state_counts(day, clinic=values["clinic"], doctor=values["doctor"]),
             filter_clinic=values["clinic"],
             filter_doctor=values["doctor"],
-            cancel_form=forms.CancelForm(),
             can_book=user.has_perm("scheduling.add_appointment"),
         )
         return context
@@ -868,7 +1008,6 @@ class MyDayView(SchedulingViewMixin, TemplateView):
             appointments=appointments,
             waiting=sum(1 for a in appointments if a.is_waiting),
             remaining=sum(1 for a in appointments if a.holds_time and not a.is_closed),
-            cancel_form=forms.CancelForm(),
             can_start_encounter=user.has_perm("clinical.add_encounter"),
         )
         return context

@@ -3,12 +3,15 @@
  * `app_scripts` block. Each part starts only when its elements exist.
  *
  * Calendar (#scheduling-calendar, FullCalendar 7 from the `vendor_scripts` block,
- * configured by the element's data attributes): events from a JSON endpoint; a click on a
- * doctor's free slot opens the booking form; a drag or resize reschedules through the
- * server, and a refusal shows the reason and puts the appointment back. Also: filters that
- * exclude each other (data-clears), the patient picker of the booking and waitlist forms
+ * configured by the element's data attributes): events and shaded free slots from a JSON
+ * endpoint; a click on a time loads the doctors free then (with "Book" links) into the
+ * panel beside the calendar; a drag or resize reschedules through the server, and a
+ * refusal shows the reason and puts the appointment back. Small screens (< 768 px) open
+ * on the day view. Also: filters that exclude each other (data-clears, ids separated by
+ * spaces), the patient picker of the booking and waitlist forms
  * ([data-patient-picker]) and appointment-type colours ([data-colour], also in rows htmx
- * swaps in). Filters submit on change through core.js (data-auto-submit).
+ * swaps in), and the appointment slip's print button ([data-print]). Filters submit on
+ * change through core.js (data-auto-submit).
  */
 (function () {
   "use strict";
@@ -31,8 +34,10 @@
     if (!(field instanceof HTMLElement)) return;
     var clears = field.getAttribute("data-clears");
     if (clears && field.value) {
-      var other = document.getElementById(clears);
-      if (other) other.value = "";
+      clears.split(/\s+/).forEach(function (id) {
+        var other = document.getElementById(id);
+        if (other) other.value = "";
+      });
     }
   }
 
@@ -118,17 +123,27 @@
         });
     }
 
-    function freeSlotAt(date) {
-      var found = null;
-      calendar.getEvents().forEach(function (event) {
-        if (found || !event.extendedProps.freeSlot) return;
-        if (event.start <= date && date < event.end) found = event;
+    // A click on a time: the doctors free then, server-rendered into the panel (htmx).
+    var panel = document.getElementById("calendar-free-panel");
+    var panelBody = document.getElementById("calendar-free-body");
+    function showFreeDoctors(info) {
+      if (!data.freeUrl || !panel || !panelBody || !window.htmx) return;
+      var url = data.freeUrl + "&at=" + encodeURIComponent(info.dateStr);
+      window.htmx.ajax("GET", url, { target: panelBody, swap: "innerHTML" }).then(function () {
+        panel.hidden = false;
+        var first = panelBody.querySelector("a, button");
+        if (first) first.focus();
       });
-      return found;
+    }
+    if (panel) {
+      panel.addEventListener("click", function (event) {
+        if (event.target.closest("[data-close-free-panel]")) panel.hidden = true;
+      });
     }
 
+    var small = window.matchMedia && window.matchMedia("(max-width: 767.98px)").matches;
     var calendar = new window.FullCalendar.Calendar(element, {
-      initialView: data.initialView || "timeGridWeek",
+      initialView: small ? "timeGridDay" : data.initialView || "timeGridWeek",
       initialDate: data.initialDate || undefined,
       timeZone: data.timeZone || "local",
       firstDay: 1,
@@ -162,16 +177,7 @@
       },
       eventDrop: move,
       eventResize: move,
-      dateClick: function (info) {
-        if (!data.bookUrl) return;
-        var slot = freeSlotAt(info.date);
-        if (!slot) return;
-        window.location.assign(
-          data.bookUrl +
-            "?doctor=" + encodeURIComponent(data.doctor) +
-            "&start=" + encodeURIComponent(slot.startStr)
-        );
-      }
+      dateClick: showFreeDoctors
     });
     calendar.render();
     element.scheduling = calendar;
@@ -185,6 +191,12 @@
   if (document.querySelector("[data-clears]")) {
     document.addEventListener("change", clearOther, true);
   }
+  // The appointment slip's print button (no inline script under the CSP).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
   if (document.querySelector("[data-patient-picker]")) {
     document.addEventListener("click", pickPatient);
   }

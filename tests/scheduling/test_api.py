@@ -492,6 +492,12 @@ def appointment(doctor, schedule, patient, consultation):
     return book15(patient, doctor, at(1, 10), appointment_type=consultation, reason="Cough")
 
 
+@pytest.fixture
+def today_appointment(doctor, schedule, patient, consultation):
+    """An appointment of today (checked in only on its day)."""
+    return book15(patient, doctor, at(0, 9), appointment_type=consultation, _allow_past=True)
+
+
 def url(appointment):
     return f"/api/v1/appointments/{appointment.pk}"
 
@@ -504,12 +510,9 @@ def test_an_appointment_in_detail(api, nurse, appointment):
     # The reason for the visit is clinical: a nurse outside the care reads only that one
     # was recorded (tests/test_reason_privacy.py).
     assert data["reason"] is None and data["reason_recorded"] is True
-    assert sorted(data["allowed_transitions"]) == [
-        "cancelled",
-        "checked_in",
-        "confirmed",
-        "no_show",
-    ]
+    # Tomorrow's: confirmed or cancelled now; checked in only on its day, a no-show once
+    # it began.
+    assert sorted(data["allowed_transitions"]) == ["cancelled", "confirmed"]
 
 
 def test_an_unknown_appointment_is_404(api, nurse):
@@ -517,7 +520,8 @@ def test_an_unknown_appointment_is_404(api, nurse):
     assert api(nurse).get("/api/v1/appointments/not-an-id").status_code == 404
 
 
-def test_status_changes_follow_the_transition_table(api, receptionist, doctor, appointment):
+def test_status_changes_follow_the_transition_table(api, receptionist, doctor, today_appointment):
+    appointment = today_appointment
     client = api(receptionist)
     response = client.patch(url(appointment), {"status": "confirmed"}, format="json")
     assert response.status_code == 200
@@ -525,7 +529,9 @@ def test_status_changes_follow_the_transition_table(api, receptionist, doctor, a
     assert response.json()["confirmed_at"] is not None
     checked_in = client.patch(url(appointment), {"status": "checked_in"}, format="json")
     assert checked_in.json()["status"] == "checked_in"
-    completed = api(doctor).patch(url(appointment), {"status": "completed"}, format="json")
+    completed = api(doctor).patch(
+        url(appointment), {"status": "completed", "reason": "Seen by the nurse"}, format="json"
+    )
     assert completed.status_code == 200 and completed.json()["completed_at"] is not None
     changes = AppointmentStatusChange.objects.filter(appointment=appointment).order_by("at")
     assert [c.to_status for c in changes] == ["booked", "confirmed", "checked_in", "completed"]
@@ -736,9 +742,10 @@ def test_next_slots_name_their_doctor_room_and_clinic(api, nurse, doctor, schedu
     assert slot["doctor_name"] == "Dr Gregory House"
 
 
-def test_a_completed_appointment_cannot_be_deleted(api, receptionist, doctor, appointment):
+def test_a_completed_appointment_cannot_be_deleted(api, receptionist, doctor, today_appointment):
+    appointment = today_appointment
     api(receptionist).patch(url(appointment), {"status": "checked_in"}, format="json")
-    api(doctor).patch(url(appointment), {"status": "completed"}, format="json")
+    api(doctor).patch(url(appointment), {"status": "completed", "reason": "Seen"}, format="json")
     response = api(receptionist).delete(url(appointment))
     assert response.status_code == 409
     appointment.refresh_from_db()
@@ -816,8 +823,9 @@ def test_who_books(api, request, persona, allowed, doctor, schedule, patient, co
     ],
 )
 def test_who_changes_checks_in_and_cancels(
-    api, request, persona, confirm, check_in, delete, appointment
+    api, request, persona, confirm, check_in, delete, today_appointment
 ):
+    appointment = today_appointment
     client = api(request.getfixturevalue(persona))
     assert client.patch(url(appointment), {"status": "confirmed"}, format="json").status_code == (
         confirm

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from scheduling import services
 from tests.browser.conftest import browser_type_launch_args, csp_violations  # noqa: F401
 from tests.factories.patients import PatientFactory, on_care_team
 from tests.factories.scheduling import (
@@ -68,9 +68,9 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
     doctor = make_user("Doctor", first_name="Gregory", last_name="House")
     receptionist = make_user("Receptionist", first_name="Pam", last_name="Beesly")
     weekly_schedule(doctor, room=ConsultationRoomFactory(name="Room 4"))
-    AppointmentTypeFactory(code="consultation", default_duration=15)
+    consultation = AppointmentTypeFactory(code="consultation", default_duration=15)
     PatientFactory(first_name="Ada", last_name="Lovelace")
-    PatientFactory(first_name="Charles", last_name="Babbage")
+    babbage = PatientFactory(first_name="Charles", last_name="Babbage")
     tomorrow = timezone.localdate() + timedelta(days=1)
 
     # The receptionist opens the doctor's calendar on tomorrow's day view.
@@ -92,20 +92,24 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
     sign_in(other_page, base, receptionist, password)
 
     # Click the 09:00 slot where a person would: the free slot is a shaded background
-    # under the day's grid, which takes the click.
+    # under the day's grid, which takes the click. The panel lists the doctors free then.
     # The calendar lays itself out after its events arrive: click once it is still, and
     # click again if a late layout moved the slot from under the pointer.
     page.wait_for_load_state("networkidle")
+    panel = page.locator("#calendar-free-panel")
     for _attempt in range(3):
         free.first.evaluate("element => element.scrollIntoView({block: 'center'})")
         page.wait_for_timeout(300)
         box = free.first.bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         try:
-            page.wait_for_url(re.compile(r"/scheduling/book/\?doctor="), timeout=10_000)
+            expect(panel.get_by_text("Dr Gregory House")).to_be_visible(timeout=10_000)
             break
-        except PlaywrightTimeout:
+        except AssertionError:
             continue
+    expect(panel).to_contain_text("Free at")
+    shot(page, "calendar-free-panel")
+    panel.get_by_role("link", name=re.compile("Book")).first.click()
     page.wait_for_url(re.compile(r"/scheduling/book/\?doctor="))
     booking_url = page.url
     slot = page.locator("#slot-list input[name='slot']:checked")
@@ -128,7 +132,6 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
     page.wait_for_url(re.compile(r"/scheduling/appointments/[0-9a-f-]+/$"))
     expect(page.get_by_text("Ada Lovelace is booked with Dr Gregory House")).to_be_visible()
     expect(page.locator(".page-meta .appt-status")).to_have_text("Booked")
-    appointment_url = page.url
     shot(page, "appointment-detail")
 
     # The stale tab's booking of the same time is refused.
@@ -146,10 +149,25 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
     ).to_be_visible()
     shot(page, "calendar-week")
 
-    # Arrivals: checking in swaps the row only (the page is not reloaded).
+    # Tomorrow's appointment is not checked in today: the arrivals list does not offer it.
     page.goto(f"{base}/scheduling/day/?date={tomorrow.isoformat()}&doctor={doctor.pk}")
-    page.evaluate("window.notReloaded = true")
     row = page.get_by_role("row", name=re.compile("Ada Lovelace"))
+    expect(row).to_contain_text("Booked")
+    expect(row.get_by_role("button", name=re.compile("Check in"))).to_have_count(0)
+
+    # Today's walk-in: checking in swaps the row only (the page is not reloaded).
+    walk_in = services.appointment_book(
+        patient=babbage,
+        doctor=doctor,
+        start=max(timezone.now().replace(second=0, microsecond=0), at(0, 0)),
+        appointment_type=consultation,
+        actor=doctor,
+        override=True,
+        _allow_past=True,
+    )
+    page.goto(f"{base}/scheduling/day/?doctor={doctor.pk}")
+    page.evaluate("window.notReloaded = true")
+    row = page.get_by_role("row", name=re.compile("Charles Babbage"))
     expect(row).to_contain_text("Booked")
     row.get_by_role("button", name=re.compile("Check in")).click()
     expect(row).to_contain_text("Checked in")
@@ -157,20 +175,25 @@ def test_a_receptionist_books_from_the_calendar_checks_in_and_the_doctor_complet
     assert page.evaluate("window.notReloaded") is True
     shot(page, "arrivals")
 
-    # The doctor sees the patient waiting and completes the visit.
+    # The doctor sees the patient waiting; "Start encounter" is the usual path, and
+    # completing without one asks why.
     doctor_context = browser.new_context(viewport={"width": 1280, "height": 900})
     doctor_page = watch(doctor_context.new_page(), csp_violations)
     sign_in(doctor_page, base, doctor, password)
     shot(doctor_page, "home-doctor")
-    doctor_page.goto(f"{base}/scheduling/my-day/?date={tomorrow.isoformat()}")
-    row = doctor_page.get_by_role("row", name=re.compile("Ada Lovelace"))
+    doctor_page.goto(f"{base}/scheduling/my-day/")
+    row = doctor_page.get_by_role("row", name=re.compile("Charles Babbage"))
     expect(row).to_contain_text("Checked in")
     expect(row.get_by_role("button", name=re.compile("Start encounter"))).to_be_visible()
     shot(doctor_page, "my-day")
-    row.get_by_role("button", name=re.compile("Complete")).click()
+    row.get_by_role("button", name=re.compile("Complete without encounter")).click()
+    row.get_by_label(re.compile("Why without an encounter")).fill("Seen by the nurse only")
+    row.get_by_role("button", name=re.compile("^Complete$")).click()
+    row = doctor_page.get_by_role("row", name=re.compile("Charles Babbage"))
     expect(row).to_contain_text("Completed")
-    doctor_page.goto(appointment_url)
+    doctor_page.goto(f"{base}{walk_in.get_absolute_url()}")
     expect(doctor_page.locator(".status-history")).to_contain_text("Checked in → Completed")
+    expect(doctor_page.locator(".status-history")).to_contain_text("Seen by the nurse only")
     doctor_context.close()
 
     assert csp_violations == []
@@ -231,7 +254,9 @@ def test_a_cancelled_slot_is_offered_to_a_waitlisted_patient_and_the_doctor_star
 
     # Next day at the desk: checked in, and the doctor starts the encounter from "my day".
     appointment = waiting.appointments.get()
-    services.appointment_check_in(appointment=appointment, actor=receptionist)
+    services.appointment_check_in(
+        appointment=appointment, actor=receptionist, at=appointment.start - timedelta(minutes=5)
+    )
     doctor_context = browser.new_context(viewport={"width": 1280, "height": 900})
     doctor_page = watch(doctor_context.new_page(), csp_violations)
     sign_in(doctor_page, base, doctor, password)
@@ -244,4 +269,25 @@ def test_a_cancelled_slot_is_offered_to_a_waitlisted_patient_and_the_doctor_star
     assert appointment.status == "in_progress"
     doctor_context.close()
 
+    assert csp_violations == []
+
+
+@pytest.mark.parametrize("browser_context_args", [{"viewport": {"width": 390, "height": 844}}])
+def test_on_a_small_screen_the_calendar_opens_on_the_day_view(
+    live_server,
+    page,
+    make_user,
+    password,
+    browser_context_args,
+    csp_violations,  # noqa: F811  (the fixture imported above)
+):
+    doctor = make_user("Doctor", first_name="Gregory", last_name="House")
+    receptionist = make_user("Receptionist", first_name="Pam", last_name="Beesly")
+    weekly_schedule(doctor, room=ConsultationRoomFactory(name="Room 4"))
+    sign_in(page, live_server.url, receptionist, password)
+    page.goto(f"{live_server.url}/scheduling/?doctor={doctor.pk}")
+    calendar = page.locator("#scheduling-calendar")
+    selected = calendar.locator("[aria-selected='true'], [aria-pressed='true']")
+    expect(selected).to_have_text("Day")
+    shot(page, "calendar-phone")
     assert csp_violations == []

@@ -98,7 +98,7 @@ def test_a_doctor_calendar_shows_free_slots_as_background_events(scene, signed_i
     assert iso(at(1, 11)) in {e["start"] for e in free}
 
 
-def test_a_clinic_calendar_shows_the_appointments_of_its_doctors_without_slots(
+def test_a_clinic_calendar_shows_the_appointments_of_its_doctors_and_their_free_time(
     scene, signed_in, receptionist, room
 ):
     url = (
@@ -108,7 +108,7 @@ def test_a_clinic_calendar_shows_the_appointments_of_its_doctors_without_slots(
     )
     events = signed_in(receptionist).get(url).json()
     assert [e for e in events if e.get("id") == str(scene["appointment"].pk)]
-    assert not [e for e in events if e.get("display") == "background"]
+    assert [e for e in events if e.get("display") == "background"]
     assert "Dr House" in events[0]["title"]
 
 

@@ -3,6 +3,7 @@ two weeks of appointments in every state with a real status history, a waitlist 
 open offer; seeding twice adds nothing."""
 
 import io
+import re
 import time
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from scheduling.models import (
     ConsultationRoom,
     DoctorSchedule,
     Holiday,
+    ScheduleException,
     WaitlistEntry,
     WaitlistOffer,
 )
@@ -147,3 +149,27 @@ def test_seeding_again_adds_nothing():
 def test_without_patients_or_accounts_it_skips():
     assert seed_scheduling(PASSWORD, None, {}).startswith("skipped")
     assert not Appointment.objects.exists()
+
+
+# Words for what the site does not implement (no laboratory, no pharmacy, no imaging
+# module): a demo reason naming them would promise a result or a prescription to look up.
+MISSING_MODULES = re.compile(
+    r"\b(lab|laborator\w*|blood tests?|results?|pharmac\w*|prescri\w*|medication\w*|"
+    r"dispens\w*|x-?rays?|imaging|scans?|mri|ct)\b",
+    re.IGNORECASE,
+)
+
+
+def test_the_demo_reasons_are_plausible_and_name_no_missing_module():
+    seed()
+    reasons = [
+        *Appointment.objects.exclude(reason="").values_list("reason", flat=True),
+        *WaitlistEntry.objects.values_list("reason", flat=True),
+        *AppointmentStatusChange.objects.exclude(reason="").values_list("reason", flat=True),
+        *ScheduleException.objects.values_list("reason", flat=True),
+    ]
+    assert reasons
+    assert [r for r in reasons if MISSING_MODULES.search(r)] == []
+    # A reason for a visit speaks of the patient, not of who booked it.
+    visits = Appointment.objects.exclude(reason="").values_list("reason", flat=True)
+    assert not [r for r in visits if "booked by" in r.lower()]

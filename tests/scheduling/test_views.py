@@ -392,7 +392,19 @@ def test_a_series_is_previewed_with_its_conflicts_then_booked_skipping_them(
 
 
 def test_the_appointment_page_shows_its_history_and_allowed_actions(scene, signed_in, receptionist):
-    appointment = scene["appointment"]
+    # Later today (checked in only on its day; not begun, so no no-show yet).
+    start = min(
+        timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=5), at(0, 23, 50)
+    )
+    appointment = book(
+        scene["patient"],
+        scene["doctor"],
+        start,
+        end=start + timedelta(minutes=5),
+        actor=scene["doctor"],
+        override=True,
+        _allow_past=True,
+    )
     services.appointment_confirm(appointment=appointment, actor=receptionist)
     html = signed_in(receptionist).get(appointment.get_absolute_url()).content.decode()
     assert "Booked → Confirmed" in html
@@ -577,7 +589,7 @@ def test_the_doctor_completes_from_my_day(today_appointment, signed_in, doctor):
     services.appointment_check_in(appointment=today_appointment, actor=doctor)
     response = signed_in(doctor).post(
         reverse("scheduling:appointment_complete", args=[today_appointment.pk]),
-        {"row": "my_day"},
+        {"row": "my_day", "reason": "Seen by the nurse only"},
         **HTMX,
     )
     assert response.content.decode().lstrip().startswith("<tr")
