@@ -575,36 +575,6 @@ class Appointment(StateMachine, TrackedModel):
             new_status == self.Status.COMPLETED and self.status == self.Status.CHECKED_IN
         )
 
-    def allowed_transitions(self, now=None):
-        """Return the statuses this appointment may change to at `now`: the table's, less
-        those its own rules forbid then (`transition_refusal`)."""
-        now = now or timezone.now()
-        return [
-            status
-            for status in super().allowed_transitions(now)
-            if self.transition_refusal(status, now) is None
-        ]
-
-    def can_transition_to(self, new_status, now=None):
-        """Return True if the table and the appointment's own rules allow `new_status` at
-        `now` (the buttons a page offers, the API's `allowed_transitions`)."""
-        now = now or timezone.now()
-        return (
-            super().can_transition_to(new_status, now)
-            and self.transition_refusal(self.Status(new_status), now) is None
-        )
-
-    def transition_to(self, new_status, *, actor, at=None, reason="", **kwargs):
-        """Change the status as the kernel does; a change the table allows but the
-        appointment's own rules forbid answers with the rule's own error, not the
-        table's."""
-        at = at or timezone.now()
-        if StateMachine.can_transition_to(self, new_status, at):
-            refusal = self.transition_refusal(self.Status(new_status), at)
-            if refusal is not None:
-                raise refusal
-        return super().transition_to(new_status, actor=actor, at=at, reason=reason, **kwargs)
-
     def check_transition(self, new_status, *, actor, at, reason, **kwargs):
         """Refuse the completion of a checked-in visit without a reason
         (CompletionReasonRequired); the rules of time are `transition_refusal`'s."""

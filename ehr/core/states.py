@@ -67,13 +67,24 @@ class StateMachine:
         return self.Status(self.status)
 
     def allowed_transitions(self, now=None):
-        """Return the statuses this record may change to now, in table order."""
+        """Return the statuses this record may change to now, in table order: the table's,
+        less those the record's own rules of time forbid then (`transition_refusal`)."""
+        now = now or timezone.now()
         allowed = self.TRANSITIONS[self.current_status(now)]
-        return [status for status in self.Status if status in allowed]
+        return [
+            status
+            for status in self.Status
+            if status in allowed and self.transition_refusal(status, now) is None
+        ]
 
     def can_transition_to(self, new_status, now=None):
-        """Return True if the table allows a change to `new_status` now."""
-        return new_status in self.TRANSITIONS[self.current_status(now)]
+        """Return True if the table and the record's own rules allow `new_status` now
+        (the buttons a page offers, the API's `allowed_transitions`)."""
+        now = now or timezone.now()
+        return (
+            new_status in self.TRANSITIONS[self.current_status(now)]
+            and self.transition_refusal(self.Status(new_status), now) is None
+        )
 
     @property
     def status_flags(self):
@@ -82,6 +93,12 @@ class StateMachine:
         return {status.value: status == current for status in self.Status}
 
     # --- Hooks --------------------------------------------------------------------------
+
+    def transition_refusal(self, new_status, at):
+        """Return the domain error that forbids a change the table allows, at `at`, whatever
+        the user gives (a rule of time such as "check in only on the day"), or None
+        (override). Pages do not offer such a change; `transition_to` raises that error."""
+        return None
 
     def check_transition(self, new_status, *, actor, at, reason, **kwargs):
         """Raise a domain error if a rule beyond the table forbids this change (override;
@@ -97,12 +114,16 @@ class StateMachine:
         stamp `actor`, save, and write the status-change row, which is returned.
 
         Raise InvalidTransition for a change the table does not allow, or the model's own
-        domain error from `check_transition`. The caller holds a lock on the row.
+        domain error from `transition_refusal` or `check_transition`. The caller holds a lock on the row.
         """
         now = at or timezone.now()
         current = self.current_status(now)
         new_status = self.Status(new_status)
-        if not self.can_transition_to(new_status, now):
+        if new_status in self.TRANSITIONS[current]:
+            refusal = self.transition_refusal(new_status, now)
+            if refusal is not None:
+                raise refusal
+        else:
             raise InvalidTransition(
                 self.transition_message
                 % {"old": current.label.lower(), "new": new_status.label.lower()}

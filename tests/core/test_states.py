@@ -97,6 +97,18 @@ class LapsingRecord(Record):
         return super().current_status(now)
 
 
+class TimedRecord(Record):
+    """A record whose DONE is refused before a deadline whatever the user gives (a rule of
+    time, as an appointment's check-in only on its day): `transition_refusal`."""
+
+    deadline = NOW
+
+    def transition_refusal(self, new_status, at):
+        if new_status == Status.DONE and at < self.deadline:
+            return Conflict("Not done before the deadline.")
+        return None
+
+
 _DAY = datetime.timedelta(days=1)
 
 
@@ -359,3 +371,28 @@ def test_an_appointment_on_the_mixin_is_saved_and_logged_by_transition_to(appoin
         "phoned",
     )
     assert appointment.status_flags["confirmed"]
+
+
+def test_a_rule_of_time_hides_the_change_before_its_time_and_offers_it_after():
+    record = TimedRecord()
+    early, late = NOW - _DAY, NOW + _DAY
+    assert record.allowed_transitions(early) == [Status.READY, Status.VOIDED]
+    assert not record.can_transition_to(Status.DONE, early)
+    assert record.allowed_transitions(late) == [Status.READY, Status.DONE, Status.VOIDED]
+    assert record.can_transition_to("done", late)
+
+
+def test_a_rule_of_time_refuses_with_its_own_error_and_nothing_is_written():
+    record = TimedRecord()
+    with pytest.raises(Conflict, match="deadline") as refused:
+        record.transition_to(Status.DONE, actor=Actor(), at=NOW - _DAY)
+    assert not isinstance(refused.value, InvalidTransition)
+    assert record.status == Status.DRAFT and record.calls == []
+    record.transition_to(Status.DONE, actor=Actor(), at=NOW + _DAY)
+    assert record.status == Status.DONE
+
+
+def test_a_change_the_table_forbids_is_refused_by_the_table_before_any_rule_of_time():
+    record = TimedRecord(status=Status.VOIDED)
+    with pytest.raises(InvalidTransition):
+        record.transition_to(Status.DONE, actor=Actor(), at=NOW - _DAY)
