@@ -265,10 +265,30 @@ class DischargeForm(forms.Form):
     discharged_at = local_datetime_field(_("Discharged at"), _("Leave empty for now."))
 
 
+class DischargeCompleteForm(forms.Form):
+    """The ward completes a discharge a doctor ordered: when, and where to."""
+
+    disposition = forms.ChoiceField(
+        label=_("Disposition"), choices=Disposition.choices, widget=forms.RadioSelect
+    )
+    discharged_at = local_datetime_field(_("Discharged at"), _("Leave empty for now."))
+
+
 class DischargeOrderForm(forms.Form):
-    """Order the discharge, or (`cancel`) withdraw the order."""
+    """Order the discharge (with the summary, if written now, so the ward can complete
+    it), or (`cancel`) withdraw the order."""
 
     cancel = forms.BooleanField(required=False)
+    summary = forms.CharField(
+        label=_("Discharge summary"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Optional now. Written with the order, it becomes your draft summary note "
+            "when the ward completes the discharge."
+        ),
+    )
 
 
 class AdmissionRequestCancelForm(forms.Form):

@@ -20,7 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import NOTE_MAX_LENGTH, BoundedTextField, TrackedModel
 from ehr.core.states import StateMachine, StatusChange
-from inpatient.exceptions import BlockReasonRequired, ReservationExpiryRequired
+from inpatient.exceptions import (
+    BlockReasonRequired,
+    DischargeNotOrdered,
+    ReservationExpiryRequired,
+)
 from patients.models import AccessReason, CareWindow
 
 # --- Master data ------------------------------------------------------------------------------
@@ -525,6 +529,10 @@ class Admission(StateMachine, TrackedModel):
             ("transfer_admission", _("Transfer an admitted patient to another bed")),
             ("order_discharge", _("Order a patient's discharge")),
             ("discharge_admission", _("Complete a patient's discharge")),
+            (
+                "complete_ordered_discharge",
+                _("Complete a discharge a doctor ordered (time and disposition)"),
+            ),
             ("view_census", _("See the inpatient census")),
         ]
         constraints = [
@@ -580,6 +588,17 @@ class Admission(StateMachine, TrackedModel):
         """Return the time from admission to discharge (or to now, while open)."""
         end = self.discharged_at or now or timezone.now()
         return end - self.admitted_at
+
+    @property
+    def discharge_is_ordered(self):
+        """Return True while a doctor's discharge order stands (ward staff may complete it)."""
+        return self.status == self.Status.DISCHARGE_ORDERED and self.discharge_ordered_by_id
+
+    def check_transition(self, new_status, *, actor, at, reason, on_order=False, **kwargs):
+        """Refuse to complete a discharge `on_order` (the ward completing a doctor's
+        order) unless a doctor's order stands (DischargeNotOrdered)."""
+        if new_status == self.Status.DISCHARGED and on_order and not self.discharge_is_ordered:
+            raise DischargeNotOrdered()
 
     def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
         """Keep who ordered the discharge and when (cleared when the order is withdrawn),

@@ -26,6 +26,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from accounts.selectors import is_active_doctor
 from ehr.core import parameters
+from ehr.core.models import NOTE_MAX_LENGTH
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import ServiceFormView, StaffViewMixin
 from inpatient import forms, services
@@ -68,6 +69,10 @@ def board_flags(user):
         "can_transfer": user.has_perm("inpatient.transfer_admission"),
         "can_order_discharge": user.has_perm("inpatient.order_discharge"),
         "can_discharge": user.has_perm("inpatient.discharge_admission"),
+        # The ward completes a discharge only once a doctor ordered it (the service's
+        # rule); templates combine this flag with the admission's state.
+        "can_complete_discharge": not user.has_perm("inpatient.discharge_admission")
+        and user.has_perm("inpatient.complete_ordered_discharge"),
         "can_set_status": user.has_perm("inpatient.set_bed_status"),
         "can_view_admission": user.has_perm("inpatient.view_admission"),
         "block_form": forms.BedBlockForm(),
@@ -567,6 +572,7 @@ class AdmissionDetailView(InpatientViewMixin, DetailView):
             stays=stays,
             current_stay=next((s for s in stays if s.is_current), None),
             show_summary=chart_access_for(user, admission.patient).allowed,
+            summary_max_length=NOTE_MAX_LENGTH,
             now=timezone.now(),
             **board_flags(user),
         )
@@ -660,7 +666,9 @@ class AdmissionOrderDischargeView(AdmissionScopeMixin, BoardActionView):
         admission, actor = self.get_admission(), self.request.user
         if form.cleaned_data["cancel"]:
             return services.admission_discharge_order_cancel(admission=admission, actor=actor)
-        return services.admission_order_discharge(admission=admission, actor=actor)
+        return services.admission_order_discharge(
+            admission=admission, actor=actor, summary=form.cleaned_data["summary"]
+        )
 
     def done_message(self, form):
         if form.cleaned_data["cancel"]:
@@ -669,15 +677,38 @@ class AdmissionOrderDischargeView(AdmissionScopeMixin, BoardActionView):
 
 
 class AdmissionDischargeView(AdmissionScopeMixin, ServiceFormView):
-    """Complete the discharge: disposition, summary, time. The bed goes to cleaning."""
+    """Complete the discharge. A doctor: disposition, summary, time. The ward (nurses,
+    receptionists): disposition and time of a discharge a doctor ordered, the summary
+    being the doctor's. The bed goes to cleaning."""
 
-    permission_required = "inpatient.discharge_admission"
     template_name = "inpatient/admission_discharge.html"
-    form_class = forms.DischargeForm
+
+    def has_permission(self):
+        user = self.request.user
+        return user.is_authenticated and (
+            user.has_perm("inpatient.discharge_admission")
+            or user.has_perm("inpatient.complete_ordered_discharge")
+        )
+
+    def by_doctor(self):
+        return self.request.user.has_perm("inpatient.discharge_admission")
+
+    def get_form_class(self):
+        return forms.DischargeForm if self.by_doctor() else forms.DischargeCompleteForm
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(by_doctor=self.by_doctor(), **kwargs)
 
     def perform(self, form):
         data = form.cleaned_data
         self.get_stay()  # the bed the patient leaves, for the message
+        if not self.by_doctor():
+            return services.admission_discharge_complete(
+                admission=self.get_admission(),
+                disposition=data["disposition"],
+                discharged_at=data["discharged_at"],
+                actor=self.request.user,
+            )
         return services.admission_discharge(
             admission=self.get_admission(),
             disposition=data["disposition"],
