@@ -113,3 +113,12 @@ class DeathNeedsDoctor(FieldDomainError):
     field = "disposition"
     default_message = _("A death is recorded by a doctor: ask the attending doctor to complete it.")
     default_code = "deceased_needs_doctor"
+
+
+class RoomIsolated(Conflict):
+    """The bed's room holds a patient in isolation: a shared room takes nobody else."""
+
+    default_message = _(
+        "This bed shares its room with a patient in isolation. Choose a bed in another room."
+    )
+    default_code = "room_isolated"

@@ -450,6 +450,76 @@ def admissible_beds(*, exclude=None, now=None):
     )
 
 
+@dataclass
+class BedOption:
+    """One bed in the picker: the bed and, if it cannot take the patient, why not."""
+
+    bed: Bed
+    misfit: object = None  # a BedMisfit, or None when the bed fits
+
+    @property
+    def fits(self):
+        return self.misfit is None
+
+
+@dataclass
+class PickerRoom:
+    room: WardRoom
+    options: list = field(default_factory=list)
+
+
+@dataclass
+class PickerWard:
+    ward: Ward
+    rooms: list = field(default_factory=list)
+
+    @property
+    def fitting(self):
+        """Return how many beds of the ward fit."""
+        return sum(o.fits for r in self.rooms for o in r.options)
+
+
+def bed_picker(*, patient=None, preferred_ward=None, admission=None, now=None):
+    """Return the beds to choose from when admitting `patient` (or moving `admission`'s
+    patient): every bed, grouped by ward and room, the preferred ward first, each with
+    `Bed.misfit` (the rule the services enforce) saying why it does not fit. Without a
+    patient the sex rule is left to the service. Two queries whatever the size."""
+    now = now or timezone.now()
+    if admission is not None:
+        patient = admission.patient
+    beds = Bed.objects.select_related("room__ward", "room__room_class")
+    stays = list(
+        BedStay.objects.filter(ended_at__isnull=True).values(
+            "bed_id", "admission_id", room_id=F("bed__room_id"), isolation=F("bed__isolation")
+        )
+    )
+    occupied = {s["bed_id"] for s in stays}
+    isolated = {}  # room -> beds in it holding a patient in isolation (other than ours)
+    for stay in stays:
+        if stay["isolation"] and (admission is None or stay["admission_id"] != admission.pk):
+            isolated.setdefault(stay["room_id"], set()).add(stay["bed_id"])
+    sex = patient.sex if patient is not None else None
+    wards, rooms = {}, {}
+    for bed in beds:
+        room = bed.room
+        if room.pk not in rooms:
+            rooms[room.pk] = PickerRoom(room=room)
+            wards.setdefault(room.ward_id, PickerWard(ward=room.ward)).rooms.append(rooms[room.pk])
+        misfit = bed.misfit(
+            sex=sex,
+            now=now,
+            occupied=bed.pk in occupied,
+            isolated_roommate=bool(isolated.get(room.pk, set()) - {bed.pk}),
+        )
+        rooms[room.pk].options.append(BedOption(bed, misfit))
+    for block in wards.values():
+        block.rooms.sort(key=lambda r: natural_key(r.room.number))
+        for row in block.rooms:
+            row.options.sort(key=lambda o: natural_key(o.bed.number))
+    preferred = preferred_ward.pk if preferred_ward is not None else None
+    return sorted(wards.values(), key=lambda w: (w.ward.pk != preferred, w.ward.name))
+
+
 def current_stay_of(admission):
     """Return the admission's current bed stay (with bed, room and ward), or None."""
     return admission.stays.filter(ended_at__isnull=True).select_related("bed__room__ward").first()

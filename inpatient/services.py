@@ -37,6 +37,7 @@ from inpatient.exceptions import (
     PatientAlreadyAdmitted,
     RequestAlreadyPending,
     RequestNotPending,
+    RoomIsolated,
     SameBed,
     TransferReasonRequired,
     WardRestricted,
@@ -103,18 +104,37 @@ def _lock_current_stay(admission):
     )
 
 
-def _check_bed_takes(bed, patient, now):
+def _isolated_roommate(bed, admission=None):
+    """Return True if another bed of `bed`'s room holds a patient in isolation (other
+    than `admission`'s own, when a patient moves within the room)."""
+    stays = BedStay.objects.filter(
+        ended_at__isnull=True, bed__room_id=bed.room_id, bed__isolation=True
+    ).exclude(bed=bed)
+    if admission is not None:
+        stays = stays.exclude(admission=admission)
+    return stays.exists()
+
+
+def _check_bed_takes(bed, patient, now, admission=None):
     """Raise unless `bed` (locked) can take `patient` at `now` (which may be back-dated,
-    but not to before the bed's last change of state)."""
-    if (
+    but not to before the bed's last change of state): `Bed.misfit`, the rule the bed
+    picker shows, turned into its domain error."""
+    occupied = (
         bed.status == Bed.Status.OCCUPIED
         or BedStay.objects.filter(bed=bed, ended_at__isnull=True).exists()
-    ):
+    )
+    misfit = bed.misfit(
+        sex=patient.sex,
+        now=now,
+        occupied=occupied,
+        isolated_roommate=_isolated_roommate(bed, admission),
+    )
+    if misfit is not None and misfit.code == "occupied":
         raise BedOccupied()
-    if not bed.can_take_patient(now):
+    if misfit is not None and misfit.code == "unavailable":
         raise BedUnavailable(
             _("Bed %(bed)s is %(status)s; it cannot take a patient now.")
-            % {"bed": bed.label, "status": bed.current_status(now).label.lower()}
+            % {"bed": bed.label, "status": misfit.reason}
         )
     if now < bed.status_changed_at:
         raise InvalidTime(
@@ -124,11 +144,13 @@ def _check_bed_takes(bed, patient, now):
                 "when": timezone.localtime(bed.status_changed_at).strftime("%Y-%m-%d %H:%M"),
             }
         )
-    if not bed.room.ward.admits(patient.sex):
+    if misfit is not None and misfit.code == "ward_sex":
         raise WardRestricted(
             _("%(ward)s takes %(who)s.")
             % {"ward": bed.room.ward, "who": bed.room.ward.get_sex_restriction_display().lower()}
         )
+    if misfit is not None:
+        raise RoomIsolated()
 
 
 def ward_nurses(ward):
@@ -326,7 +348,7 @@ def admission_transfer(*, admission, bed, reason, actor, at=None):
         raise BedUnavailable(_("This bed does not exist."))
     old_bed, new_bed = locked[stay.bed_id], locked[bed.pk]
     at = _time(at, field="at", what=_("The transfer time"), not_before=stay.started_at)
-    _check_bed_takes(new_bed, admission.patient, at)
+    _check_bed_takes(new_bed, admission.patient, at, admission)
 
     stay.ended_at = at
     stay.stamp(actor)

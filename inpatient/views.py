@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -30,6 +31,7 @@ from ehr.core.models import NOTE_MAX_LENGTH
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import ServiceFormView, StaffViewMixin
 from inpatient import forms, services
+from inpatient.exceptions import DischargeNotOrdered
 from inpatient.models import AdmissionRequest, Bed, Priority, WardNurse
 from inpatient.selectors import (
     admission_get,
@@ -464,9 +466,16 @@ class AdmissionCreateView(InpatientViewMixin, ServiceFormView):
             initial["attending_doctor"] = user.pk
         if bed_id := get.get("bed"):
             initial["bed"] = str(bed_get(user, bed_id).pk)
-        if patient_id := get.get("patient"):
-            initial["patient"] = patient_get(user, patient_id).display_mrn
+        if patient := self.get_preset_patient():
+            initial["patient"] = patient.display_mrn
         return initial
+
+    def get_preset_patient(self):
+        """The patient named by `?patient=` (through the selector: out of scope, 404)."""
+        if not hasattr(self, "_preset_patient"):
+            pk = self.request.GET.get("patient")
+            self._preset_patient = patient_get(self.request.user, pk) if pk else None
+        return self._preset_patient
 
     def get_form_kwargs(self):
         user = self.request.user
@@ -476,6 +485,7 @@ class AdmissionCreateView(InpatientViewMixin, ServiceFormView):
             "can_assign": user.has_perm("inpatient.assign_bed"),
             "can_admit": user.has_perm("inpatient.add_admission"),
             "preset_request": self.get_preset_request(),
+            "patient": self.get_preset_patient(),
         }
 
     def get_context_data(self, **kwargs):
@@ -627,7 +637,11 @@ class AdmissionTransferView(AdmissionScopeMixin, ServiceFormView):
         return {}
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "current_bed": self.get_stay().bed}
+        return {
+            **super().get_form_kwargs(),
+            "admission": self.get_admission(),
+            "current_bed": self.get_stay().bed,
+        }
 
     def perform(self, form):
         return services.admission_transfer(
@@ -695,6 +709,14 @@ class AdmissionDischargeView(AdmissionScopeMixin, ServiceFormView):
 
     def get_form_class(self):
         return forms.DischargeForm if self.by_doctor() else forms.DischargeCompleteForm
+
+    def get(self, request, *args, **kwargs):
+        # The ward's form has nothing to complete until a doctor orders the discharge;
+        # a POST still goes to the service, whose rule (DischargeNotOrdered) decides.
+        admission = self.get_admission()
+        if admission.is_open and not self.by_doctor() and not admission.discharge_is_ordered:
+            raise PermissionDenied(DischargeNotOrdered.default_message)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(by_doctor=self.by_doctor(), **kwargs)

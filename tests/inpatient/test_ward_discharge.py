@@ -114,6 +114,7 @@ def test_a_receptionist_posting_an_unordered_discharge_changes_nothing(
 ):
     client = signed_in(receptionist)
     url = reverse("inpatient:admission_discharge", args=[admission.pk])
+    assert client.get(url).status_code == 403
     response = client.post(url, {"disposition": "home"})
     assert response.status_code == 400
     admission.refresh_from_db()
