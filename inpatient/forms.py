@@ -177,10 +177,26 @@ class BoardFilterForm(forms.Form):
         ]
 
 
-class AdmissionRequestForm(forms.Form):
-    """A doctor's request to admit a patient."""
+class PatientPickField(forms.ModelChoiceField):
+    """A patient picked from the search results (the form carries the id), among the
+    patients the user may see (`patient_list_for_user`: anyone else is an invalid
+    choice, as if unknown)."""
 
-    patient = PatientMRNField(label=_("Patient MRN"))
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": _("Search for the patient and pick them."),
+                "invalid_choice": _("Pick a patient from the search results."),
+            },
+        )
+        super().__init__(*args, queryset=None, **kwargs)
+
+
+class AdmissionRequestForm(forms.Form):
+    """A doctor's request to admit a patient, picked with the patient search."""
+
+    patient = PatientPickField(label=_("Patient"))
     ward_preference = forms.ModelChoiceField(
         label=_("Preferred ward"), queryset=None, required=False, empty_label=_("Any ward")
     )
@@ -195,7 +211,7 @@ class AdmissionRequestForm(forms.Form):
 
     def __init__(self, *args, user, patient=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].user = user
+        self.fields["patient"].queryset = patient_list_for_user(user).filter(is_active=True)
         self.fields["ward_preference"].queryset = ward_list_for_user(user)
         self.preset_patient = patient
         if patient is not None:

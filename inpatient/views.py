@@ -46,8 +46,11 @@ from inpatient.selectors import (
     bed_list_for_user,
     census,
     current_stay_of,
+    discharge_summary,
+    patient_search_results,
     ward_list_for_user,
 )
+from patients.access import ChartPageMixin
 from patients.selectors import chart_access_for, clinical_reason_visibility, patient_get
 
 
@@ -383,7 +386,33 @@ class AdmissionRequestCreateView(InpatientViewMixin, ServiceFormView):
         }
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(patient=self.get_patient(), **kwargs)
+        context = super().get_context_data(patient=self.get_patient(), **kwargs)
+        if self.get_patient() is None:
+            data = self.request.POST
+            query = data.get("patient_q", "").strip()[:200] if self.request.method == "POST" else ""
+            results = patient_search_results(self.request.user, query)
+            # The patient picked before an error stays picked (and listed).
+            chosen = patient_search_results(self.request.user, "", pk=data.get("patient"))
+            if chosen and chosen[0] not in results:
+                results = chosen + results
+            context.update(
+                patient_query=query,
+                patient_results=results,
+                chosen_patient=chosen[0] if chosen else None,
+                too_short=0 < len(query) < 2,
+            )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("search"):
+            # Without JavaScript the Search button posts the form: show the results and
+            # keep what was typed, without checking the rest yet.
+            form = self.get_form_class()(initial=request.POST.dict(), **self._form_init_kwargs())
+            return self.render_to_response(self.get_context_data(form=form))
+        return super().post(request, *args, **kwargs)
+
+    def _form_init_kwargs(self):
+        return {"user": self.request.user, "patient": self.get_patient()}
 
     def perform(self, form):
         data = form.cleaned_data
@@ -399,6 +428,25 @@ class AdmissionRequestCreateView(InpatientViewMixin, ServiceFormView):
         return _("%(patient)s is in the admission queue.") % {
             "patient": form.cleaned_data["patient"].full_name
         }
+
+
+class PatientSearchView(InpatientViewMixin, View):
+    """The request form's patient search results (htmx POST, so that no name travels in
+    an address): patients the user may see (`patient_list_for_user`), as choices."""
+
+    permission_required = ("patients.view_patient", "inpatient.add_admissionrequest")
+
+    def post(self, request):
+        query = request.POST.get("patient_q", "").strip()[:200]
+        return render(
+            request,
+            "inpatient/partials/patient_results.html",
+            {
+                "patient_query": query,
+                "patient_results": patient_search_results(request.user, query),
+                "too_short": 0 < len(query) < 2,
+            },
+        )
 
 
 class AdmissionRequestCancelView(InpatientViewMixin, ServiceFormView):
@@ -586,6 +634,31 @@ class AdmissionDetailView(InpatientViewMixin, DetailView):
             now=timezone.now(),
             **board_flags(user),
         )
+        return context
+
+
+class AdmissionSummaryPrintView(ChartPageMixin, TemplateView):
+    """The printable discharge summary of an admission: admission, stay, diagnoses, the
+    doctor's discharge-summary note and the disposition. The admission comes through the
+    selector (out of scope: 404); the page is clinical, so it needs chart access like
+    the summary on the admission page (403 with break-the-glass otherwise), logged."""
+
+    permission_required = ("patients.view_patient", "inpatient.view_admission")
+    template_name = "inpatient/admission_summary_print.html"
+    chart_part = "notes"
+    back_tab = "admissions"
+
+    def get_admission(self):
+        if not hasattr(self, "_admission"):
+            self._admission = admission_get(self.request.user, self.kwargs["pk"])
+        return self._admission
+
+    def get_patient_pk(self):
+        return self.get_admission().patient_id
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(summary=discharge_summary(self.get_admission()), printed_at=timezone.now())
         return context
 
 

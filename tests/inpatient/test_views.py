@@ -157,12 +157,12 @@ def test_a_user_who_sees_no_patients_sees_no_admissions(scene, make_user, signed
 # --- The workflow through the pages ---------------------------------------------------------
 
 
-def test_a_doctor_requests_admission_by_mrn(signed_in, doctor, ward):
+def test_a_doctor_requests_admission_for_the_patient_picked_in_the_search(signed_in, doctor, ward):
     patient = PatientFactory()
     response = signed_in(doctor).post(
         reverse("inpatient:admissionrequest_create"),
         {
-            "patient": patient.display_mrn,
+            "patient": patient.pk,
             "ward_preference": ward.pk,
             "priority": "urgent",
             "reason": "Sepsis",
@@ -176,10 +176,10 @@ def test_a_doctor_requests_admission_by_mrn(signed_in, doctor, ward):
 def test_the_request_form_keeps_what_was_typed_and_says_what_is_wrong(signed_in, doctor):
     response = signed_in(doctor).post(
         reverse("inpatient:admissionrequest_create"),
-        {"patient": "MRN999", "priority": "urgent", "reason": "Sepsis"},
+        {"patient_q": "nobody", "priority": "urgent", "reason": "Sepsis"},
     )
     assert response.status_code == 400
-    assert "No patient has this MRN." in response.content.decode()
+    assert "Search for the patient and pick them." in response.content.decode()
     assert "Sepsis" in response.content.decode()
 
 
