@@ -58,9 +58,7 @@ def test_the_search_is_post_only_so_no_name_travels_in_an_address(signed_in, doc
     assert signed_in(doctor).get(reverse(SEARCH) + "?patient_q=smith").status_code == 405
 
 
-def test_without_javascript_the_search_button_shows_results_and_keeps_the_reason(
-    signed_in, doctor
-):
+def test_without_javascript_the_search_button_shows_results_and_keeps_the_reason(signed_in, doctor):
     patient = PatientFactory(last_name="Oyelaran")
     response = signed_in(doctor).post(
         reverse("inpatient:admissionrequest_create"),

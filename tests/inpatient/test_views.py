@@ -88,6 +88,15 @@ PAGES = [
         ok=302,
     ),
     Page("discharge form", url("inpatient:admission_discharge", "admission"), {"doctor"}),
+    # The attending doctor keeps chart access for the follow-up time; the others have none.
+    Page("discharge summary", url("inpatient:admission_summary", "discharged"), {"doctor"}),
+    Page(
+        "request patient search",
+        url("inpatient:patient_search"),
+        {"doctor"},
+        method="post",
+        data={"patient_q": "smith"},
+    ),
     Page("census", url("inpatient:census"), READERS),
     Page("census csv", url("inpatient:census_export"), READERS),
 ]
@@ -111,12 +120,14 @@ def test_the_menu_and_home_panels_show_to_the_same_roles_as_before(request, pers
     assert navigation.ITEMS["beds"].visible_to(user) == (persona in READERS)
     assert dashboard.PANELS["inpatient_queue"].visible_to(user) == (persona in WARD_STAFF)
     assert dashboard.PANELS["my_inpatients"].visible_to(user) == (persona == "doctor")
+    assert dashboard.PANELS["my_ward"].visible_to(user) == (persona == "nurse")
 
 
 UNKNOWN = [
     ("inpatient:bed_detail", [], "get"),
     ("inpatient:bed_action", ["clean"], "post"),
     ("inpatient:admission_detail", [], "get"),
+    ("inpatient:admission_summary", [], "get"),
     ("inpatient:admission_transfer", [], "get"),
     ("inpatient:admission_discharge", [], "get"),
     ("inpatient:admission_order_discharge", [], "post"),
