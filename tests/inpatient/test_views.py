@@ -264,7 +264,11 @@ def test_a_bed_taken_meanwhile_is_refused_with_a_clear_error(scene, signed_in, d
         },
     )
     assert response.status_code == 400
-    assert "This bed cannot take a patient now" in response.content.decode()
+    # The picker's rule (Bed.misfit) says why, naming the bed.
+    assert (
+        f"Room {taken.room.number} bed {taken.number} cannot take the patient: occupied."
+        in response.content.decode()
+    )
 
 
 def test_transfer_through_the_form(scene, signed_in, nurse):
