@@ -42,8 +42,9 @@ def _view(app_label, model):
 
 # Inpatient ADT. Everyone on the wards reads the bed board, the request queue, admissions
 # and the census; doctors request admission, admit, order and complete discharges; nurses
-# and receptionists assign beds from the queue, transfer, and keep the beds' states
-# (housekeeping, blocks, reservations); administrators keep the master data.
+# and receptionists assign beds from the queue, transfer, complete a discharge a doctor
+# ordered (time and disposition; the summary stays the doctor's), and keep the beds'
+# states (housekeeping, blocks, reservations); administrators keep the master data.
 INPATIENT_READ = [
     *_view("inpatient", "ward"),
     *_view("inpatient", "roomclass"),
@@ -67,6 +68,7 @@ INPATIENT_WARD_STAFF = [
     "inpatient.assign_bed",
     "inpatient.change_admissionrequest",
     "inpatient.transfer_admission",
+    "inpatient.complete_ordered_discharge",
     "inpatient.set_bed_status",
 ]
 INPATIENT_ADMINISTRATOR = [

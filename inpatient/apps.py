@@ -8,7 +8,7 @@ class InpatientConfig(AppConfig):
 
     def ready(self):
         from ehr.core import chart, dashboard, demo, navigation
-        from inpatient import panels
+        from inpatient import panels, selectors
         from inpatient import parameters as _parameters  # noqa: F401  (defines them)
         from inpatient.demo import seed_inpatient
 
@@ -58,5 +58,20 @@ class InpatientConfig(AppConfig):
                 order=3,
                 context=panels.my_inpatients,
             )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "my_ward",
+                _("My ward now"),
+                "inpatient/panels/my_ward.html",
+                # Ward nurses: they keep the beds and read allergies; which wards are
+                # theirs is their WardNurse assignment (the panel is empty without one).
+                permission=("inpatient.set_bed_status", "clinical.view_allergy"),
+                order=2,
+                context=panels.my_ward,
+            )
+        )
+        selectors.ward_column_register(
+            selectors.WardColumn("allergies", _("Allergies"), selectors.allergy_facts, order=10)
         )
         demo.register(demo.Seeder("inpatient", "Wards, beds and admissions", seed_inpatient, 40))

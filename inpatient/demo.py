@@ -1,6 +1,11 @@
 """Demo wards, rooms and beds, and a month of admissions, transfers and discharges so the
-census has history: three wards (one ICU), 58 beds in every state, about a dozen patients
-in bed now, two requests waiting in the queue. nurse@example.org works on the medical ward.
+census has history: four wards (medical, ICU, maternity, paediatric), 70 beds in every
+state, about fifteen patients in bed now, two requests waiting in the queue.
+nurse@example.org works on the medical ward.
+
+Children (under 16) lie only on the paediatric ward (or, as mothers, on maternity), and
+adults never on the paediatric ward; every bed is chosen with `Bed.misfit`, the rule the
+staff's bed picker shows.
 
 The month is simulated in time order through the same services the staff use, with past
 timestamps, so bed stays, bed state changes and care-team grants are exactly what real
@@ -22,6 +27,7 @@ from inpatient.models import (
     Admission,
     AdmissionRequest,
     Bed,
+    BedStay,
     Disposition,
     Priority,
     RoomClass,
@@ -35,6 +41,7 @@ from patients.models import Patient, Sex
 
 DAYS = 30
 TARGET_ADMITTED = 12
+CHILD_UNDER = 16  # years: a patient younger than this is a child (paediatric ward)
 ARRIVALS_PER_DAY = 3.0
 
 ROOM_CLASSES = {
@@ -55,7 +62,7 @@ WARDS = [
             ("Standard", ["301", "302", "303", "304", "305", "306"]),
             ("Private", ["310", "311", "312", "313"]),
         ],
-        0.55,
+        0.5,
     ),
     (
         "Intensive Care Unit",
@@ -63,7 +70,7 @@ WARDS = [
         "2",
         "",
         [("Intensive care", [str(n) for n in range(201, 211)])],
-        0.2,
+        0.15,
     ),
     (
         "Maternity Ward 4 East",
@@ -74,7 +81,18 @@ WARDS = [
             ("Semi-private", [str(n) for n in range(401, 409)]),
             ("Private", ["410", "411", "412", "413"]),
         ],
-        0.25,
+        0.2,
+    ),
+    (
+        "Children's Ward 5 West",
+        WardType.PAEDIATRIC,
+        "5",
+        "",
+        [
+            ("Semi-private", ["501", "502", "503", "504"]),
+            ("Private", ["510", "511", "512", "513"]),
+        ],
+        0.15,
     ),
 ]
 
@@ -103,6 +121,13 @@ REASONS = {
         "Induction of labour, post-dates",
         "Postpartum haemorrhage observation",
     ],
+    WardType.PAEDIATRIC: [
+        "Bronchiolitis, needs oxygen and feeding support",
+        "Acute asthma not settling with inhaled treatment",
+        "Gastroenteritis with dehydration, for IV fluids",
+        "Febrile convulsion, for observation",
+        "Appendicectomy, post-operative care",
+    ],
 }
 SUMMARIES = [
     "Treated as planned and improved steadily. Observations normal for 24 hours before "
@@ -115,6 +140,7 @@ TRANSFER_REASONS = {
     WardType.ICU: "Step-down from intensive care",
     WardType.GENERAL: "Moved to a single room for rest",
     WardType.MATERNITY: "Moved closer to the midwives' station",
+    WardType.PAEDIATRIC: "Moved to a single room with a parent bed",
 }
 
 
@@ -160,17 +186,46 @@ def _patient_pools(rng, today):
     )
     pool = [p for p in pool if p.user_id is None]  # keep the portal patients' records quiet
     rng.shuffle(pool)
-    women = [p for p in pool if p.sex == Sex.FEMALE and 16 <= p.age(today) <= 46]
-    return pool, women
+    # Adults already at the start of the simulated month, children still today: nobody
+    # who turned 16 in between, so every admission keeps to the ward's age rule.
+    start = today - timedelta(days=DAYS + 5)
+    adults = [p for p in pool if p.age(start) >= CHILD_UNDER]
+    pools = {
+        "adults": adults,
+        "children": [p for p in pool if p.age(today) < CHILD_UNDER],
+        "women": [p for p in adults if p.sex == Sex.FEMALE and p.age(today) <= 46],
+    }
+    return pools
 
 
-def _free_bed(ward, rng, at):
-    beds = [
+def _pool_for(ward, pools):
+    """Children go to the paediatric ward only; mothers to maternity; adults elsewhere."""
+    if ward.ward_type == WardType.PAEDIATRIC:
+        return pools["children"]
+    if ward.sex_restriction == SexRestriction.FEMALE:
+        return pools["women"]
+    return pools["adults"]
+
+
+def _free_bed(ward, rng, at, sex=None):
+    """Return a bed of `ward` that fits a patient of `sex` at `at` (`Bed.misfit`)."""
+    beds = list(Bed.objects.filter(room__ward=ward).select_related("room__ward"))
+    isolated = set(
+        BedStay.objects.filter(
+            ended_at__isnull=True, bed__room__ward=ward, bed__isolation=True
+        ).values_list("bed__room_id", "bed_id")
+    )
+    fitting = [
         b
-        for b in Bed.objects.filter(room__ward=ward).select_related("room__ward")
-        if b.can_take_patient(at) and b.status != Bed.Status.OCCUPIED
+        for b in beds
+        if b.misfit(
+            sex=sex,
+            now=at,
+            isolated_roommate=any(room == b.room_id and bed != b.pk for room, bed in isolated),
+        )
+        is None
     ]
-    return rng.choice(beds) if beds else None
+    return rng.choice(fitting) if fitting else None
 
 
 def _after(bed, at, now):
@@ -181,7 +236,7 @@ def _after(bed, at, now):
 def _simulate(wards, doctors, nurse, rng, now):
     """Run a month of arrivals, transfers, discharges and cleaning in time order."""
     today = timezone.localdate(now)
-    pool, women = _patient_pools(rng, today)
+    pools = _patient_pools(rng, today)
     used = set()
     events, counter = [], itertools.count()
 
@@ -201,8 +256,7 @@ def _simulate(wards, doctors, nurse, rng, now):
     stats = {"admitted": 0, "transferred": 0, "discharged": 0}
 
     def next_patient(ward):
-        candidates = women if ward.sex_restriction == SexRestriction.FEMALE else pool
-        for patient in candidates:
+        for patient in _pool_for(ward, pools):
             if patient.pk not in used:
                 used.add(patient.pk)
                 return patient
@@ -214,9 +268,11 @@ def _simulate(wards, doctors, nurse, rng, now):
             break
         if kind == "admit":
             ward = rng.choices(ward_list, weights=shares)[0]
-            bed = _free_bed(ward, rng, at)
-            patient = next_patient(ward) if bed else None
-            if patient is None:
+            patient = next_patient(ward)
+            bed = _free_bed(ward, rng, at, patient.sex) if patient else None
+            if bed is None:
+                if patient is not None:
+                    used.discard(patient.pk)
                 continue
             doctor = rng.choice(doctors)
             admission = services.admission_create(
@@ -250,7 +306,7 @@ def _simulate(wards, doctors, nurse, rng, now):
             if not admission.is_open:
                 continue
             current = current_stay_of(admission)
-            bed = _free_bed(payload.ward, rng, at)
+            bed = _free_bed(payload.ward, rng, at, admission.patient.sex)
             if bed is None or bed.pk == current.bed_id:
                 continue
             services.admission_transfer(
@@ -294,13 +350,19 @@ def _simulate(wards, doctors, nurse, rng, now):
             bed = Bed.objects.get(pk=payload.pk)
             if bed.status == Bed.Status.CLEANING:
                 services.bed_mark_clean(bed=bed, actor=nurse, at=at)
-    return stats, pool, women, used
+    return stats, pools, used
 
 
-def _top_up(wards, doctors, nurse, rng, now, pool, women, used):
-    """Make sure about a dozen patients lie in bed now, a few of them in the ICU and on
-    the maternity ward."""
-    medical, icu, maternity = (w for w, _share in wards)
+def _by_type(wards):
+    return {w.ward_type: w for w, _share in wards}
+
+
+def _top_up(wards, doctors, nurse, rng, now, pools, used):
+    """Make sure about fifteen patients lie in bed now, a few of them in the ICU, on the
+    maternity ward and on the children's ward."""
+    by_type = _by_type(wards)
+    medical, icu = by_type[WardType.GENERAL], by_type[WardType.ICU]
+    maternity, children = by_type[WardType.MATERNITY], by_type[WardType.PAEDIATRIC]
     open_admissions = Admission.objects.open()
 
     def in_ward(ward):
@@ -308,12 +370,11 @@ def _top_up(wards, doctors, nurse, rng, now, pool, women, used):
             stays__ended_at__isnull=True, stays__bed__room__ward=ward
         ).count()
 
-    wanted = [(icu, 3, pool), (maternity, 3, women)]
-    wanted.append((medical, TARGET_ADMITTED - 6, pool))
-    for ward, minimum, candidates in wanted:
+    wanted = [(icu, 3), (maternity, 3), (children, 3), (medical, TARGET_ADMITTED - 6)]
+    for ward, minimum in wanted:
         while in_ward(ward) < minimum:
-            bed = _free_bed(ward, rng, now)
-            patient = next((p for p in candidates if p.pk not in used), None)
+            patient = next((p for p in _pool_for(ward, pools) if p.pk not in used), None)
+            bed = _free_bed(ward, rng, now, patient.sex) if patient else None
             if bed is None or patient is None:
                 break
             used.add(patient.pk)
@@ -330,7 +391,10 @@ def _top_up(wards, doctors, nurse, rng, now, pool, women, used):
 
 def _beds_in_every_state(wards, nurse, rng, now):
     """Block, reserve and leave for cleaning a few beds, as a real board would show."""
-    medical, icu, maternity = (w for w, _share in wards)
+    by_type = _by_type(wards)
+    medical, icu, maternity = (
+        by_type[t] for t in (WardType.GENERAL, WardType.ICU, WardType.MATERNITY)
+    )
     if not Bed.objects.filter(status=Bed.Status.BLOCKED).exists():
         for ward, reason in ((medical, "Maintenance"), (maternity, "Broken equipment")):
             bed = _free_bed(ward, rng, now)
@@ -349,13 +413,30 @@ def _beds_in_every_state(wards, nurse, rng, now):
                 )
     if Bed.objects.filter(status=Bed.Status.CLEANING).count() < 2:
         # Two patients went home this morning; housekeeping has not been round yet.
-        leaving = Admission.objects.open().order_by("admitted_at")[:2]
-        for admission in leaving:
-            services.admission_discharge(
-                admission=admission,
+        # One the doctor discharged himself; the other he ordered with the summary and
+        # the ward nurse completed.
+        leaving = list(Admission.objects.open().order_by("admitted_at")[:2])
+        for n, admission in enumerate(leaving):
+            if n == 0:
+                services.admission_discharge(
+                    admission=admission,
+                    disposition=Disposition.HOME,
+                    summary=SUMMARIES[0],
+                    actor=admission.attending_doctor,
+                    discharged_at=now - timedelta(minutes=40),
+                )
+                continue
+            if admission.status == Admission.Status.ADMITTED:
+                services.admission_order_discharge(
+                    admission=admission,
+                    actor=admission.attending_doctor,
+                    summary=SUMMARIES[1],
+                    at=now - timedelta(hours=2),
+                )
+            services.admission_discharge_complete(
+                admission=Admission.objects.get(pk=admission.pk),
                 disposition=Disposition.HOME,
-                summary=SUMMARIES[0],
-                actor=admission.attending_doctor,
+                actor=nurse,
                 discharged_at=now - timedelta(minutes=40),
             )
     if not Admission.objects.filter(status=Admission.Status.DISCHARGE_ORDERED).exists():
@@ -375,15 +456,23 @@ def _beds_in_every_state(wards, nurse, rng, now):
             services.bed_set_isolation(bed=bed, isolation=True, actor=nurse)
 
 
-def _pending_requests(wards, doctors, rng, pool, women, used):
-    medical, _icu, maternity = (w for w, _share in wards)
+def _pending_requests(wards, doctors, rng, pools, used):
+    by_type = _by_type(wards)
     wanted = [
-        (pool, medical, Priority.URGENT, "Worsening shortness of breath; for IV diuretics"),
-        (women, maternity, Priority.ROUTINE, "Planned induction of labour tomorrow morning"),
+        (
+            by_type[WardType.GENERAL],
+            Priority.URGENT,
+            "Worsening shortness of breath; for IV diuretics",
+        ),
+        (
+            by_type[WardType.MATERNITY],
+            Priority.ROUTINE,
+            "Planned induction of labour tomorrow morning",
+        ),
     ]
     created = 0
-    for candidates, ward, priority, reason in wanted:
-        patient = next((p for p in candidates if p.pk not in used), None)
+    for ward, priority, reason in wanted:
+        patient = next((p for p in _pool_for(ward, pools) if p.pk not in used), None)
         if patient is None:
             continue
         used.add(patient.pk)
@@ -413,11 +502,11 @@ def seed_inpatient(*, password, stdout=None, options=None):
     if Admission.objects.exists():
         return f"{len(wards)} wards, {beds} beds (history already there)"
     rng = random.Random(40)  # noqa: S311 - demo data, reproducible on purpose
-    stats, pool, women, used = _simulate(wards, doctors, nurse, rng, now)
-    _top_up(wards, doctors, nurse, rng, now, pool, women, used)
+    stats, pools, used = _simulate(wards, doctors, nurse, rng, now)
+    _top_up(wards, doctors, nurse, rng, now, pools, used)
     _beds_in_every_state(wards, nurse, rng, now)
     if not AdmissionRequest.objects.filter(status=AdmissionRequest.Status.PENDING).exists():
-        _pending_requests(wards, doctors, rng, pool, women, used)
+        _pending_requests(wards, doctors, rng, pools, used)
     in_bed = Admission.objects.open().count()
     return (
         f"{len(wards)} wards, {beds} beds; {stats['admitted']} admissions, "

@@ -3,7 +3,7 @@ admission answer 409 in the API; bad requests 400."""
 
 from django.utils.translation import gettext_lazy as _
 
-from ehr.core.exceptions import Conflict, DomainError
+from ehr.core.exceptions import Conflict, DomainError, FieldDomainError
 
 
 class BedOccupied(Conflict):
@@ -96,3 +96,29 @@ class DischargeSummaryRequired(DomainError):
 
     default_message = _("Write the discharge summary.")
     default_code = "summary_required"
+
+
+class DischargeNotOrdered(Conflict):
+    """Ward staff complete only a discharge a doctor has ordered (and not withdrawn)."""
+
+    default_message = _(
+        "No doctor has ordered this discharge. Ask the attending doctor to order it first."
+    )
+    default_code = "discharge_not_ordered"
+
+
+class DeathNeedsDoctor(FieldDomainError):
+    """A deceased disposition is recorded by a doctor, not by the ward completing an order."""
+
+    field = "disposition"
+    default_message = _("A death is recorded by a doctor: ask the attending doctor to complete it.")
+    default_code = "deceased_needs_doctor"
+
+
+class RoomIsolated(Conflict):
+    """The bed's room holds a patient in isolation: a shared room takes nobody else."""
+
+    default_message = _(
+        "This bed shares its room with a patient in isolation. Choose a bed in another room."
+    )
+    default_code = "room_isolated"

@@ -11,7 +11,7 @@ from accounts.selectors import active_doctors
 from ehr.core import parameters
 from ehr.core.models import NOTE_MAX_LENGTH
 from inpatient.models import Bed, Disposition, Priority
-from inpatient.selectors import admissible_beds, admission_request_queue, ward_list_for_user
+from inpatient.selectors import admission_request_queue, bed_picker, ward_list_for_user
 from patients.selectors import patient_list_for_user
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -66,41 +66,86 @@ class PatientMRNField(forms.CharField):
         return patient
 
 
-def bed_label(bed):
-    ward = bed.room.ward
-    label = f"{bed.label} · {bed.room.room_class.name}"
-    if bed.status == Bed.Status.RESERVED:
-        label += f" ({_('reserved')})"
-    if bed.isolation:
-        label += f" ({_('isolation')})"
-    if ward.sex_restriction:
-        label += f" · {ward.get_sex_restriction_display()}"
-    return label
+def bed_label(option, current_bed=None):
+    """Return a bed's line in the picker: room and bed, what it is, and why it does not
+    fit (the misfit's words) when it does not."""
+    bed = option.bed
+    label = _("Room %(room)s bed %(bed)s") % {"room": bed.room.number, "bed": bed.number}
+    extras = []
+    if current_bed is not None and bed.pk == current_bed.pk:
+        extras.append(str(_("the patient's bed now")))
+    elif option.misfit is not None:
+        extras.append(str(option.misfit.reason))
+    else:
+        if bed.status == Bed.Status.RESERVED:
+            extras.append(str(_("reserved")))
+        if bed.isolation:
+            extras.append(str(_("isolation bed")))
+        if bed.room.ward.sex_restriction:
+            extras.append(bed.room.ward.get_sex_restriction_display().lower())
+    return f"{label} — {', '.join(extras)}" if extras else label
+
+
+class BedSelect(forms.Select):
+    """A select whose beds that do not fit are shown, disabled, with the reason."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disabled_values = set()
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if str(value) in self.disabled_values:
+            option["attrs"]["disabled"] = True
+        return option
 
 
 class BedChoiceField(forms.ChoiceField):
-    """A bed chosen from those that can take a patient now, grouped by ward (the
-    preferred ward first)."""
+    """A bed chosen in the picker (`inpatient.selectors.bed_picker`): grouped by ward and
+    room, the requested ward first; beds that do not fit are listed disabled with the
+    reason (`Bed.misfit`, the rule the services enforce)."""
 
-    def __init__(self, *args, beds=(), preferred_ward=None, **kwargs):
+    widget = BedSelect
+
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.set_beds(beds, preferred_ward)
+        self.set_picker([])
 
-    def set_beds(self, beds, preferred_ward=None):
-        self.beds = {str(b.pk): b for b in beds}
-        groups = {}
-        for bed in beds:
-            groups.setdefault(bed.room.ward, []).append((str(bed.pk), bed_label(bed)))
-        ordered = sorted(
-            groups.items(),
-            key=lambda item: (
-                preferred_ward is None or item[0].pk != preferred_ward.pk,
-                item[0].name,
-            ),
-        )
-        self.choices = [("", "—")] + [(ward.name, options) for ward, options in ordered]
+    def set_picker(self, wards, current_bed=None):
+        self.beds, self.misfits = {}, {}
+        choices = [("", "—")]
+        for block in wards:
+            for row in block.rooms:
+                room = row.room
+                group = _("%(ward)s · room %(room)s (%(class)s)") % {
+                    "ward": block.ward.name,
+                    "room": room.number,
+                    "class": room.room_class.name,
+                }
+                options = []
+                for option in row.options:
+                    key = str(option.bed.pk)
+                    if option.fits:
+                        self.beds[key] = option.bed
+                    else:
+                        self.misfits[key] = option
+                    options.append((key, bed_label(option, current_bed)))
+                choices.append((group, options))
+        self.choices = choices
+        self.widget.disabled_values = set(self.misfits)
 
     def clean(self, value):
+        if value in self.misfits:
+            option = self.misfits[value]
+            raise forms.ValidationError(
+                _("Room %(room)s bed %(bed)s cannot take the patient: %(reason)s.")
+                % {
+                    "room": option.bed.room.number,
+                    "bed": option.bed.number,
+                    "reason": option.misfit.reason,
+                },
+                code="bed_misfit",
+            )
         if value and value not in self.beds:
             raise forms.ValidationError(
                 _("This bed cannot take a patient now; choose another."), code="bed_taken"
@@ -132,10 +177,26 @@ class BoardFilterForm(forms.Form):
         ]
 
 
-class AdmissionRequestForm(forms.Form):
-    """A doctor's request to admit a patient."""
+class PatientPickField(forms.ModelChoiceField):
+    """A patient picked from the search results (the form carries the id), among the
+    patients the user may see (`patient_list_for_user`: anyone else is an invalid
+    choice, as if unknown)."""
 
-    patient = PatientMRNField(label=_("Patient MRN"))
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": _("Search for the patient and pick them."),
+                "invalid_choice": _("Pick a patient from the search results."),
+            },
+        )
+        super().__init__(*args, queryset=None, **kwargs)
+
+
+class AdmissionRequestForm(forms.Form):
+    """A doctor's request to admit a patient, picked with the patient search."""
+
+    patient = PatientPickField(label=_("Patient"))
     ward_preference = forms.ModelChoiceField(
         label=_("Preferred ward"), queryset=None, required=False, empty_label=_("Any ward")
     )
@@ -150,7 +211,7 @@ class AdmissionRequestForm(forms.Form):
 
     def __init__(self, *args, user, patient=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient"].user = user
+        self.fields["patient"].queryset = patient_list_for_user(user).filter(is_active=True)
         self.fields["ward_preference"].queryset = ward_list_for_user(user)
         self.preset_patient = patient
         if patient is not None:
@@ -190,7 +251,9 @@ class AdmissionForm(forms.Form):
         _("Admitted at"), _("Leave empty for now; fill in to record an earlier time.")
     )
 
-    def __init__(self, *args, user, can_assign, can_admit, preset_request=None, **kwargs):
+    def __init__(
+        self, *args, user, can_assign, can_admit, preset_request=None, patient=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.can_assign, self.can_admit = can_assign, can_admit
         self.fields["patient"].user = user
@@ -207,7 +270,12 @@ class AdmissionForm(forms.Form):
         if not can_admit:
             del self.fields["patient"]
         preferred = preset_request.ward_preference if preset_request else None
-        self.fields["bed"].set_beds(admissible_beds(), preferred)
+        self.fields["bed"].set_picker(
+            bed_picker(
+                patient=preset_request.patient if preset_request else patient,
+                preferred_ward=preferred,
+            )
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -245,9 +313,11 @@ class TransferForm(forms.Form):
         help_text=_("For example: step-down from ICU, isolation needed, closer to the station."),
     )
 
-    def __init__(self, *args, current_bed, **kwargs):
+    def __init__(self, *args, admission, current_bed, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["bed"].set_beds(admissible_beds(exclude=current_bed.pk), current_bed.room.ward)
+        self.fields["bed"].set_picker(
+            bed_picker(admission=admission, preferred_ward=current_bed.room.ward), current_bed
+        )
 
 
 class DischargeForm(forms.Form):
@@ -265,10 +335,30 @@ class DischargeForm(forms.Form):
     discharged_at = local_datetime_field(_("Discharged at"), _("Leave empty for now."))
 
 
+class DischargeCompleteForm(forms.Form):
+    """The ward completes a discharge a doctor ordered: when, and where to."""
+
+    disposition = forms.ChoiceField(
+        label=_("Disposition"), choices=Disposition.choices, widget=forms.RadioSelect
+    )
+    discharged_at = local_datetime_field(_("Discharged at"), _("Leave empty for now."))
+
+
 class DischargeOrderForm(forms.Form):
-    """Order the discharge, or (`cancel`) withdraw the order."""
+    """Order the discharge (with the summary, if written now, so the ward can complete
+    it), or (`cancel`) withdraw the order."""
 
     cancel = forms.BooleanField(required=False)
+    summary = forms.CharField(
+        label=_("Discharge summary"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Optional now. Written with the order, it becomes your draft summary note "
+            "when the ward completes the discharge."
+        ),
+    )
 
 
 class AdmissionRequestCancelForm(forms.Form):

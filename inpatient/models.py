@@ -9,6 +9,7 @@ on and turn a violated constraint into a domain error.
 """
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import models
@@ -20,7 +21,11 @@ from django.utils.translation import gettext_lazy as _
 from ehr.core.exceptions import InvalidTransition
 from ehr.core.models import NOTE_MAX_LENGTH, BoundedTextField, TrackedModel
 from ehr.core.states import StateMachine, StatusChange
-from inpatient.exceptions import BlockReasonRequired, ReservationExpiryRequired
+from inpatient.exceptions import (
+    BlockReasonRequired,
+    DischargeNotOrdered,
+    ReservationExpiryRequired,
+)
 from patients.models import AccessReason, CareWindow
 
 # --- Master data ------------------------------------------------------------------------------
@@ -272,6 +277,34 @@ class Bed(StateMachine, TrackedModel):
         """Return True if a patient may be put in this bed now (available, or reserved)."""
         return self.current_status(now) in (self.Status.AVAILABLE, self.Status.RESERVED)
 
+    def misfit(self, *, sex=None, now=None, occupied=False, isolated_roommate=False):
+        """Return why this bed cannot take a patient (of `sex`, when known) at `now`, as
+        a `BedMisfit`, or None if it fits. The one fit rule: the bed picker shows it
+        beside each bed and the admission and transfer services refuse with it.
+
+        `occupied`: a current bed stay holds the bed. `isolated_roommate`: another bed of
+        the room holds a patient in isolation (barrier nursing), so a shared room takes
+        nobody else. The room's ward must take patients of `sex`."""
+        status = self.current_status(now or timezone.now())
+        if occupied or status == self.Status.OCCUPIED:
+            return BedMisfit("occupied", _("occupied"))
+        if status == self.Status.CLEANING:
+            return BedMisfit("unavailable", _("being cleaned"))
+        if status == self.Status.BLOCKED:
+            return BedMisfit(
+                "unavailable", _("blocked: %(reason)s") % {"reason": self.blocked_reason}
+            )
+        ward = self.room.ward
+        if sex is not None and not ward.admits(sex):
+            return BedMisfit(
+                "ward_sex",
+                _("%(restriction)s: %(ward)s")
+                % {"restriction": ward.get_sex_restriction_display().lower(), "ward": ward},
+            )
+        if isolated_roommate:
+            return BedMisfit("isolation", _("shares the room with a patient in isolation"))
+        return None
+
     def check_transition(self, new_status, *, actor, at, reason, reserved_until=None, _stay=False):
         """Refuse a change into or out of "occupied" that does not come from a bed stay
         (`_stay`, set only by the admission services: InvalidTransition), a block without
@@ -299,6 +332,14 @@ class Bed(StateMachine, TrackedModel):
         max_length = self._meta.get_field("blocked_reason").max_length
         self.reserved_until = reserved_until if new_status == self.Status.RESERVED else None
         self.blocked_reason = reason[:max_length] if new_status == self.Status.BLOCKED else ""
+
+
+class BedMisfit(NamedTuple):
+    """Why a bed cannot take a patient: `code` (occupied, unavailable, ward_sex,
+    isolation) and the words the picker and the error show."""
+
+    code: str
+    reason: str
 
 
 def effective_status(status, reserved_until, now):
@@ -525,6 +566,10 @@ class Admission(StateMachine, TrackedModel):
             ("transfer_admission", _("Transfer an admitted patient to another bed")),
             ("order_discharge", _("Order a patient's discharge")),
             ("discharge_admission", _("Complete a patient's discharge")),
+            (
+                "complete_ordered_discharge",
+                _("Complete a discharge a doctor ordered (time and disposition)"),
+            ),
             ("view_census", _("See the inpatient census")),
         ]
         constraints = [
@@ -580,6 +625,17 @@ class Admission(StateMachine, TrackedModel):
         """Return the time from admission to discharge (or to now, while open)."""
         end = self.discharged_at or now or timezone.now()
         return end - self.admitted_at
+
+    @property
+    def discharge_is_ordered(self):
+        """Return True while a doctor's discharge order stands (ward staff may complete it)."""
+        return self.status == self.Status.DISCHARGE_ORDERED and self.discharge_ordered_by_id
+
+    def check_transition(self, new_status, *, actor, at, reason, on_order=False, **kwargs):
+        """Refuse to complete a discharge `on_order` (the ward completing a doctor's
+        order) unless a doctor's order stands (DischargeNotOrdered)."""
+        if new_status == self.Status.DISCHARGED and on_order and not self.discharge_is_ordered:
+            raise DischargeNotOrdered()
 
     def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
         """Keep who ordered the discharge and when (cleared when the order is withdrawn),

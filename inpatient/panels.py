@@ -1,6 +1,6 @@
 """Context for the inpatient chart tab and home-page panels."""
 
-from inpatient.selectors import admission_history, inpatients_of_doctor, queue_summary
+from inpatient.selectors import admission_history, inpatients_of_doctor, queue_summary, ward_now
 from patients.selectors import chart_access_for
 
 
@@ -27,3 +27,8 @@ def queue(request):
 def my_inpatients(request):
     """The open admissions the doctor attends."""
     return inpatients_of_doctor(request.user)
+
+
+def my_ward(request):
+    """The nurse's wards now: beds, patients, their allergies and discharge orders."""
+    return ward_now(request.user)

@@ -32,6 +32,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from clinical import selectors as clinical_selectors
+from clinical.models import (
+    SEVERE_ALLERGY,
+    Allergy,
+    AllergyClinicalStatus,
+    AllergyStatus,
+    Condition,
+)
 from inpatient.models import (
     Admission,
     AdmissionRequest,
@@ -43,7 +51,7 @@ from inpatient.models import (
     effective_status,
 )
 from patients.models import Patient, Sex
-from patients.selectors import patient_list_for_user
+from patients.selectors import patient_list_for_user, patient_search
 
 CENSUS_DAYS = 30
 
@@ -450,9 +458,129 @@ def admissible_beds(*, exclude=None, now=None):
     )
 
 
+@dataclass
+class BedOption:
+    """One bed in the picker: the bed and, if it cannot take the patient, why not."""
+
+    bed: Bed
+    misfit: object = None  # a BedMisfit, or None when the bed fits
+
+    @property
+    def fits(self):
+        return self.misfit is None
+
+
+@dataclass
+class PickerRoom:
+    room: WardRoom
+    options: list = field(default_factory=list)
+
+
+@dataclass
+class PickerWard:
+    ward: Ward
+    rooms: list = field(default_factory=list)
+
+    @property
+    def fitting(self):
+        """Return how many beds of the ward fit."""
+        return sum(o.fits for r in self.rooms for o in r.options)
+
+
+def bed_picker(*, patient=None, preferred_ward=None, admission=None, now=None):
+    """Return the beds to choose from when admitting `patient` (or moving `admission`'s
+    patient): every bed, grouped by ward and room, the preferred ward first, each with
+    `Bed.misfit` (the rule the services enforce) saying why it does not fit. Without a
+    patient the sex rule is left to the service. Two queries whatever the size."""
+    now = now or timezone.now()
+    if admission is not None:
+        patient = admission.patient
+    beds = Bed.objects.select_related("room__ward", "room__room_class")
+    stays = list(
+        BedStay.objects.filter(ended_at__isnull=True).values(
+            "bed_id", "admission_id", room_id=F("bed__room_id"), isolation=F("bed__isolation")
+        )
+    )
+    occupied = {s["bed_id"] for s in stays}
+    isolated = {}  # room -> beds in it holding a patient in isolation (other than ours)
+    for stay in stays:
+        if stay["isolation"] and (admission is None or stay["admission_id"] != admission.pk):
+            isolated.setdefault(stay["room_id"], set()).add(stay["bed_id"])
+    sex = patient.sex if patient is not None else None
+    wards, rooms = {}, {}
+    for bed in beds:
+        room = bed.room
+        if room.pk not in rooms:
+            rooms[room.pk] = PickerRoom(room=room)
+            wards.setdefault(room.ward_id, PickerWard(ward=room.ward)).rooms.append(rooms[room.pk])
+        misfit = bed.misfit(
+            sex=sex,
+            now=now,
+            occupied=bed.pk in occupied,
+            isolated_roommate=bool(isolated.get(room.pk, set()) - {bed.pk}),
+        )
+        rooms[room.pk].options.append(BedOption(bed, misfit))
+    for block in wards.values():
+        block.rooms.sort(key=lambda r: natural_key(r.room.number))
+        for row in block.rooms:
+            row.options.sort(key=lambda o: natural_key(o.bed.number))
+    preferred = preferred_ward.pk if preferred_ward is not None else None
+    return sorted(wards.values(), key=lambda w: (w.ward.pk != preferred, w.ward.name))
+
+
 def current_stay_of(admission):
     """Return the admission's current bed stay (with bed, room and ward), or None."""
     return admission.stays.filter(ended_at__isnull=True).select_related("bed__room__ward").first()
+
+
+@dataclass
+class DischargeSummary:
+    """What the printed discharge summary shows: the admission, its bed stays, the
+    diagnoses recorded during the stay and the doctor's discharge-summary note."""
+
+    admission: Admission
+    stays: list
+    diagnoses: list
+    note: object  # the chart's discharge-summary note (clinical.ClinicalNote) or None
+
+
+def discharge_summary(admission):
+    """Return the discharge summary of `admission` (four queries). Callers check chart
+    access first: everything in it is clinical content."""
+    stays = list(admission.stays.select_related("bed__room__ward").order_by("started_at"))
+    diagnoses = list(
+        Condition.objects.filter(encounter__admission=admission, entered_in_error=False)
+        .select_related("code")
+        .order_by("-is_primary", "created_at")
+    )
+    return DischargeSummary(
+        admission=admission,
+        stays=stays,
+        diagnoses=diagnoses,
+        note=clinical_selectors.discharge_summary_of(admission),
+    )
+
+
+PATIENT_SEARCH_LIMIT = 10
+
+
+def patient_search_results(user, query, *, pk=None):
+    """Return up to ten active patients `user` may see (`patient_list_for_user`)
+    matching `query` (`patients.selectors.patient_search`; at least two characters), or
+    the one with id `pk`. Empty for a short query or an unknown id."""
+    patients = patient_list_for_user(user).filter(is_active=True)
+    if pk:
+        try:
+            return list(patients.filter(pk=pk))
+        except (ValidationError, ValueError):
+            return []
+    if pk is not None or len(query) < 2:
+        return []
+    return list(
+        patient_search(patients, query).order_by("last_name", "first_name", "mrn")[
+            :PATIENT_SEARCH_LIMIT
+        ]
+    )
 
 
 # --- Request queue, lists ---------------------------------------------------------------------
@@ -686,3 +814,133 @@ def inpatients_of_doctor(user, limit=10):
         .order_by("admitted_at")
     )
     return {"admissions": list(queryset[:limit]), "count": queryset.count()}
+
+
+# --- A nurse's ward now -----------------------------------------------------------------------
+#
+# "My ward" is the wards a nurse is assigned to (`WardNurse`, kept by administrators): the
+# same assignment that gives her chart access to the patients lying in them (care-team
+# reason "ward"), so the panel shows clinical facts only about patients whose charts she
+# may open. Each patient's row carries the facts of the registered ward columns: allergies
+# now; due medications and observations are columns their modules register when they
+# exist (`ward_column_register`), each one query for the whole ward.
+
+
+@dataclass(frozen=True)
+class WardColumn:
+    """One kind of fact on the rows of a nurse's ward: `facts(patient_ids)` returns
+    {patient id: [WardFact, ...]} in one query whatever the number of patients."""
+
+    key: str
+    label: str
+    facts: object  # callable(list of patient ids) -> dict
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class WardFact:
+    text: str
+    alert: bool = False  # shown as a warning (a severe allergy, an overdue dose)
+
+
+WARD_COLUMNS: dict[str, WardColumn] = {}
+
+
+def ward_column_register(column):
+    """Add `column` to the rows of the nurses' ward panel (a key registered twice is
+    replaced)."""
+    WARD_COLUMNS[column.key] = column
+    return column
+
+
+def allergy_facts(patient_ids):
+    """Return each patient's active allergies (severe ones flagged), "no known
+    allergies", or "allergies not recorded": two queries."""
+    facts = {pk: [] for pk in patient_ids}
+    rows = (
+        Allergy.objects.filter(patient_id__in=patient_ids, status=AllergyClinicalStatus.ACTIVE)
+        .order_by("allergen")
+        .values_list("patient_id", "allergen", "severity")
+    )
+    for patient_id, allergen, severity in rows:
+        facts[patient_id].append(WardFact(allergen, alert=severity in SEVERE_ALLERGY))
+    unknown = [pk for pk, found in facts.items() if not found]
+    if unknown:
+        none_known = set(
+            AllergyStatus.objects.filter(
+                patient_id__in=unknown, no_known_allergies=True
+            ).values_list("patient_id", flat=True)
+        )
+        for pk in unknown:
+            text = gettext("no known allergies") if pk in none_known else gettext("not recorded")
+            facts[pk].append(WardFact(text, alert=pk not in none_known))
+    return facts
+
+
+@dataclass
+class WardPatient:
+    admission_id: object
+    patient_id: object
+    name: str
+    age_sex: str
+    bed: str
+    discharge_ordered: bool
+    facts: list = field(default_factory=list)  # [(WardColumn, [WardFact])], column order
+
+
+@dataclass
+class WardNow:
+    ward: Ward
+    counts: dict
+    patients: list = field(default_factory=list)
+
+    @property
+    def discharge_ordered(self):
+        return sum(p.discharge_ordered for p in self.patients)
+
+
+def ward_now(user, now=None):
+    """Return the wards `user` works on now (`WardNurse`), each with its beds by state,
+    the patients lying in it (bed, discharge ordered) and the facts of the registered
+    ward columns. A fixed number of queries whatever the number of wards and patients:
+    wards, bed counts, current stays, and each column's own."""
+    now = now or timezone.now()
+    wards = list(Ward.objects.filter(nurse_assignments__user=user).order_by("name").distinct())
+    if not wards:
+        return {"wards": [], "columns": []}
+    counts = {
+        row["ward"]: row
+        for row in ward_occupancy(wards=Ward.objects.filter(pk__in=[w.pk for w in wards]), now=now)
+    }
+    stays = BedStay.objects.filter(ended_at__isnull=True, bed__room__ward__in=wards).values(
+        "admission_id",
+        ward_id=F("bed__room__ward_id"),
+        room=F("bed__room__number"),
+        bed_number=F("bed__number"),
+        patient_id=F("admission__patient_id"),
+        **{k: v for k, v in _STAY_ROW.items() if k != "doctor"},
+    )
+    words = _Words()
+    blocks = {w.pk: WardNow(ward=w, counts=counts.get(w.pk, {})) for w in wards}
+    rows = sorted(stays, key=lambda s: (natural_key(s["room"]), natural_key(s["bed_number"])))
+    for stay in rows:
+        age = _PatientAge(stay["date_of_birth"], stay["is_deceased"], stay["deceased_on"])
+        blocks[stay["ward_id"]].patients.append(
+            WardPatient(
+                admission_id=stay["admission_id"],
+                patient_id=stay["patient_id"],
+                name=f"{stay['last_name']}, {stay['first_name']}",
+                age_sex=f"{age.age_display} · {words.sexes.get(stay['sex'], '')}",
+                bed=f"{stay['room']}-{stay['bed_number']}",
+                discharge_ordered=stay["admission_status"] == Admission.Status.DISCHARGE_ORDERED,
+            )
+        )
+    columns = sorted(WARD_COLUMNS.values(), key=lambda c: (c.order, c.key))
+    patient_ids = [s["patient_id"] for s in rows]
+    if patient_ids:
+        for column in columns:
+            facts = column.facts(patient_ids)
+            for block in blocks.values():
+                for patient in block.patients:
+                    patient.facts.append((column, facts.get(patient.patient_id, [])))
+    return {"wards": list(blocks.values()), "columns": columns}

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts import roles
 from accounts.selectors import ensure_active_doctor, is_active_doctor
 from clinical import services as clinical_services
+from clinical.models import EncounterStatus
 from ehr.core import parameters
 from ehr.core.clock import clamp_to_now, ensure_not_in_future
 from ehr.core.exceptions import DomainError, InvalidTransition
@@ -29,11 +30,14 @@ from inpatient.exceptions import (
     AdmissionClosed,
     BedOccupied,
     BedUnavailable,
+    DeathNeedsDoctor,
+    DischargeNotOrdered,
     DischargeSummaryRequired,
     InvalidTime,
     PatientAlreadyAdmitted,
     RequestAlreadyPending,
     RequestNotPending,
+    RoomIsolated,
     SameBed,
     TransferReasonRequired,
     WardRestricted,
@@ -100,18 +104,37 @@ def _lock_current_stay(admission):
     )
 
 
-def _check_bed_takes(bed, patient, now):
+def _isolated_roommate(bed, admission=None):
+    """Return True if another bed of `bed`'s room holds a patient in isolation (other
+    than `admission`'s own, when a patient moves within the room)."""
+    stays = BedStay.objects.filter(
+        ended_at__isnull=True, bed__room_id=bed.room_id, bed__isolation=True
+    ).exclude(bed=bed)
+    if admission is not None:
+        stays = stays.exclude(admission=admission)
+    return stays.exists()
+
+
+def _check_bed_takes(bed, patient, now, admission=None):
     """Raise unless `bed` (locked) can take `patient` at `now` (which may be back-dated,
-    but not to before the bed's last change of state)."""
-    if (
+    but not to before the bed's last change of state): `Bed.misfit`, the rule the bed
+    picker shows, turned into its domain error."""
+    occupied = (
         bed.status == Bed.Status.OCCUPIED
         or BedStay.objects.filter(bed=bed, ended_at__isnull=True).exists()
-    ):
+    )
+    misfit = bed.misfit(
+        sex=patient.sex,
+        now=now,
+        occupied=occupied,
+        isolated_roommate=_isolated_roommate(bed, admission),
+    )
+    if misfit is not None and misfit.code == "occupied":
         raise BedOccupied()
-    if not bed.can_take_patient(now):
+    if misfit is not None and misfit.code == "unavailable":
         raise BedUnavailable(
             _("Bed %(bed)s is %(status)s; it cannot take a patient now.")
-            % {"bed": bed.label, "status": bed.current_status(now).label.lower()}
+            % {"bed": bed.label, "status": misfit.reason}
         )
     if now < bed.status_changed_at:
         raise InvalidTime(
@@ -121,11 +144,13 @@ def _check_bed_takes(bed, patient, now):
                 "when": timezone.localtime(bed.status_changed_at).strftime("%Y-%m-%d %H:%M"),
             }
         )
-    if not bed.room.ward.admits(patient.sex):
+    if misfit is not None and misfit.code == "ward_sex":
         raise WardRestricted(
             _("%(ward)s takes %(who)s.")
             % {"ward": bed.room.ward, "who": bed.room.ward.get_sex_restriction_display().lower()}
         )
+    if misfit is not None:
+        raise RoomIsolated()
 
 
 def ward_nurses(ward):
@@ -323,7 +348,7 @@ def admission_transfer(*, admission, bed, reason, actor, at=None):
         raise BedUnavailable(_("This bed does not exist."))
     old_bed, new_bed = locked[stay.bed_id], locked[bed.pk]
     at = _time(at, field="at", what=_("The transfer time"), not_before=stay.started_at)
-    _check_bed_takes(new_bed, admission.patient, at)
+    _check_bed_takes(new_bed, admission.patient, at, admission)
 
     stay.ended_at = at
     stay.stamp(actor)
@@ -348,23 +373,53 @@ def admission_transfer(*, admission, bed, reason, actor, at=None):
 
 
 @transaction.atomic
-def admission_order_discharge(*, admission, actor, at=None):
-    """Record the doctor's order to discharge. The patient keeps the bed (it stays
-    occupied) until the discharge is completed. Needs chart access (ChartAccessDenied)."""
+def admission_order_discharge(*, admission, actor, at=None, summary=""):
+    """Record the doctor's order to discharge, with the discharge summary if written now
+    (the ward may then complete the discharge: `admission_discharge_complete`). The
+    patient keeps the bed (it stays occupied) until the discharge is completed. Only a
+    doctor orders (NotADoctor), with chart access (ChartAccessDenied)."""
     admission = _lock_admission(admission)
+    if actor is not None:
+        ensure_active_doctor(actor, field=NON_FIELD_ERRORS)
     _check_chart_access(actor, admission.patient)
     at = _time(at, field="at", what=_("The discharge order"), not_before=admission.admitted_at)
+    summary = (summary or "").strip()
+    if summary:
+        admission.discharge_summary = summary
+        admission.full_clean(validate_constraints=False)
     admission.transition_to(Admission.Status.DISCHARGE_ORDERED, actor=actor, at=at)
     return admission
 
 
 @transaction.atomic
 def admission_discharge_order_cancel(*, admission, actor):
-    """Withdraw an ordered discharge: the patient stays admitted. Needs chart access."""
+    """Withdraw an ordered discharge: the patient stays admitted. Only a doctor with
+    chart access (NotADoctor, ChartAccessDenied)."""
     admission = _lock_admission(admission)
+    if actor is not None:
+        ensure_active_doctor(actor, field=NON_FIELD_ERRORS)
     _check_chart_access(actor, admission.patient)
     admission.transition_to(Admission.Status.ADMITTED, actor=actor)
     return admission
+
+
+def _check_disposition(disposition):
+    if disposition not in Disposition.values:
+        raise DomainError(_("Choose a disposition."), code="invalid_disposition")
+
+
+def _leave_bed(admission, stay, actor, at):
+    """Close the last bed stay at `at`, end the ward nurses' access, keep the attending
+    doctor's for the follow-up time, and send the bed to cleaning."""
+    stay.ended_at = at
+    stay.stamp(actor)
+    stay.save()
+    _sync_stay_care(stay, actor)
+    _sync_admission_care(admission, actor)
+    bed = _lock_bed(stay.bed_id)
+    bed.transition_to(
+        Bed.Status.CLEANING, actor=actor, reason=_("Patient discharged"), at=at, _stay=True
+    )
 
 
 @transaction.atomic
@@ -378,8 +433,7 @@ def admission_discharge(*, admission, disposition, summary, actor, discharged_at
     care team or break-the-glass: ChartAccessDenied). Return the admission."""
     admission = _lock_admission(admission)
     _check_chart_access(actor, admission.patient)
-    if disposition not in Disposition.values:
-        raise DomainError(_("Choose a disposition."), code="invalid_disposition")
+    _check_disposition(disposition)
     summary = (summary or "").strip()
     if not summary:
         raise DischargeSummaryRequired()
@@ -401,19 +455,51 @@ def admission_discharge(*, admission, disposition, summary, actor, discharged_at
     clinical_services.discharge_summary_record(
         admission=admission, text=summary, actor=actor, at=at
     )
-    stay.ended_at = at
-    stay.stamp(actor)
-    stay.save()
-    _sync_stay_care(stay, actor)
-    _sync_admission_care(admission, actor)
-    bed = _lock_bed(stay.bed_id)
-    bed.transition_to(
-        Bed.Status.CLEANING, actor=actor, reason=_("Patient discharged"), at=at, _stay=True
-    )
+    _leave_bed(admission, stay, actor, at)
     if disposition == Disposition.DECEASED and not admission.patient.is_deceased:
         patient_record_death(
             patient=admission.patient, actor=actor, deceased_on=timezone.localdate(at)
         )
+    return admission
+
+
+@transaction.atomic
+def admission_discharge_complete(*, admission, disposition, actor, discharged_at=None):
+    """Complete a discharge a doctor ordered: the time and the disposition, as the ward
+    (nurses, receptionists acting as ADT clerks) records them. Raise DischargeNotOrdered
+    unless a doctor's order stands. Chart access is neither needed nor given: the actor
+    joins no care team, and the ward nurses' access ends with the bed stay.
+
+    The summary stays the doctor's: the text written with the order becomes the chart's
+    discharge-summary note as a draft of the attending doctor, who alone edits and signs
+    it; without one, the running inpatient encounter ends and the doctor writes it. A
+    death is recorded by a doctor (`admission_discharge`), not by the ward. Return the
+    admission."""
+    admission = _lock_admission(admission)
+    if not admission.discharge_is_ordered:
+        raise DischargeNotOrdered()
+    _check_disposition(disposition)
+    if disposition == Disposition.DECEASED and not is_active_doctor(actor):
+        raise DeathNeedsDoctor()
+    stay = _lock_current_stay(admission)
+    at = _time(
+        discharged_at,
+        field="discharged_at",
+        what=_("The discharge time"),
+        not_before=max(stay.started_at, admission.discharge_ordered_at),
+    )
+    admission.disposition = disposition
+    admission.full_clean(validate_constraints=False)
+    admission.transition_to(Admission.Status.DISCHARGED, actor=actor, at=at, on_order=True)
+    if admission.discharge_summary:
+        # actor None: the note is the attending doctor's draft, not the ward's.
+        clinical_services.discharge_summary_record(
+            admission=admission, text=admission.discharge_summary, actor=None, at=at
+        )
+    else:
+        for encounter in admission.encounters.filter(status=EncounterStatus.IN_PROGRESS):
+            clinical_services.encounter_finish(encounter=encounter, actor=None, at=at)
+    _leave_bed(admission, stay, actor, at)
     return admission
 
 

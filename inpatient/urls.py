@@ -13,6 +13,7 @@ urlpatterns = [
     path(
         "requests/new/", views.AdmissionRequestCreateView.as_view(), name="admissionrequest_create"
     ),
+    path("requests/patients/", views.PatientSearchView.as_view(), name="patient_search"),
     path(
         "requests/<uuid:pk>/cancel/",
         views.AdmissionRequestCancelView.as_view(),
@@ -21,6 +22,11 @@ urlpatterns = [
     path("admissions/", views.AdmissionListView.as_view(), name="admission_list"),
     path("admissions/new/", views.AdmissionCreateView.as_view(), name="admission_create"),
     path("admissions/<uuid:pk>/", views.AdmissionDetailView.as_view(), name="admission_detail"),
+    path(
+        "admissions/<uuid:pk>/summary/",
+        views.AdmissionSummaryPrintView.as_view(),
+        name="admission_summary",
+    ),
     path(
         "admissions/<uuid:pk>/transfer/",
         views.AdmissionTransferView.as_view(),

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -26,9 +27,11 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from accounts.selectors import is_active_doctor
 from ehr.core import parameters
+from ehr.core.models import NOTE_MAX_LENGTH
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import ServiceFormView, StaffViewMixin
 from inpatient import forms, services
+from inpatient.exceptions import DischargeNotOrdered
 from inpatient.models import AdmissionRequest, Bed, Priority, WardNurse
 from inpatient.selectors import (
     admission_get,
@@ -43,8 +46,11 @@ from inpatient.selectors import (
     bed_list_for_user,
     census,
     current_stay_of,
+    discharge_summary,
+    patient_search_results,
     ward_list_for_user,
 )
+from patients.access import ChartPageMixin
 from patients.selectors import chart_access_for, clinical_reason_visibility, patient_get
 
 
@@ -68,6 +74,10 @@ def board_flags(user):
         "can_transfer": user.has_perm("inpatient.transfer_admission"),
         "can_order_discharge": user.has_perm("inpatient.order_discharge"),
         "can_discharge": user.has_perm("inpatient.discharge_admission"),
+        # The ward completes a discharge only once a doctor ordered it (the service's
+        # rule); templates combine this flag with the admission's state.
+        "can_complete_discharge": not user.has_perm("inpatient.discharge_admission")
+        and user.has_perm("inpatient.complete_ordered_discharge"),
         "can_set_status": user.has_perm("inpatient.set_bed_status"),
         "can_view_admission": user.has_perm("inpatient.view_admission"),
         "block_form": forms.BedBlockForm(),
@@ -376,7 +386,33 @@ class AdmissionRequestCreateView(InpatientViewMixin, ServiceFormView):
         }
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(patient=self.get_patient(), **kwargs)
+        context = super().get_context_data(patient=self.get_patient(), **kwargs)
+        if self.get_patient() is None:
+            data = self.request.POST
+            query = data.get("patient_q", "").strip()[:200] if self.request.method == "POST" else ""
+            results = patient_search_results(self.request.user, query)
+            # The patient picked before an error stays picked (and listed).
+            chosen = patient_search_results(self.request.user, "", pk=data.get("patient"))
+            if chosen and chosen[0] not in results:
+                results = chosen + results
+            context.update(
+                patient_query=query,
+                patient_results=results,
+                chosen_patient=chosen[0] if chosen else None,
+                too_short=0 < len(query) < 2,
+            )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("search"):
+            # Without JavaScript the Search button posts the form: show the results and
+            # keep what was typed, without checking the rest yet.
+            form = self.get_form_class()(initial=request.POST.dict(), **self._form_init_kwargs())
+            return self.render_to_response(self.get_context_data(form=form))
+        return super().post(request, *args, **kwargs)
+
+    def _form_init_kwargs(self):
+        return {"user": self.request.user, "patient": self.get_patient()}
 
     def perform(self, form):
         data = form.cleaned_data
@@ -392,6 +428,25 @@ class AdmissionRequestCreateView(InpatientViewMixin, ServiceFormView):
         return _("%(patient)s is in the admission queue.") % {
             "patient": form.cleaned_data["patient"].full_name
         }
+
+
+class PatientSearchView(InpatientViewMixin, View):
+    """The request form's patient search results (htmx POST, so that no name travels in
+    an address): patients the user may see (`patient_list_for_user`), as choices."""
+
+    permission_required = ("patients.view_patient", "inpatient.add_admissionrequest")
+
+    def post(self, request):
+        query = request.POST.get("patient_q", "").strip()[:200]
+        return render(
+            request,
+            "inpatient/partials/patient_results.html",
+            {
+                "patient_query": query,
+                "patient_results": patient_search_results(request.user, query),
+                "too_short": 0 < len(query) < 2,
+            },
+        )
 
 
 class AdmissionRequestCancelView(InpatientViewMixin, ServiceFormView):
@@ -459,9 +514,16 @@ class AdmissionCreateView(InpatientViewMixin, ServiceFormView):
             initial["attending_doctor"] = user.pk
         if bed_id := get.get("bed"):
             initial["bed"] = str(bed_get(user, bed_id).pk)
-        if patient_id := get.get("patient"):
-            initial["patient"] = patient_get(user, patient_id).display_mrn
+        if patient := self.get_preset_patient():
+            initial["patient"] = patient.display_mrn
         return initial
+
+    def get_preset_patient(self):
+        """The patient named by `?patient=` (through the selector: out of scope, 404)."""
+        if not hasattr(self, "_preset_patient"):
+            pk = self.request.GET.get("patient")
+            self._preset_patient = patient_get(self.request.user, pk) if pk else None
+        return self._preset_patient
 
     def get_form_kwargs(self):
         user = self.request.user
@@ -471,6 +533,7 @@ class AdmissionCreateView(InpatientViewMixin, ServiceFormView):
             "can_assign": user.has_perm("inpatient.assign_bed"),
             "can_admit": user.has_perm("inpatient.add_admission"),
             "preset_request": self.get_preset_request(),
+            "patient": self.get_preset_patient(),
         }
 
     def get_context_data(self, **kwargs):
@@ -567,9 +630,35 @@ class AdmissionDetailView(InpatientViewMixin, DetailView):
             stays=stays,
             current_stay=next((s for s in stays if s.is_current), None),
             show_summary=chart_access_for(user, admission.patient).allowed,
+            summary_max_length=NOTE_MAX_LENGTH,
             now=timezone.now(),
             **board_flags(user),
         )
+        return context
+
+
+class AdmissionSummaryPrintView(ChartPageMixin, TemplateView):
+    """The printable discharge summary of an admission: admission, stay, diagnoses, the
+    doctor's discharge-summary note and the disposition. The admission comes through the
+    selector (out of scope: 404); the page is clinical, so it needs chart access like
+    the summary on the admission page (403 with break-the-glass otherwise), logged."""
+
+    permission_required = ("patients.view_patient", "inpatient.view_admission")
+    template_name = "inpatient/admission_summary_print.html"
+    chart_part = "notes"
+    back_tab = "admissions"
+
+    def get_admission(self):
+        if not hasattr(self, "_admission"):
+            self._admission = admission_get(self.request.user, self.kwargs["pk"])
+        return self._admission
+
+    def get_patient_pk(self):
+        return self.get_admission().patient_id
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(summary=discharge_summary(self.get_admission()), printed_at=timezone.now())
         return context
 
 
@@ -621,7 +710,11 @@ class AdmissionTransferView(AdmissionScopeMixin, ServiceFormView):
         return {}
 
     def get_form_kwargs(self):
-        return {**super().get_form_kwargs(), "current_bed": self.get_stay().bed}
+        return {
+            **super().get_form_kwargs(),
+            "admission": self.get_admission(),
+            "current_bed": self.get_stay().bed,
+        }
 
     def perform(self, form):
         return services.admission_transfer(
@@ -660,7 +753,9 @@ class AdmissionOrderDischargeView(AdmissionScopeMixin, BoardActionView):
         admission, actor = self.get_admission(), self.request.user
         if form.cleaned_data["cancel"]:
             return services.admission_discharge_order_cancel(admission=admission, actor=actor)
-        return services.admission_order_discharge(admission=admission, actor=actor)
+        return services.admission_order_discharge(
+            admission=admission, actor=actor, summary=form.cleaned_data["summary"]
+        )
 
     def done_message(self, form):
         if form.cleaned_data["cancel"]:
@@ -669,15 +764,46 @@ class AdmissionOrderDischargeView(AdmissionScopeMixin, BoardActionView):
 
 
 class AdmissionDischargeView(AdmissionScopeMixin, ServiceFormView):
-    """Complete the discharge: disposition, summary, time. The bed goes to cleaning."""
+    """Complete the discharge. A doctor: disposition, summary, time. The ward (nurses,
+    receptionists): disposition and time of a discharge a doctor ordered, the summary
+    being the doctor's. The bed goes to cleaning."""
 
-    permission_required = "inpatient.discharge_admission"
     template_name = "inpatient/admission_discharge.html"
-    form_class = forms.DischargeForm
+
+    def has_permission(self):
+        user = self.request.user
+        return user.is_authenticated and (
+            user.has_perm("inpatient.discharge_admission")
+            or user.has_perm("inpatient.complete_ordered_discharge")
+        )
+
+    def by_doctor(self):
+        return self.request.user.has_perm("inpatient.discharge_admission")
+
+    def get_form_class(self):
+        return forms.DischargeForm if self.by_doctor() else forms.DischargeCompleteForm
+
+    def get(self, request, *args, **kwargs):
+        # The ward's form has nothing to complete until a doctor orders the discharge;
+        # a POST still goes to the service, whose rule (DischargeNotOrdered) decides.
+        admission = self.get_admission()
+        if admission.is_open and not self.by_doctor() and not admission.discharge_is_ordered:
+            raise PermissionDenied(DischargeNotOrdered.default_message)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(by_doctor=self.by_doctor(), **kwargs)
 
     def perform(self, form):
         data = form.cleaned_data
         self.get_stay()  # the bed the patient leaves, for the message
+        if not self.by_doctor():
+            return services.admission_discharge_complete(
+                admission=self.get_admission(),
+                disposition=data["disposition"],
+                discharged_at=data["discharged_at"],
+                actor=self.request.user,
+            )
         return services.admission_discharge(
             admission=self.get_admission(),
             disposition=data["disposition"],

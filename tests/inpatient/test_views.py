@@ -88,6 +88,15 @@ PAGES = [
         ok=302,
     ),
     Page("discharge form", url("inpatient:admission_discharge", "admission"), {"doctor"}),
+    # The attending doctor keeps chart access for the follow-up time; the others have none.
+    Page("discharge summary", url("inpatient:admission_summary", "discharged"), {"doctor"}),
+    Page(
+        "request patient search",
+        url("inpatient:patient_search"),
+        {"doctor"},
+        method="post",
+        data={"patient_q": "smith"},
+    ),
     Page("census", url("inpatient:census"), READERS),
     Page("census csv", url("inpatient:census_export"), READERS),
 ]
@@ -111,12 +120,14 @@ def test_the_menu_and_home_panels_show_to_the_same_roles_as_before(request, pers
     assert navigation.ITEMS["beds"].visible_to(user) == (persona in READERS)
     assert dashboard.PANELS["inpatient_queue"].visible_to(user) == (persona in WARD_STAFF)
     assert dashboard.PANELS["my_inpatients"].visible_to(user) == (persona == "doctor")
+    assert dashboard.PANELS["my_ward"].visible_to(user) == (persona == "nurse")
 
 
 UNKNOWN = [
     ("inpatient:bed_detail", [], "get"),
     ("inpatient:bed_action", ["clean"], "post"),
     ("inpatient:admission_detail", [], "get"),
+    ("inpatient:admission_summary", [], "get"),
     ("inpatient:admission_transfer", [], "get"),
     ("inpatient:admission_discharge", [], "get"),
     ("inpatient:admission_order_discharge", [], "post"),
@@ -157,12 +168,12 @@ def test_a_user_who_sees_no_patients_sees_no_admissions(scene, make_user, signed
 # --- The workflow through the pages ---------------------------------------------------------
 
 
-def test_a_doctor_requests_admission_by_mrn(signed_in, doctor, ward):
+def test_a_doctor_requests_admission_for_the_patient_picked_in_the_search(signed_in, doctor, ward):
     patient = PatientFactory()
     response = signed_in(doctor).post(
         reverse("inpatient:admissionrequest_create"),
         {
-            "patient": patient.display_mrn,
+            "patient": patient.pk,
             "ward_preference": ward.pk,
             "priority": "urgent",
             "reason": "Sepsis",
@@ -176,10 +187,10 @@ def test_a_doctor_requests_admission_by_mrn(signed_in, doctor, ward):
 def test_the_request_form_keeps_what_was_typed_and_says_what_is_wrong(signed_in, doctor):
     response = signed_in(doctor).post(
         reverse("inpatient:admissionrequest_create"),
-        {"patient": "MRN999", "priority": "urgent", "reason": "Sepsis"},
+        {"patient_q": "nobody", "priority": "urgent", "reason": "Sepsis"},
     )
     assert response.status_code == 400
-    assert "No patient has this MRN." in response.content.decode()
+    assert "Search for the patient and pick them." in response.content.decode()
     assert "Sepsis" in response.content.decode()
 
 
@@ -253,7 +264,11 @@ def test_a_bed_taken_meanwhile_is_refused_with_a_clear_error(scene, signed_in, d
         },
     )
     assert response.status_code == 400
-    assert "This bed cannot take a patient now" in response.content.decode()
+    # The picker's rule (Bed.misfit) says why, naming the bed.
+    assert (
+        f"Room {taken.room.number} bed {taken.number} cannot take the patient: occupied."
+        in response.content.decode()
+    )
 
 
 def test_transfer_through_the_form(scene, signed_in, nurse):
