@@ -114,7 +114,8 @@ class StateMachine:
         stamp `actor`, save, and write the status-change row, which is returned.
 
         Raise InvalidTransition for a change the table does not allow, or the model's own
-        domain error from `transition_refusal` or `check_transition`. The caller holds a lock on the row.
+        domain error from `transition_refusal` or `check_transition`. The caller holds a
+        lock on the row.
         """
         now = at or timezone.now()
         current = self.current_status(now)
