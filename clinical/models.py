@@ -908,6 +908,34 @@ class Condition(EnteredInErrorFields, TrackedModel):
     def __str__(self):
         return str(self.code_id)
 
+    def follow_patient_merge(self, survivor):
+        """Before this row moves to `survivor` in a merge of patient records: a problem the
+        survivor already lists is merged into the survivor's (one problem per condition,
+        as migration 0016 merges duplicates), its diagnoses still reaching it through
+        this row. Return {attname: value before} for the merge's undo."""
+        if (
+            self.category != ConditionCategory.PROBLEM_LIST_ITEM
+            or self.entered_in_error
+            or self.merged_into_id
+        ):
+            return {}
+        twin = (
+            type(self)
+            ._base_manager.filter(
+                patient=survivor,
+                code_id=self.code_id,
+                category=ConditionCategory.PROBLEM_LIST_ITEM,
+                entered_in_error=False,
+                merged_into__isnull=True,
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if twin is None:
+            return {}
+        self.merged_into_id = twin
+        return {"merged_into_id": None}
+
     @property
     def is_active(self):
         """Return True while the condition is active (not resolved or inactive)."""

@@ -661,6 +661,12 @@ def patient_merge(*, survivor, duplicate, actor, reason=""):
             entry = {"model": model._meta.label, "pk": str(obj.pk), "field": field}
             if _survivor_has_same_permission(obj, survivor):
                 continue  # the survivor holds this permission already
+            # A record kept once per patient may fold into the survivor's twin first (a
+            # problem the survivor also lists); it says which fields it changed, from what.
+            follow = getattr(obj, "follow_patient_merge", None)
+            restore = follow(survivor) if follow else {}
+            if restore:
+                entry["restore"] = restore
             setattr(obj, field, survivor)
             if hasattr(obj, "stamp"):
                 obj.stamp(actor)
@@ -717,6 +723,8 @@ def patient_merge_undo(*, merge, actor):
         if obj is None:  # removed since the merge (e.g. an expired grant)
             continue
         setattr(obj, entry["field"], duplicate)
+        for attname, value in entry.get("restore", {}).items():
+            setattr(obj, attname, value)
         if hasattr(obj, "stamp"):
             obj.stamp(actor)
         obj.save()
