@@ -21,6 +21,7 @@ HOOKS = {
     "data-auto-submit": {"js/core.js"},
     "data-focus-first": {"js/core.js"},
     "data-confirm": {"js/core.js"},
+    "data-print": {"js/core.js"},
     "data-copy=": {"js/core.js"},
     "board-poller": {"js/inpatient.js"},
     'json_script:"census-data"': {"js/inpatient.js", "vendor/chart.js/chart.umd.min.js"},

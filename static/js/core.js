@@ -8,6 +8,8 @@
  *   .alert[data-autodismiss]   a success message that fades out on its own
  *   data-copy="<input id>"     a button that copies the input's value
  *   data-confirm="Really?"     a form (or submit button) that asks first
+ *   data-print                 a button that opens the browser's print dialog (the
+ *                              printables: slip, demographics sheet, discharge summary)
  *   data-focus-first="true"    a collapse or modal that focuses its first field when shown
  *   data-auto-submit           on a <form>: a change to any of its selects or inputs
  *                              submits it; on one field: a change to that field does
@@ -92,6 +94,14 @@
     });
     window.bootstrap.Toast.getOrCreateInstance(toast, { delay: 8000 }).show();
   }
+
+  // <button data-print>: the printables' Print button (no inline handler under the CSP).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-print]");
+    if (!button) return;
+    event.preventDefault();
+    window.print();
+  });
 
   // <form data-confirm="Really?"> (or a submit button with data-confirm) asks first.
   // Capture phase, so a refusal also stops htmx from sending the request.

@@ -4,8 +4,8 @@
  *
  * Bed board (.board-poller): the selected bed kept highlighted across the board's
  * refreshes, and no refresh while someone is using the bed panel. Census (#census-data):
- * the Chart.js charts (Chart.js comes first, from the `vendor_scripts` block). Discharge
- * summary ([data-print-page]): the Print button.
+ * the Chart.js charts (Chart.js comes first, from the `vendor_scripts` block). The
+ * discharge summary's Print button is core.js's [data-print].
  */
 (function () {
   "use strict";
@@ -136,14 +136,6 @@
       });
     }
   }
-
-  // Printable discharge summary: the Print button ([data-print-page]); no inline handler
-  // (the CSP forbids them).
-  document.querySelectorAll("[data-print-page]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      window.print();
-    });
-  });
 
   // Deferred scripts run once the document is parsed: the elements are there to find.
   if (document.querySelector(".board-poller")) initBedBoard();

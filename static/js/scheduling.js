@@ -10,7 +10,7 @@
  * on the day view. Also: filters that exclude each other (data-clears, ids separated by
  * spaces), the patient picker of the booking and waitlist forms
  * ([data-patient-picker]) and appointment-type colours ([data-colour], also in rows htmx
- * swaps in), and the appointment slip's print button ([data-print]). Filters submit on
+ * swaps in). Filters submit on
  * change through core.js (data-auto-submit).
  */
 (function () {
@@ -191,12 +191,6 @@
   if (document.querySelector("[data-clears]")) {
     document.addEventListener("change", clearOther, true);
   }
-  // The appointment slip's print button (no inline script under the CSP).
-  document.querySelectorAll("[data-print]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      window.print();
-    });
-  });
   if (document.querySelector("[data-patient-picker]")) {
     document.addEventListener("click", pickPatient);
   }

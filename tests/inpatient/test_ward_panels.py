@@ -96,7 +96,7 @@ def test_the_attending_doctor_prints_the_discharge_summary(discharged, doctor, s
     assert response.status_code == 200
     assert "Course uneventful." in html and "Home" in html
     assert discharged.patient.display_mrn in html
-    assert "data-print-page" in html and "<script>" not in html
+    assert "data-print" in html and "<script>" not in html
     assert ChartAccess.objects.filter(user=doctor, patient=discharged.patient).exists()
     detail = client.get(reverse("inpatient:admission_detail", args=[discharged.pk]))
     assert reverse("inpatient:admission_summary", args=[discharged.pk]) in detail.content.decode()

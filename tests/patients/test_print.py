@@ -83,8 +83,8 @@ def test_the_sheet_has_no_inline_script_or_style(signed_in, receptionist, ada):
     assert not re.search(r"\sstyle=", html)
     assert not re.search(r"<script(?![^>]*\ssrc=)[^>]*>", html)
     assert "css/patients" in html  # the print rules
-    assert re.search(r'<script src="[^"]*js/patients[^"]*" nonce="[^"]+" defer>', html)
-    assert "data-print" in html  # the button patients.js drives
+    assert re.search(r'<script src="[^"]*js/core[^"]*" nonce="[^"]+" defer>', html)
+    assert "data-print" in html  # the button core.js drives
 
 
 def test_the_chart_demographics_offer_print(signed_in, receptionist, ada):
