@@ -163,6 +163,8 @@
         end: "timeGridDay,timeGridWeek,dayGridMonth"
       },
       todayText: data.textToday,
+      // The button's accessible name says what it shows (WCAG 2.5.3), not "This week".
+      todayHint: data.textToday,
       buttons: {
         timeGridDay: { text: data.textDay },
         timeGridWeek: { text: data.textWeek },
