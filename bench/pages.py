@@ -84,6 +84,9 @@ def build(args, database_url, say):
     )
     build_step = [python, str(Path(__file__)), "--build-only", *sys.argv[1:]]
     subprocess.run(build_step, env=env, check=True)
+    # The production settings serve hashed static files from the manifest.
+    collect = [python, "manage.py", "collectstatic", "--no-input", "-v", "0"]
+    subprocess.run(collect, cwd=ROOT, env=site_env(database_url), check=True)
 
 
 def build_in_process(args, say):
@@ -154,21 +157,25 @@ def start_gunicorn(args, env, say):
     return process
 
 
-def worker_pids(master_pid):
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
-    return [int(p) for p in children.read_text().split()]
-
-
-def cpu_seconds(pids):
+def workers_cpu_seconds(master_pid):
+    """CPU seconds (user + system) of the master's workers, living and retired: the
+    living children's own counters plus what the master has reaped of the retired ones
+    (cutime, cstime), so a worker recycled by max_requests during a run still counts."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids:
+
+    def stat(pid):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    master = stat(master_pid)
+    total = int(master[13]) + int(master[14])  # cutime, cstime (fields 16, 17)
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    for pid in children:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
+            fields = stat(pid)
+        except FileNotFoundError:  # retired between the two reads: counted in cutime
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / tick
 
 
 # --- Pages --------------------------------------------------------------------------------
@@ -234,11 +241,11 @@ def page_table():
         ("bed board", "nurse", f"/inpatient/beds/?ward={ward.pk}"),
         ("nurse's home", "nurse", "/"),
         ("receptionist's home", "reception", "/"),
-        ("API patients ?search=smith", "reception", "/api/v1/patients/?search=smith"),
+        ("API patients ?search=smith", "reception", "/api/v1/patients?search=smith"),
         (
             "API appointments ?date=",
             "reception",
-            f"/api/v1/appointments/?date={busy_day.isoformat()}",
+            f"/api/v1/appointments?date={busy_day.isoformat()}",
         ),
         ("calendar page", "reception", "/scheduling/"),
         ("events JSON, doctor's week", "reception", f"{events}?doctor={doctor.pk}&{week}"),
@@ -294,8 +301,7 @@ WRK_BAD = re.compile(r"Non-2xx or 3xx responses: (\d+)")
 
 
 def wrk(args, path, cookie, master_pid):
-    pids = worker_pids(master_pid)
-    before = cpu_seconds(pids)
+    before = workers_cpu_seconds(master_pid)
     output = subprocess.run(
         [
             "wrk",
@@ -313,7 +319,7 @@ def wrk(args, path, cookie, master_pid):
         text=True,
         check=True,
     ).stdout
-    cpu = cpu_seconds(pids) - before
+    cpu = workers_cpu_seconds(master_pid) - before
     total = int(WRK_TOTAL.search(output).group(1))
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     pct = {p: float(v) * scale[u] for p, v, u in WRK_PCT.findall(output)}
