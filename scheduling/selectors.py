@@ -6,14 +6,17 @@ extra sessions, minus leave and blocked time, hospital holidays, the past and th
 appointments that hold time. A few queries cover any number of doctors and days.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db import NotSupportedError
+from django.db.models import BigIntegerField, Count, Func, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.models import Specialty
 from accounts.selectors import active_doctors
@@ -67,6 +70,47 @@ def _days(first_day, last_day):
         day += timedelta(days=1)
 
 
+# Times as integers: epoch microseconds (exact, unlike float timestamps).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def _us(moment):
+    """Return an aware datetime as integer microseconds since the epoch (exact)."""
+    return (moment - EPOCH) // ONE_MICROSECOND
+
+
+class EpochMicroseconds(Func):
+    """A datetime column as integer microseconds since the epoch, computed by the database:
+    thousands of booked intervals then load as integers instead of being parsed as
+    datetimes (PostgreSQL; SQLite from the text Django stores, UTC)."""
+
+    arity = 1
+    output_field = BigIntegerField()
+
+    @cached_property
+    def convert_value(self):
+        # Both databases return integers: no converter, so the ORM does no per-row work.
+        return self._convert_value_noop
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotSupportedError("EpochMicroseconds supports PostgreSQL and SQLite.")
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds by julianday (exact once rounded),
+        # then the microseconds from the text.
+        template = (
+            "(CAST(ROUND((julianday(substr(%(expressions)s, 1, 19)) - 2440587.5) * 86400)"
+            " AS INTEGER) * 1000000"
+            " + CAST(substr(%(expressions)s || '.000000', 21, 6) AS INTEGER))"
+        )
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
 def _overlaps(start, end, intervals):
     return any(s < end and start < e for s, e in intervals)
 
@@ -117,8 +161,12 @@ class Availability:
         )
         if exclude_appointment is not None:
             booked = booked.exclude(pk=exclude_appointment.pk)
+        # Booked time as epoch microseconds (`_taken`): a clinic's week is thousands of rows.
         self.booked = defaultdict(list)
-        for doctor_id, start, end in booked.values_list("doctor_id", "start", "end"):
+        self._taken_cache = {}
+        for doctor_id, start, end in booked.values_list(
+            "doctor_id", EpochMicroseconds("start"), EpochMicroseconds("end")
+        ):
             self.booked[doctor_id].append((start, end))
 
     def sessions(self, doctor_id, day):
@@ -168,30 +216,77 @@ class Availability:
             start, end, self.blocked[doctor_id]
         )
 
+    def _taken(self, doctor_id):
+        """The doctor's blocked and booked time as disjoint intervals of epoch
+        microseconds, by start (touching ones merged: a slot meets the union exactly
+        when it meets one of them). Computed once per doctor."""
+        taken = self._taken_cache.get(doctor_id)
+        if taken is None:
+            merged = []
+            blocked = [(_us(s), _us(e)) for s, e in self.blocked[doctor_id]]
+            for start, end in sorted(blocked + self.booked[doctor_id]):
+                if merged and start <= merged[-1][1]:
+                    if end > merged[-1][1]:
+                        merged[-1][1] = end
+                else:
+                    merged.append([start, end])
+            taken = ([s for s, _e in merged], [e for _s, e in merged])
+            self._taken_cache[doctor_id] = taken
+        return taken
+
+    def _free_in(self, doctor_id, session, now_us, minutes=None):
+        """Return (step, length, indices): the slots of `session` that are free (slot k
+        starts at session.start + k * step) and start at `now_us` or later.
+
+        The slots are a grid of integers (epoch microseconds) and each interval of taken
+        time blocks a run of them found by bisection, so a clinic's week of thousands of
+        slots costs no datetime arithmetic per slot."""
+        step = timedelta(minutes=session.slot_minutes)
+        length = timedelta(minutes=minutes) if minutes else step
+        first, last = session.start, session.end
+        if first.utcoffset() == last.utcoffset():
+            start_us = _us(first)
+            step_us, length_us = step // ONE_MICROSECOND, length // ONE_MICROSECOND
+            final = _us(last) - length_us  # the last start whose slot fits
+            starts = range(start_us, final + 1, step_us)
+            ends = range(start_us + length_us, final + length_us + 1, step_us)
+        else:  # the session spans a change of UTC offset: wall-clock steps, as booked
+            starts, ends, moment = [], [], first
+            while moment + length <= last:
+                starts.append(_us(moment))
+                ends.append(_us(moment + length))
+                moment += step
+        count = len(starts)
+        if not count:
+            return step, length, ()
+        free = bytearray(b"\x01") * count
+        taken_starts, taken_ends = self._taken(doctor_id)
+        # The intervals that meet the session: disjoint and sorted, so both bisect.
+        for index in range(
+            bisect_right(taken_ends, starts[0]), bisect_left(taken_starts, ends[-1])
+        ):
+            # Slot k meets [s, e) when it ends after s and starts before e.
+            low = bisect_right(ends, taken_starts[index])
+            high = bisect_left(starts, taken_ends[index])
+            if high > low:
+                free[low:high] = bytes(high - low)
+        return (
+            step,
+            length,
+            [k for k in range(bisect_left(starts, now_us), count) if free[k]],
+        )
+
     def free_slots(self, doctor_id, day, *, now=None, minutes=None):
         """Return the free slots of a doctor on `day` (from now on, for today)."""
-        now = now or timezone.now()
+        now_us = _us(now or timezone.now())
         slots = []
-        taken = self.blocked[doctor_id] + self.booked[doctor_id]
         for session in self.sessions(doctor_id, day):
-            # One sweep over what meets the session, by start: the slots move forward, so
-            # an interval joins once a slot reaches it and leaves once a slot passes it (a
-            # clinic's week is thousands of slots).
-            meets = sorted((s, e) for s, e in taken if s < session.end and session.start < e)
-            active, upcoming = [], 0
-            step = timedelta(minutes=session.slot_minutes)
-            length = timedelta(minutes=minutes) if minutes else step
-            start = session.start
-            while start + length <= session.end:
-                end = start + length
-                while upcoming < len(meets) and meets[upcoming][0] < end:
-                    active.append(meets[upcoming])
-                    upcoming += 1
-                if active:
-                    active = [interval for interval in active if interval[1] > start]
-                if start >= now and not active:
-                    slots.append(Slot(doctor_id, start, end, session.clinic_id, session.room_id))
-                start += step
+            step, length, indices = self._free_in(doctor_id, session, now_us, minutes)
+            for k in indices:
+                start = session.start + k * step
+                slots.append(
+                    Slot(doctor_id, start, start + length, session.clinic_id, session.room_id)
+                )
         return slots
 
 
@@ -237,13 +332,34 @@ def free_time(*, doctor_ids, first_day, last_day, clinic_id=None, now=None):
     time, earliest first: one FreeTime per slot time with the doctors free then (only
     slots held in `clinic_id`, when given). Bookable only: from now on."""
     availability = Availability(doctor_ids, first_day, last_day)  # a list or a subquery
+    now_us = _us(now or timezone.now())
+    # Slot times as epoch microseconds: datetimes are made once per distinct time.
     grouped = defaultdict(list)
     for day in _days(first_day, last_day):
         for doctor_id in availability.doctor_ids:
-            for slot in availability.free_slots(doctor_id, day, now=now):
-                if clinic_id is None or slot.clinic_id == clinic_id:
-                    grouped[(slot.start, slot.end)].append(doctor_id)
-    return [FreeTime(start, end, tuple(ids)) for (start, end), ids in sorted(grouped.items())]
+            for session in availability.sessions(doctor_id, day):
+                if clinic_id is not None and session.clinic_id != clinic_id:
+                    continue
+                step, length, indices = availability._free_in(doctor_id, session, now_us)
+                start_us, step_us = _us(session.start), step // ONE_MICROSECOND
+                if session.start.utcoffset() == session.end.utcoffset():
+                    length_us = length // ONE_MICROSECOND
+                    for k in indices:
+                        start = start_us + k * step_us
+                        grouped[(start, start + length_us)].append(doctor_id)
+                else:  # wall-clock steps across a change of UTC offset
+                    for k in indices:
+                        start = session.start + k * step
+                        grouped[(_us(start), _us(start + length))].append(doctor_id)
+    tz = timezone.get_current_timezone()
+    return [
+        FreeTime(
+            (EPOCH + start * ONE_MICROSECOND).astimezone(tz),
+            (EPOCH + end * ONE_MICROSECOND).astimezone(tz),
+            tuple(ids),
+        )
+        for (start, end), ids in sorted(grouped.items())
+    ]
 
 
 def doctors_free_at(*, doctors, moment, clinic_id=None, now=None):
