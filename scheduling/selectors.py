@@ -23,6 +23,7 @@ from accounts.selectors import active_doctors
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
+    Clinic,
     DoctorSchedule,
     Holiday,
     ScheduleException,
@@ -115,6 +116,29 @@ def _overlaps(start, end, intervals):
     return any(s < end and start < e for s, e in intervals)
 
 
+# What working time is made of (not the audit columns: a clinic's week reads 140 rows).
+SCHEDULE_FIELDS = (
+    "doctor_id",
+    "weekday",
+    "start_time",
+    "end_time",
+    "slot_minutes",
+    "clinic_id",
+    "room_id",
+    "effective_from",
+    "effective_to",
+)
+EXCEPTION_FIELDS = (
+    "doctor_id",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "slot_minutes",
+    "clinic_id",
+    "room_id",
+)
+
+
 class Availability:
     """The working time of some doctors over a range of dates, loaded in four queries:
     templates, exceptions, holidays and the appointments holding time.
@@ -133,7 +157,7 @@ class Availability:
             Q(effective_to__isnull=True) | Q(effective_to__gte=first_day),
             doctor_id__in=self.doctor_ids,
             effective_from__lte=last_day,
-        ):
+        ).only(*SCHEDULE_FIELDS):
             self.templates[schedule.doctor_id].append(schedule)
         self.extra = defaultdict(list)
         self.blocked = defaultdict(list)
@@ -141,7 +165,7 @@ class Availability:
             doctor_id__in=self.doctor_ids,
             starts_at__lt=self.range_end,
             ends_at__gt=self.range_start,
-        ):
+        ).only(*EXCEPTION_FIELDS):
             if exception.removes_time:
                 self.blocked[exception.doctor_id].append((exception.starts_at, exception.ends_at))
             else:
@@ -436,6 +460,77 @@ def appointment_list(*, doctor=None, patient=None, clinic=None, day=None, status
     return appointments.order_by("start", "doctor__last_name")
 
 
+# What a list row of appointments shows (the arrivals, the doctor's day, the home
+# panels): the related rows' few columns only. Full patient rows cost their phone numbers'
+# parsing and full user rows their every column, for nothing a row shows.
+ROW_FIELDS = (
+    "id",
+    "start",
+    "end",
+    "status",
+    "reason",
+    "patient_id",
+    "patient__first_name",
+    "patient__middle_name",
+    "patient__last_name",
+    "patient__mrn",
+    "patient__date_of_birth",
+    "patient__sex",
+    "patient__is_deceased",
+    "patient__deceased_on",
+    "doctor__first_name",
+    "doctor__last_name",
+    "clinic__name",
+    "room__name",
+    "appointment_type__name",
+    "appointment_type__colour",
+)
+
+
+def appointment_rows(**filters):
+    """`appointment_list(**filters)` with only what a list row shows (ROW_FIELDS)."""
+    return appointment_list(**filters).only(*ROW_FIELDS)
+
+
+def appointment_day_counts(day, *, clinic=None, doctor=None, ended_by=None):
+    """Return {"counts": [(state, label, count)] with every state listed, "total": all of
+    them, "ended": how many ended before `ended_by` (0 without it)} for the
+    appointments of a day, in one query."""
+    rows = Appointment.objects.on_day(day)
+    if clinic is not None:
+        rows = rows.filter(clinic=clinic)
+    if doctor is not None:
+        rows = rows.filter(doctor=doctor)
+    aggregates = {"n": Count("id")}
+    if ended_by is not None:
+        aggregates["ended"] = Count("id", filter=Q(end__lt=ended_by))
+    per_state = {
+        row["status"]: row for row in rows.values("status").annotate(**aggregates).order_by()
+    }
+    return {
+        "counts": [
+            (value, label, per_state[value]["n"] if value in per_state else 0)
+            for value, label in AppointmentStatus.choices
+        ],
+        "total": sum(row["n"] for row in per_state.values()),
+        "ended": sum(row.get("ended", 0) for row in per_state.values()),
+    }
+
+
+def clinic_choices():
+    """Return [(id, name)] of the clinics in use, by name: a filter's choices."""
+    return list(Clinic.objects.filter(is_active=True).order_by("name").values_list("pk", "name"))
+
+
+def doctor_choices():
+    """Return [(id, "Dr First Last")] of the active doctors, by name: a filter's choices
+    (the labels of `scheduling.forms.DoctorChoiceField`)."""
+    return [
+        (pk, "Dr " + f"{first} {last}".strip())
+        for pk, first, last in active_doctors().values_list("pk", "first_name", "last_name")
+    ]
+
+
 def appointment_state_counts(day, *, clinic=None, doctor=None):
     """Return [(state, label, count)] of the appointments of a day, every state listed
     (one query)."""
@@ -451,10 +546,23 @@ def appointment_state_counts(day, *, clinic=None, doctor=None):
 def arrivals_summary(day, *, limit):
     """Return the front desk's view of a day: how many appointments (not cancelled), how
     many are expected, checked in, seen and no-shows, and the next `limit` expected
-    (from half an hour ago on)."""
-    todays = appointment_list(day=day)
+    (from half an hour ago on). Two small queries: the counts per state, and the rows
+    with what the panel shows (one query with windowed counts measured costlier)."""
+    todays = Appointment.objects.on_day(day)
     counts = dict(todays.values_list("status").annotate(n=Count("id")).order_by())
     expected_states = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+    upcoming = (
+        todays.filter(status__in=expected_states, start__gte=timezone.now() - timedelta(minutes=30))
+        .select_related("patient", "doctor")
+        .only(
+            "start",
+            "patient__first_name",
+            "patient__middle_name",
+            "patient__last_name",
+            "doctor__last_name",
+        )
+        .order_by("start", "doctor__last_name")
+    )
     return {
         "total": sum(n for s, n in counts.items() if s != AppointmentStatus.CANCELLED),
         "expected": sum(counts.get(s, 0) for s in expected_states),
@@ -462,30 +570,39 @@ def arrivals_summary(day, *, limit):
         "done": counts.get(AppointmentStatus.COMPLETED, 0)
         + counts.get(AppointmentStatus.IN_PROGRESS, 0),
         "no_show": counts.get(AppointmentStatus.NO_SHOW, 0),
-        "next": list(
-            todays.filter(
-                status__in=expected_states, start__gte=timezone.now() - timedelta(minutes=30)
-            )[:limit]
-        ),
+        "next": list(upcoming[:limit]),
     }
+
+
+OPEN_STATES = (
+    AppointmentStatus.BOOKED,
+    AppointmentStatus.CONFIRMED,
+    AppointmentStatus.CHECKED_IN,
+    AppointmentStatus.IN_PROGRESS,
+)
 
 
 def doctor_day_summary(doctor, day, *, limit):
     """Return a doctor's day at a glance: the next `limit` appointments still open, how
-    many remain, and how many patients wait (checked in)."""
-    todays = appointment_list(doctor=doctor, day=day)
-    remaining = todays.filter(
-        status__in=(
-            AppointmentStatus.BOOKED,
-            AppointmentStatus.CONFIRMED,
-            AppointmentStatus.CHECKED_IN,
-            AppointmentStatus.IN_PROGRESS,
+    many remain, and how many patients wait (checked in). One query: the open
+    appointments of one doctor's day are few, so they are counted as they are read."""
+    remaining = list(
+        Appointment.objects.on_day(day)
+        .filter(doctor=doctor, status__in=OPEN_STATES)
+        .select_related("patient")
+        .only(
+            "start",
+            "status",
+            "patient__first_name",
+            "patient__middle_name",
+            "patient__last_name",
         )
+        .order_by("start")
     )
     return {
-        "next": list(remaining[:limit]),
-        "remaining": remaining.count(),
-        "waiting": todays.filter(status=AppointmentStatus.CHECKED_IN).count(),
+        "next": remaining[:limit],
+        "remaining": len(remaining),
+        "waiting": sum(1 for a in remaining if a.status == AppointmentStatus.CHECKED_IN),
     }
 
 

@@ -56,13 +56,16 @@ from scheduling.selectors import (
     ONE_MICROSECOND,
     Availability,
     EpochMicroseconds,
+    appointment_day_counts,
     appointment_detail_list_for_user,
     appointment_get,
-    appointment_list,
     appointment_list_for_user,
+    appointment_rows,
     appointment_state_counts,
     calendar_doctor_ids,
     calendar_doctors,
+    clinic_choices,
+    doctor_choices,
     doctors_free_at,
     free_time,
     next_available,
@@ -106,14 +109,18 @@ def allowed_actions(appointment, user, now=None):
     ]
 
 
-def annotate_actions(appointments, user):
+def annotate_actions(appointments, user, *, reasons=True):
     """Attach `actions` (slugs), `reason_actions` (those of them that must say why: the
-    form asks for a reason) and `reason_visible` to each appointment of a list; return
-    the list."""
+    form asks for a reason) and, with `reasons`, `reason_visible` to each appointment of
+    a list (lists that show no reason skip its query); return the list. The user's role
+    permissions are asked once for the list, the appointment's rules once per row."""
     now = timezone.now()
-    clinical_reason_visibility(user, appointments, now=now)
+    if reasons:
+        clinical_reason_visibility(user, appointments, now=now)
+    permitted = {status: slug for slug, (status, perm) in ACTIONS.items() if user.has_perm(perm)}
     for appointment in appointments:
-        appointment.actions = allowed_actions(appointment, user, now)
+        allowed = set(appointment.allowed_transitions(now))
+        appointment.actions = [slug for status, slug in permitted.items() if status in allowed]
         appointment.reason_actions = [
             slug
             for slug in appointment.actions
@@ -156,9 +163,10 @@ class CalendarView(SchedulingViewMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         get = self.request.GET
-        doctors = list(active_doctors())
-        clinics = list(Clinic.objects.filter(is_active=True))
-        specialties = list(Specialty.objects.order_by("name"))
+        # The pickers' lists: ids and names only.
+        doctors = list(active_doctors().only("id", "first_name", "last_name"))
+        clinics = list(Clinic.objects.filter(is_active=True).only("id", "name"))
+        specialties = list(Specialty.objects.order_by("name").only("id", "name"))
         doctor = next((d for d in doctors if str(d.pk) == get.get("doctor")), None)
         clinic = next((c for c in clinics if str(c.pk) == get.get("clinic")), None)
         specialty = next((s for s in specialties if str(s.pk) == get.get("specialty")), None)
@@ -973,38 +981,58 @@ class DayListView(SchedulingViewMixin, TemplateView):
     # A busy clinic day runs to hundreds of arrivals: a page holds a couple of hours.
     paginate_by = 60
 
-    def _page_of_now(self, rows, day):
-        """Today, open on the page of the first appointment that has not ended yet."""
-        if day != timezone.localdate():
-            return 1
-        earlier = rows.filter(end__lt=timezone.now()).count()
-        return earlier // self.paginate_by + 1
-
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         form = forms.DayFilterForm(self.request.GET)
         values = form.values()
-        day = values["date"]
-        rows = appointment_list(day=day, clinic=values["clinic"], doctor=values["doctor"])
-        page_obj = Paginator(rows, self.paginate_by).get_page(
-            self.request.GET.get("page") or self._page_of_now(rows, day)
+        day, clinic, doctor = values["date"], values["clinic"], values["doctor"]
+        is_today = day == timezone.localdate()
+        # One query for the counts per state, the pager's count and (today) how many
+        # appointments have ended: the page of now.
+        summary = appointment_day_counts(
+            day, clinic=clinic, doctor=doctor, ended_by=timezone.now() if is_today else None
         )
-        appointments = annotate_actions(list(page_obj.object_list), user)
+        paginator = KnownCountPaginator(
+            appointment_rows(day=day, clinic=clinic, doctor=doctor),
+            self.paginate_by,
+            count=summary["total"],
+        )
+        page_of_now = summary["ended"] // self.paginate_by + 1 if is_today else 1
+        page_obj = paginator.get_page(self.request.GET.get("page") or page_of_now)
+        appointments = annotate_actions(list(page_obj.object_list), user, reasons=False)
         context.update(
             page_obj=page_obj,
             filter_form=form,
+            clinic_choices=_choices(clinic_choices(), clinic, _("All clinics")),
+            doctor_choices=_choices(doctor_choices(), doctor, _("All doctors")),
             day=day,
             previous_day=day - timedelta(days=1),
             next_day=day + timedelta(days=1),
-            is_today=day == timezone.localdate(),
+            is_today=is_today,
             appointments=appointments,
-            counts=appointment_state_counts(day, clinic=values["clinic"], doctor=values["doctor"]),
-            filter_clinic=values["clinic"],
-            filter_doctor=values["doctor"],
+            counts=summary["counts"],
+            filter_clinic=clinic,
+            filter_doctor=doctor,
             can_book=user.has_perm("scheduling.add_appointment"),
         )
         return context
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator whose count is known already (from the page's counts query)."""
+
+    def __init__(self, object_list, per_page, *, count, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.count = count
+
+
+def _choices(options, selected, empty_label):
+    """Return [(value, label, selected)] for a filter's <select>, the empty choice first."""
+    chosen = str(selected.pk) if selected is not None else None
+    return [("", empty_label, False)] + [
+        (str(pk), label, str(pk) == chosen) for pk, label in options
+    ]
 
 
 class MyDayView(SchedulingViewMixin, TemplateView):
@@ -1019,7 +1047,7 @@ class MyDayView(SchedulingViewMixin, TemplateView):
         user = self.request.user
         parsed = forms.parse_moment(self.request.GET.get("date"))
         day = parsed.date() if parsed else timezone.localdate()
-        appointments = annotate_actions(list(appointment_list(doctor=user, day=day)), user)
+        appointments = annotate_actions(list(appointment_rows(doctor=user, day=day)), user)
         context.update(
             day=day,
             previous_day=day - timedelta(days=1),

@@ -10,10 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from accounts import roles
 from accounts.models import DoctorSpecialty
+from scheduling import services
+from scheduling.api import AppointmentSerializer
 from scheduling.models import Appointment, AppointmentStatus, AppointmentStatusChange
 from tests.factories.accounts import DoctorProfileFactory, SpecialtyFactory
 from tests.factories.patients import PatientFactory
@@ -315,6 +318,67 @@ def test_the_list_takes_the_same_queries_at_1_and_50_rows(
     assert response.json()["count"] == 50
     assert len(response.json()["results"]) == 50
     assert len(one) <= 3  # count, page, and nothing per row
+
+
+def _mixed_rows(doctor, receptionist, consultation):
+    """A plain appointment, one moved (its replacement names the original), a weekly
+    series of two, and a cancelled one: every kind of reference the list names."""
+    plain = book15(PatientFactory(), doctor, at(1, 9), appointment_type=consultation)
+    moved = book15(PatientFactory(), doctor, at(1, 10), appointment_type=consultation)
+    services.appointment_reschedule(appointment=moved, start=at(1, 11), actor=receptionist)
+    services.series_book(
+        patient=PatientFactory(),
+        doctor=doctor,
+        start=at(1, 12),
+        appointment_type=consultation,
+        interval=1,
+        unit="weeks",
+        count=2,
+        actor=receptionist,
+    )
+    services.appointment_cancel(appointment=plain, actor=receptionist, reason="Called")
+
+
+def test_the_list_takes_the_same_queries_with_moved_and_recurring_rows(
+    api, receptionist, doctor, schedule, consultation, django_assert_max_num_queries
+):
+    client = api(receptionist)
+    _mixed_rows(doctor, receptionist, consultation)
+    client.get("/api/v1/appointments")
+    with CaptureQueriesContext(connection) as few:
+        response = client.get("/api/v1/appointments", {"page_size": 100})
+    assert response.json()["count"] == 5
+    for i in range(45):
+        start = at(2 + i // 20, 9) + timedelta(minutes=15 * (i % 20))
+        book15(PatientFactory(), doctor, start, appointment_type=consultation)
+    with django_assert_max_num_queries(len(few)):
+        response = client.get("/api/v1/appointments", {"page_size": 100})
+    assert len(response.json()["results"]) == 50
+    # count, page, the originals of moved rows, the series: nothing per row.
+    assert len(few) <= 5
+
+
+def test_an_appointment_reads_as_drfs_field_by_field_serializer_gives_it(
+    api, receptionist, doctor, schedule, consultation, rf
+):
+    _mixed_rows(doctor, receptionist, consultation)
+    request = rf.get("/api/v1/appointments")
+    request.user = receptionist
+    serializer = AppointmentSerializer(context={"request": request})
+    appointments = list(Appointment.objects.all())
+    assert any(a.rescheduled_from_id for a in appointments)
+    assert any(a.series_id for a in appointments)
+    for appointment in appointments:
+        fast = serializer.to_representation(appointment)
+        drf = serializers.Serializer.to_representation(serializer, appointment)
+        assert fast == drf
+        assert list(fast) == list(drf)
+    listed = api(receptionist).get("/api/v1/appointments", {"page_size": 100}).json()
+    by_id = {a.pk: a for a in appointments}
+    for row in listed["results"]:
+        assert row == serializers.Serializer.to_representation(
+            serializer, by_id[uuid.UUID(row["id"])]
+        )
 
 
 # --- Booking ----------------------------------------------------------------------------------
