@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.selectors import active_doctors
 from scheduling import selectors, services
-from scheduling.models import ScheduleException
+from scheduling.models import Appointment, ScheduleException
 from tests.factories.accounts import DoctorProfileFactory, SpecialtyFactory
 from tests.factories.patients import PatientFactory
 from tests.factories.scheduling import (
@@ -113,3 +113,47 @@ def test_weekly_series_keeps_the_wall_clock_across_daylight_saving():
     assert utc[2] - utc[1] == timedelta(days=7)
     assert utc[1] - utc[0] == timedelta(days=7, hours=1)  # 25 October: clocks go back
     assert starts[2].date() == date(2026, 11, 2)
+
+
+def test_booked_time_loads_as_exact_epoch_microseconds(doctor):
+    weekly_schedule(doctor)
+    start = at(1, 9).replace(microsecond=123456)
+    appointment = book(PatientFactory(), doctor, start, end=start + timedelta(minutes=15))
+    loaded = (
+        Appointment.objects.filter(pk=appointment.pk)
+        .values_list(selectors.EpochMicroseconds("start"), selectors.EpochMicroseconds("end"))
+        .get()
+    )
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    assert loaded == (
+        (start - epoch) // timedelta(microseconds=1),
+        (start + timedelta(minutes=15) - epoch) // timedelta(microseconds=1),
+    )
+
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_a_session_across_a_change_of_clock_steps_on_the_wall_clock(doctor):
+    # 28 March 2027: clocks go from 02:00 to 03:00. A night session 01:00-04:00 is cut
+    # on the wall clock, as bookings are (the integer grid is for sessions without one).
+    day = date(2027, 3, 28)
+    DoctorScheduleFactory(
+        doctor=doctor,
+        weekday=day.weekday(),
+        start_time=time(1),
+        end_time=time(4),
+        effective_from=day - timedelta(days=7),
+    )
+    tz = timezone.get_current_timezone()
+    first = timezone.make_aware(datetime.combine(day, time(1)), tz)
+    last = timezone.make_aware(datetime.combine(day, time(4)), tz)
+    expected, moment = [], first
+    while moment + timedelta(minutes=15) <= last:
+        expected.append(moment)
+        moment += timedelta(minutes=15)
+    slots = selectors.free_slots(doctor, day, now=first - timedelta(days=1))
+    assert [slot.start for slot in slots] == expected
+    free = selectors.free_time(
+        doctor_ids=[doctor.pk], first_day=day, last_day=day, now=first - timedelta(days=1)
+    )
+    # By instant: the wall clock's 02:00-02:45, which do not exist, are 03:00-03:45.
+    assert {t.start.astimezone(UTC) for t in free} == {e.astimezone(UTC) for e in expected}
