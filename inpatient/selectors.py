@@ -7,16 +7,14 @@ census one per figure (a GROUP BY, or conditional counts over the bed stays).
 """
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
-    Avg,
     Case,
     Count,
-    DurationField,
-    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -27,7 +25,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -633,37 +630,36 @@ STATES = [s.value for s in Bed.Status]
 
 def ward_occupancy(*, wards=None, now=None):
     """Return one dict per ward: ward, name, total and a count per (effective) state,
-    which add up to total, plus the occupancy in percent. One GROUP BY query."""
+    which add up to total, plus the occupancy in percent. One GROUP BY query (ward and
+    state), counted up here: a handful of rows per ward."""
     now = now or timezone.now()
-    expired = Q(rooms__beds__status=Bed.Status.RESERVED, rooms__beds__reserved_until__lte=now)
     queryset = wards if wards is not None else Ward.objects.all()
-    rows = queryset.order_by("name").annotate(
-        n_total=Count("rooms__beds"),
-        n_available=Count(
-            "rooms__beds", filter=Q(rooms__beds__status=Bed.Status.AVAILABLE) | expired
-        ),
-        n_reserved=Count(
-            "rooms__beds",
-            filter=Q(rooms__beds__status=Bed.Status.RESERVED)
-            & ~Q(rooms__beds__reserved_until__lte=now),
-        ),
-        n_occupied=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.OCCUPIED)),
-        n_cleaning=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.CLEANING)),
-        n_blocked=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.BLOCKED)),
+    rows = (
+        queryset.order_by("name", "id")
+        .values_list("id", "name", "ward_type", "rooms__beds__status")
+        .annotate(
+            n=Count("rooms__beds"),
+            # A reservation that ran out counts as available (effective_status).
+            expired=Count("rooms__beds", filter=Q(rooms__beds__reserved_until__lte=now)),
+        )
     )
-    result = []
-    for ward in rows:
-        row = {
-            "ward": ward.pk,
-            "name": ward.name,
-            "ward_type": ward.ward_type,
-            "total": ward.n_total,
-        }
-        for state in STATES:
-            row[state] = getattr(ward, f"n_{state}")
+    result = {}
+    for pk, name, ward_type, status, n, expired in rows:
+        row = result.get(pk)
+        if row is None:
+            row = result[pk] = {"ward": pk, "name": name, "ward_type": ward_type, "total": 0}
+            row.update(dict.fromkeys(STATES, 0))
+        if not n:
+            continue
+        row["total"] += n
+        if status == Bed.Status.RESERVED:
+            row[Bed.Status.RESERVED] += n - expired
+            row[Bed.Status.AVAILABLE] += expired
+        else:
+            row[status] += n
+    for row in result.values():
         row["occupancy"] = _percent(row["occupied"], row["total"])
-        result.append(row)
-    return result
+    return list(result.values())
 
 
 def _percent(part, whole):
@@ -717,52 +713,48 @@ def census(*, ward=None, days=CENSUS_DAYS, now=None):
         totals[state] = sum(w[state] for w in wards)
     totals["occupancy"] = _percent(totals["occupied"], totals["total"])
 
-    stays = BedStay.objects.all()
+    # One query for the bed stays that touch the window, counted here: building one
+    # conditional COUNT per midnight cost more than running the query.
+    stays = BedStay.objects.order_by()
     if ward is not None:
         stays = stays.filter(bed__room__ward=ward)
-    open_at = {
-        f"d{i}": Count(
-            "pk", filter=Q(started_at__lte=m) & (Q(ended_at__isnull=True) | Q(ended_at__gt=m))
-        )
-        for i, m in enumerate(midnights)
-    }
-    occupied = stays.filter(
-        Q(started_at__lte=midnights[-1]),
-        Q(ended_at__isnull=True) | Q(ended_at__gt=midnights[0]),
-    ).aggregate(**open_at)
+    touching = stays.filter(
+        Q(started_at__lt=window_end),
+        Q(ended_at__isnull=True) | Q(ended_at__gt=window_start) | Q(started_at__gte=window_start),
+    ).values_list("started_at", "ended_at", "reason")
+    in_bed = [0] * len(midnights)
+    admissions, transfers = {}, {}
+    for started_at, ended_at, reason in touching:
+        # Patients in bed at midnight m: started_at <= m < ended_at (open: not ended).
+        first = bisect_left(midnights, started_at)
+        last = len(midnights) if ended_at is None else bisect_left(midnights, ended_at)
+        for i in range(first, last):
+            in_bed[i] += 1
+        if started_at >= window_start:
+            day = timezone.localtime(started_at, tz).date()
+            if reason == BedStay.Reason.ADMISSION:
+                admissions[day] = admissions.get(day, 0) + 1
+            elif reason == BedStay.Reason.TRANSFER:
+                transfers[day] = transfers.get(day, 0) + 1
 
-    def per_day(queryset, column):
-        return dict(
-            queryset.filter(**{f"{column}__gte": window_start, f"{column}__lt": window_end})
-            .annotate(day=TruncDate(column, tzinfo=tz))
-            .values("day")
-            .annotate(n=Count("pk"))
-            .values_list("day", "n")
-        )
-
-    admissions = per_day(stays.filter(reason=BedStay.Reason.ADMISSION), "started_at")
-    transfers = per_day(stays.filter(reason=BedStay.Reason.TRANSFER), "started_at")
-    discharged = Admission.objects.discharged()
+    discharged = Admission.objects.discharged().order_by()
     if ward is not None:
         discharged = discharged.filter(
             stays__bed__room__ward=ward, stays__ended_at=F("discharged_at")
         )
-    discharges = per_day(discharged, "discharged_at")
-    los = discharged.filter(
+    discharges, lengths = {}, []
+    for discharged_at, admitted_at in discharged.filter(
         discharged_at__gte=window_start, discharged_at__lt=window_end
-    ).aggregate(
-        n=Count("pk"),
-        average=Avg(
-            ExpressionWrapper(F("discharged_at") - F("admitted_at"), output_field=DurationField())
-        ),
-    )
-    average = los["average"]
-    if average is not None and not isinstance(average, timedelta):  # SQLite: microseconds
-        average = timedelta(microseconds=float(average))
+    ).values_list("discharged_at", "admitted_at"):
+        day = timezone.localtime(discharged_at, tz).date()
+        discharges[day] = discharges.get(day, 0) + 1
+        lengths.append(discharged_at - admitted_at)
+    average = sum(lengths, timedelta()) / len(lengths) if lengths else None
+    los = {"n": len(lengths)}
 
     rows = []
     for i, (day, midnight) in enumerate(zip(day_list, midnights, strict=True)):
-        count = occupied[f"d{i}"] or 0
+        count = in_bed[i]
         rows.append(
             CensusDay(
                 day=day,
