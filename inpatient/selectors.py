@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Case,
+    CharField,
     Count,
     F,
     IntegerField,
@@ -24,6 +25,7 @@ from django.db.models import (
     UUIDField,
     Value,
     When,
+    Window,
 )
 from django.http import Http404
 from django.utils import timezone
@@ -780,17 +782,56 @@ def census(*, ward=None, days=CENSUS_DAYS, now=None):
 # --- Home panels ------------------------------------------------------------------------------
 
 
+@dataclass
+class QueueItem:
+    """One pending request on the home panel."""
+
+    pk: object
+    patient: str
+    priority: str
+    priority_label: str
+    ward: str
+    created_at: datetime
+
+
 def queue_summary(user, limit=5):
     """Return the pending requests (most urgent first) and the beds waiting for
-    housekeeping, for the home panel."""
-    queue = admission_request_queue(user)
+    housekeeping, for the home panel: two queries (the requests with their total, the
+    beds by state)."""
+    rows = list(
+        admission_request_queue(user)
+        .select_related(None)
+        .annotate(pending=Window(Count("pk")))
+        .values_list(
+            "pk",
+            "patient__first_name",
+            "patient__middle_name",
+            "patient__last_name",
+            "priority",
+            "ward_preference__name",
+            "created_at",
+            "pending",
+        )[:limit]
+    )
     counts = Bed.objects.aggregate(
         cleaning=Count("pk", filter=Q(status=Bed.Status.CLEANING)),
         blocked=Count("pk", filter=Q(status=Bed.Status.BLOCKED)),
     )
+    priorities = {value: str(label) for value, label in Priority.choices}
+    requests = [
+        QueueItem(
+            pk=pk,
+            patient=" ".join(name for name in (first, middle, last) if name),
+            priority=priority,
+            priority_label=priorities.get(priority, priority),
+            ward=ward or "",
+            created_at=created_at,
+        )
+        for pk, first, middle, last, priority, ward, created_at, _pending in rows
+    ]
     return {
-        "requests": list(queue[:limit]),
-        "pending": queue.count(),
+        "requests": requests,
+        "pending": rows[0][-1] if rows else 0,
         "cleaning": counts["cleaning"],
         "blocked": counts["blocked"],
     }
@@ -847,25 +888,27 @@ def ward_column_register(column):
 
 def allergy_facts(patient_ids):
     """Return each patient's active allergies (severe ones flagged), "no known
-    allergies", or "allergies not recorded": two queries."""
+    allergies", or "allergies not recorded": one query (the allergies, and the patients
+    whose record says none are known)."""
     facts = {pk: [] for pk in patient_ids}
-    rows = (
-        Allergy.objects.filter(patient_id__in=patient_ids, status=AllergyClinicalStatus.ACTIVE)
-        .order_by("allergen")
-        .values_list("patient_id", "allergen", "severity")
-    )
+    allergies = Allergy.objects.filter(
+        patient_id__in=patient_ids, status=AllergyClinicalStatus.ACTIVE
+    ).values_list("patient_id", "allergen", "severity")
+    none_known = AllergyStatus.objects.filter(
+        patient_id__in=patient_ids, no_known_allergies=True
+    ).values_list("patient_id", Value(""), Value(None, output_field=CharField()))
+    rows = allergies.order_by().union(none_known.order_by(), all=True).order_by("allergen")
+    nka = set()
     for patient_id, allergen, severity in rows:
-        facts[patient_id].append(WardFact(allergen, alert=severity in SEVERE_ALLERGY))
-    unknown = [pk for pk, found in facts.items() if not found]
-    if unknown:
-        none_known = set(
-            AllergyStatus.objects.filter(
-                patient_id__in=unknown, no_known_allergies=True
-            ).values_list("patient_id", flat=True)
-        )
-        for pk in unknown:
-            text = gettext("no known allergies") if pk in none_known else gettext("not recorded")
-            facts[pk].append(WardFact(text, alert=pk not in none_known))
+        if severity is None:
+            nka.add(patient_id)
+        else:
+            facts[patient_id].append(WardFact(allergen, alert=severity in SEVERE_ALLERGY))
+    no_known, not_recorded = gettext("no known allergies"), gettext("not recorded")
+    for pk, found in facts.items():
+        if not found:
+            known = pk in nka
+            found.append(WardFact(no_known if known else not_recorded, alert=not known))
     return facts
 
 
@@ -897,14 +940,18 @@ def ward_now(user, now=None):
     ward columns. A fixed number of queries whatever the number of wards and patients:
     wards, bed counts, current stays, and each column's own."""
     now = now or timezone.now()
-    wards = list(Ward.objects.filter(nurse_assignments__user=user).order_by("name").distinct())
-    if not wards:
-        return {"wards": [], "columns": []}
+    # The wards and their bed counts in one query; the Ward rows carry what the panel
+    # shows (id, name, type).
     counts = {
         row["ward"]: row
-        for row in ward_occupancy(wards=Ward.objects.filter(pk__in=[w.pk for w in wards]), now=now)
+        for row in ward_occupancy(wards=Ward.objects.filter(nurse_assignments__user=user), now=now)
     }
-    stays = BedStay.objects.filter(ended_at__isnull=True, bed__room__ward__in=wards).values(
+    if not counts:
+        return {"wards": [], "columns": []}
+    wards = [
+        Ward(id=pk, name=row["name"], ward_type=row["ward_type"]) for pk, row in counts.items()
+    ]
+    stays = BedStay.objects.filter(ended_at__isnull=True, bed__room__ward__in=list(counts)).values(
         "admission_id",
         ward_id=F("bed__room__ward_id"),
         room=F("bed__room__number"),
