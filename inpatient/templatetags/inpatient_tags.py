@@ -1,12 +1,16 @@
 """Template helpers of the inpatient pages."""
 
+import uuid
 from html import escape
 
 from django import template
+from django.urls import reverse
 from django.utils import formats
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
+
+from ehr.core.templatetags.ehr_tags import icon
 
 register = template.Library()
 
@@ -88,3 +92,57 @@ def census_day_rows(days):
             )
         )
     return mark_safe("".join(html))  # noqa: S308 - dates and numbers, escaped where text
+
+
+# One patient of a nurse's ward (the home panel), built here like the tiles: a ward holds
+# dozens of patients, each with a link, a bed and the facts of every ward column.
+WARD_PATIENT = (
+    '<li class="list-group-item" data-testid="ward-patient">'
+    '<div class="d-flex justify-content-between align-items-start gap-2">'
+    '<span><span class="badge text-bg-light border me-1">{bed}</span>'
+    '<a class="fw-semibold" href="{url}">{name}</a> '
+    '<span class="small text-body-secondary">{age_sex}</span></span>{discharge}</div>'
+    "{facts}</li>"
+)
+WARD_FACTS = '<div class="small"><span class="text-body-secondary">{label}:</span> {facts}</div>'
+_ANY_ID = uuid.UUID(int=0)
+
+
+@register.simple_tag
+def ward_patient_rows(patients):
+    """Render the rows of a nurse's ward panel (`WardPatient`s): bed, patient (linked to
+    the admission), age and sex, a discharge order, and the facts of each column."""
+    url = reverse("inpatient:admission_detail", args=[_ANY_ID]).replace(str(_ANY_ID), "{}")
+    discharge = (
+        '<span class="badge text-bg-warning text-nowrap">'
+        f"{icon('door-open')} {escape(gettext('discharge ordered'))}</span>"
+    )
+    labels = {}
+    html = []
+    for row in patients:
+        facts = []
+        for column, column_facts in row.facts:
+            if column.key not in labels:
+                labels[column.key] = escape(str(column.label))
+            facts.append(
+                WARD_FACTS.format(
+                    label=labels[column.key],
+                    facts=", ".join(
+                        '<span class="{}">{}</span>'.format(
+                            "text-danger fw-semibold" if fact.alert else "", escape(fact.text)
+                        )
+                        for fact in column_facts
+                    ),
+                )
+            )
+        html.append(
+            WARD_PATIENT.format(
+                bed=escape(row.bed),
+                url=escape(url.format(row.admission_id)),
+                name=escape(row.name),
+                age_sex=escape(row.age_sex),
+                discharge=discharge if row.discharge_ordered else "",
+                facts="".join(facts),
+            )
+        )
+    return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
