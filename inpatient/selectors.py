@@ -17,6 +17,7 @@ from django.db.models import (
     CharField,
     Count,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -837,16 +838,61 @@ def queue_summary(user, limit=5):
     }
 
 
+@dataclass
+class InpatientRow:
+    """One open admission on the doctor's home panel, with where the patient lies."""
+
+    pk: object
+    patient: str
+    ward_name: str
+    room_number: str
+    bed_number: str
+    discharge_ordered: bool
+
+    def get_absolute_url(self):
+        return ADMISSION_DETAIL_URL.format(self.pk)
+
+
+ADMISSION_DETAIL_URL = "/inpatient/admissions/{}/"  # the tests check it against the URLconf
+
+
 def inpatients_of_doctor(user, limit=10):
-    """Return the open admissions `user` attends, with where each patient lies."""
-    queryset = admissions_with_location(
+    """Return the open admissions `user` attends, with where each patient lies (the
+    current bed stay: an open admission has exactly one), and how many there are: one
+    query."""
+    rows = list(
         admission_list_for_user(user)
         .filter(attending_doctor=user)
         .open()
-        .select_related("patient")
+        .annotate(
+            current=FilteredRelation("stays", condition=Q(stays__ended_at__isnull=True)),
+            total=Window(Count("pk")),
+        )
         .order_by("admitted_at")
+        .values_list(
+            "pk",
+            "patient__first_name",
+            "patient__middle_name",
+            "patient__last_name",
+            "current__bed__room__ward__name",
+            "current__bed__room__number",
+            "current__bed__number",
+            "status",
+            "total",
+        )[:limit]
     )
-    return {"admissions": list(queryset[:limit]), "count": queryset.count()}
+    admissions = [
+        InpatientRow(
+            pk=pk,
+            patient=" ".join(name for name in (first, middle, last) if name),
+            ward_name=ward or "",
+            room_number=room or "",
+            bed_number=bed or "",
+            discharge_ordered=status == Admission.Status.DISCHARGE_ORDERED,
+        )
+        for pk, first, middle, last, ward, room, bed, status, _total in rows
+    ]
+    return {"admissions": admissions, "count": rows[0][-1] if rows else 0}
 
 
 # --- A nurse's ward now -----------------------------------------------------------------------
