@@ -146,3 +146,20 @@ def ward_patient_rows(patients):
             )
         )
     return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
+
+
+@register.simple_tag
+def choice_select(bound_field):
+    """Render the <select> of a ChoiceField with flat choices as its Select widget would
+    (name, attributes, id, selected options), without the form renderer's templates."""
+    widget = bound_field.field.widget
+    selected = {str(v) for v in widget.format_value(bound_field.value())}
+    attrs = {"name": bound_field.html_name, **widget.attrs, "id": bound_field.auto_id}
+    options = "".join(
+        '<option value="{}"{}>{}</option>'.format(
+            escape(str(value)), " selected" if str(value) in selected else "", escape(str(label))
+        )
+        for value, label in bound_field.field.choices
+    )
+    attributes = " ".join(f'{key}="{escape(str(value))}"' for key, value in attrs.items() if value)
+    return mark_safe(f"<select {attributes}>{options}</select>")  # noqa: S308 - escaped
