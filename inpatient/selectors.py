@@ -2,8 +2,9 @@
 census. Every list and detail view gets its rows here.
 
 The bed board and the census run a fixed number of queries whatever the size of the
-wards: the board three (rooms, beds, current stays with their patients and doctors), the
-census one per figure (a GROUP BY, or conditional counts over the bed stays).
+wards: the board two (rooms; beds with their current stays, patients and doctors), the
+census three (beds by ward and state; the bed stays and the discharges of the window,
+counted here).
 """
 
 import re
@@ -336,17 +337,26 @@ def _board_tile(bed, stay, now, words):
     return tile
 
 
-def _board_rows(beds, stays, now):
-    """Yield (bed row, tile) for `beds` (rows), with the current stays (rows) by bed."""
-    by_bed = {row["bed_id"]: row for row in stays}
+def _board_beds(beds):
+    """Return the rows of `beds` (a queryset), each with the values of its current stay
+    (None on a free bed): the current stay is joined, a bed has at most one
+    (`bedstay_one_current_occupant_per_bed`)."""
+    current = {key: F(f"current__{value.name}") for key, value in _STAY_ROW.items()}
+    return beds.annotate(
+        current=FilteredRelation("stays", condition=Q(stays__ended_at__isnull=True))
+    ).values(*_BED_ROW, started_at=F("current__started_at"), **current)
+
+
+def _board_rows(beds, now):
+    """Yield (bed row, tile) for `beds` (rows of `_board_beds`)."""
     words = _Words()
     for bed in beds:
-        yield bed, _board_tile(bed, by_bed.get(bed["id"]), now, words)
+        yield bed, _board_tile(bed, bed if bed["started_at"] else None, now, words)
 
 
 def bed_board(*, wards, status=None, now=None):
     """Return the board of `wards` (a list): every room with its beds, each with its
-    current patient and attending doctor, in three queries whatever the size. `status`
+    current patient and attending doctor, in two queries whatever the size. `status`
     shows only beds in that (effective) state; the counts cover every bed."""
     now = now or timezone.now()
     ward_ids = [w.pk for w in wards]
@@ -357,17 +367,14 @@ def bed_board(*, wards, status=None, now=None):
         key=lambda r: natural_key(r["number"]),
     )
     beds = sorted(
-        Bed.objects.filter(room__ward_id__in=ward_ids).values(*_BED_ROW),
+        _board_beds(Bed.objects.filter(room__ward_id__in=ward_ids)),
         key=lambda b: natural_key(b["number"]),
-    )
-    stays = BedStay.objects.filter(ended_at__isnull=True, bed__room__ward_id__in=ward_ids).values(
-        "bed_id", "started_at", **_STAY_ROW
     )
     rows = {r["id"]: RoomRow(number=r["number"], room_class=r["class_name"]) for r in rooms}
     counts = dict.fromkeys(Bed.Status.values, 0)
     beds_per_room = dict.fromkeys(rows, 0)
     total = shown = 0
-    for bed, tile in _board_rows(beds, stays, now):
+    for bed, tile in _board_rows(beds, now):
         counts[tile.status] += 1
         total += 1
         beds_per_room[bed["room_id"]] += 1
@@ -385,11 +392,8 @@ def bed_board(*, wards, status=None, now=None):
 def bed_board_tile(pk, now=None):
     """Return the board tile of one bed (swapped in after an action on it)."""
     now = now or timezone.now()
-    beds = Bed.objects.filter(pk=pk).values(*_BED_ROW)
-    stays = BedStay.objects.filter(ended_at__isnull=True, bed_id=pk).values(
-        "bed_id", "started_at", **_STAY_ROW
-    )
-    return next((tile for _bed, tile in _board_rows(beds, stays, now)), None)
+    beds = _board_beds(Bed.objects.filter(pk=pk))
+    return next((tile for _bed, tile in _board_rows(beds, now)), None)
 
 
 @dataclass
