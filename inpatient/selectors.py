@@ -11,6 +11,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
@@ -151,13 +152,14 @@ def effective_status_expression(now):
     )
 
 
+@lru_cache(maxsize=4096)  # room and bed numbers repeat from ward to ward and board to board
 def natural_key(text):
     """Return a sort key that puts "2" before "10" (room and bed numbers)."""
-    return [
+    return tuple(
         (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
         for part in re.split(r"(\d+)", text or "")
         if part
-    ]
+    )
 
 
 PRIORITY_RANK = Case(

@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from ehr.core.templatetags.ehr_tags import icon
+from inpatient.selectors import STATUS_LABELS
 
 register = template.Library()
 
@@ -30,13 +31,25 @@ ISOLATION = (
 )
 
 
+def _tile_words(context):
+    """The tiles' translated words, looked up once per template rendered (a board calls
+    the tag once per room)."""
+    words = context.render_context.get(_tile_words)
+    if words is None:
+        words = context.render_context[_tile_words] = {
+            "bed": escape(gettext("Bed")),
+            "isolation": ISOLATION.format(escape(gettext("Isolation"))),
+            "states": {value: escape(str(label)) for value, label in STATUS_LABELS.items()},
+        }
+    return words
+
+
 @register.simple_tag(takes_context=True)
 def bed_tiles(context, tiles, oob=False):
     """Render the board tiles of `tiles` (BedTile); `oob` marks them for an htmx
     out-of-band swap. The tile of `selected_bed` (context) is highlighted."""
     selected = str(context.get("selected_bed") or "")
-    bed = escape(gettext("Bed"))
-    isolation = ISOLATION.format(escape(gettext("Isolation")))
+    words = _tile_words(context)
     oob_attribute = ' hx-swap-oob="true"' if oob else ""
     html = []
     for tile in tiles:
@@ -47,10 +60,10 @@ def bed_tiles(context, tiles, oob=False):
                 selected=" is-selected" if tile.id == selected else "",
                 url=escape(tile.url),
                 oob=oob_attribute,
-                bed=bed,
+                bed=words["bed"],
                 number=escape(tile.number),
-                state=escape(str(tile.status_label)),
-                isolation=isolation if tile.isolation else "",
+                state=words["states"][tile.status],
+                isolation=words["isolation"] if tile.isolation else "",
                 lines="".join(
                     f'<span class="{escape(css)}">{escape(str(text))}</span>'
                     for css, text in tile.lines
