@@ -73,6 +73,31 @@ def bed_tiles(context, tiles, oob=False):
     return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
 
 
+ROOM_CARD = (
+    '<div class="room-card"><div class="room-head">'
+    '<span class="room-number">{number}</span> <span class="room-class">{room_class}</span>'
+    '</div><div class="room-beds">{beds}</div></div>'
+)
+
+
+@register.simple_tag(takes_context=True)
+def room_cards(context, rooms):
+    """Render the room cards of a ward on the board (`RoomRow`s), each with its tiles,
+    as one tag rather than a template loop: a ward holds up to a hundred rooms."""
+    room = gettext("Room %(number)s")
+    no_beds = '<p class="small text-body-secondary mb-0">{}</p>'.format(escape(gettext("No beds.")))
+    return mark_safe(  # noqa: S308 - every value is escaped here or by bed_tiles
+        "".join(
+            ROOM_CARD.format(
+                number=escape(room % {"number": row.number}),
+                room_class=escape(row.room_class or ""),
+                beds=bed_tiles(context, row.tiles) if row.tiles else no_beds,
+            )
+            for row in rooms
+        )
+    )
+
+
 # One row of the census's day-by-day table, built here for the same reason as the tiles:
 # thirty rows of six cells through the template engine cost more than the census itself.
 CENSUS_DAY = (
