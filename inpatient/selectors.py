@@ -2,22 +2,24 @@
 census. Every list and detail view gets its rows here.
 
 The bed board and the census run a fixed number of queries whatever the size of the
-wards: the board three (rooms, beds, current stays with their patients and doctors), the
-census one per figure (a GROUP BY, or conditional counts over the bed stays).
+wards: the board two (rooms; beds with their current stays, patients and doctors), the
+census three (beds by ward and state; the bed stays and the discharges of the window,
+counted here).
 """
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db.models import (
-    Avg,
     Case,
+    CharField,
     Count,
-    DurationField,
-    ExpressionWrapper,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -26,8 +28,8 @@ from django.db.models import (
     UUIDField,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -150,13 +152,14 @@ def effective_status_expression(now):
     )
 
 
+@lru_cache(maxsize=4096)  # room and bed numbers repeat from ward to ward and board to board
 def natural_key(text):
     """Return a sort key that puts "2" before "10" (room and bed numbers)."""
-    return [
+    return tuple(
         (0, int(part), "") if part.isdigit() else (1, 0, part.lower())
         for part in re.split(r"(\d+)", text or "")
         if part
-    ]
+    )
 
 
 PRIORITY_RANK = Case(
@@ -336,17 +339,26 @@ def _board_tile(bed, stay, now, words):
     return tile
 
 
-def _board_rows(beds, stays, now):
-    """Yield (bed row, tile) for `beds` (rows), with the current stays (rows) by bed."""
-    by_bed = {row["bed_id"]: row for row in stays}
+def _board_beds(beds):
+    """Return the rows of `beds` (a queryset), each with the values of its current stay
+    (None on a free bed): the current stay is joined, a bed has at most one
+    (`bedstay_one_current_occupant_per_bed`)."""
+    current = {key: F(f"current__{value.name}") for key, value in _STAY_ROW.items()}
+    return beds.annotate(
+        current=FilteredRelation("stays", condition=Q(stays__ended_at__isnull=True))
+    ).values(*_BED_ROW, started_at=F("current__started_at"), **current)
+
+
+def _board_rows(beds, now):
+    """Yield (bed row, tile) for `beds` (rows of `_board_beds`)."""
     words = _Words()
     for bed in beds:
-        yield bed, _board_tile(bed, by_bed.get(bed["id"]), now, words)
+        yield bed, _board_tile(bed, bed if bed["started_at"] else None, now, words)
 
 
 def bed_board(*, wards, status=None, now=None):
     """Return the board of `wards` (a list): every room with its beds, each with its
-    current patient and attending doctor, in three queries whatever the size. `status`
+    current patient and attending doctor, in two queries whatever the size. `status`
     shows only beds in that (effective) state; the counts cover every bed."""
     now = now or timezone.now()
     ward_ids = [w.pk for w in wards]
@@ -357,17 +369,14 @@ def bed_board(*, wards, status=None, now=None):
         key=lambda r: natural_key(r["number"]),
     )
     beds = sorted(
-        Bed.objects.filter(room__ward_id__in=ward_ids).values(*_BED_ROW),
+        _board_beds(Bed.objects.filter(room__ward_id__in=ward_ids)),
         key=lambda b: natural_key(b["number"]),
-    )
-    stays = BedStay.objects.filter(ended_at__isnull=True, bed__room__ward_id__in=ward_ids).values(
-        "bed_id", "started_at", **_STAY_ROW
     )
     rows = {r["id"]: RoomRow(number=r["number"], room_class=r["class_name"]) for r in rooms}
     counts = dict.fromkeys(Bed.Status.values, 0)
     beds_per_room = dict.fromkeys(rows, 0)
     total = shown = 0
-    for bed, tile in _board_rows(beds, stays, now):
+    for bed, tile in _board_rows(beds, now):
         counts[tile.status] += 1
         total += 1
         beds_per_room[bed["room_id"]] += 1
@@ -385,11 +394,8 @@ def bed_board(*, wards, status=None, now=None):
 def bed_board_tile(pk, now=None):
     """Return the board tile of one bed (swapped in after an action on it)."""
     now = now or timezone.now()
-    beds = Bed.objects.filter(pk=pk).values(*_BED_ROW)
-    stays = BedStay.objects.filter(ended_at__isnull=True, bed_id=pk).values(
-        "bed_id", "started_at", **_STAY_ROW
-    )
-    return next((tile for _bed, tile in _board_rows(beds, stays, now)), None)
+    beds = _board_beds(Bed.objects.filter(pk=pk))
+    return next((tile for _bed, tile in _board_rows(beds, now)), None)
 
 
 @dataclass
@@ -633,37 +639,36 @@ STATES = [s.value for s in Bed.Status]
 
 def ward_occupancy(*, wards=None, now=None):
     """Return one dict per ward: ward, name, total and a count per (effective) state,
-    which add up to total, plus the occupancy in percent. One GROUP BY query."""
+    which add up to total, plus the occupancy in percent. One GROUP BY query (ward and
+    state), counted up here: a handful of rows per ward."""
     now = now or timezone.now()
-    expired = Q(rooms__beds__status=Bed.Status.RESERVED, rooms__beds__reserved_until__lte=now)
     queryset = wards if wards is not None else Ward.objects.all()
-    rows = queryset.order_by("name").annotate(
-        n_total=Count("rooms__beds"),
-        n_available=Count(
-            "rooms__beds", filter=Q(rooms__beds__status=Bed.Status.AVAILABLE) | expired
-        ),
-        n_reserved=Count(
-            "rooms__beds",
-            filter=Q(rooms__beds__status=Bed.Status.RESERVED)
-            & ~Q(rooms__beds__reserved_until__lte=now),
-        ),
-        n_occupied=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.OCCUPIED)),
-        n_cleaning=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.CLEANING)),
-        n_blocked=Count("rooms__beds", filter=Q(rooms__beds__status=Bed.Status.BLOCKED)),
+    rows = (
+        queryset.order_by("name", "id")
+        .values_list("id", "name", "ward_type", "rooms__beds__status")
+        .annotate(
+            n=Count("rooms__beds"),
+            # A reservation that ran out counts as available (effective_status).
+            expired=Count("rooms__beds", filter=Q(rooms__beds__reserved_until__lte=now)),
+        )
     )
-    result = []
-    for ward in rows:
-        row = {
-            "ward": ward.pk,
-            "name": ward.name,
-            "ward_type": ward.ward_type,
-            "total": ward.n_total,
-        }
-        for state in STATES:
-            row[state] = getattr(ward, f"n_{state}")
+    result = {}
+    for pk, name, ward_type, status, n, expired in rows:
+        row = result.get(pk)
+        if row is None:
+            row = result[pk] = {"ward": pk, "name": name, "ward_type": ward_type, "total": 0}
+            row.update(dict.fromkeys(STATES, 0))
+        if not n:
+            continue
+        row["total"] += n
+        if status == Bed.Status.RESERVED:
+            row[Bed.Status.RESERVED] += n - expired
+            row[Bed.Status.AVAILABLE] += expired
+        else:
+            row[status] += n
+    for row in result.values():
         row["occupancy"] = _percent(row["occupied"], row["total"])
-        result.append(row)
-    return result
+    return list(result.values())
 
 
 def _percent(part, whole):
@@ -717,52 +722,48 @@ def census(*, ward=None, days=CENSUS_DAYS, now=None):
         totals[state] = sum(w[state] for w in wards)
     totals["occupancy"] = _percent(totals["occupied"], totals["total"])
 
-    stays = BedStay.objects.all()
+    # One query for the bed stays that touch the window, counted here: building one
+    # conditional COUNT per midnight cost more than running the query.
+    stays = BedStay.objects.order_by()
     if ward is not None:
         stays = stays.filter(bed__room__ward=ward)
-    open_at = {
-        f"d{i}": Count(
-            "pk", filter=Q(started_at__lte=m) & (Q(ended_at__isnull=True) | Q(ended_at__gt=m))
-        )
-        for i, m in enumerate(midnights)
-    }
-    occupied = stays.filter(
-        Q(started_at__lte=midnights[-1]),
-        Q(ended_at__isnull=True) | Q(ended_at__gt=midnights[0]),
-    ).aggregate(**open_at)
+    touching = stays.filter(
+        Q(started_at__lt=window_end),
+        Q(ended_at__isnull=True) | Q(ended_at__gt=window_start) | Q(started_at__gte=window_start),
+    ).values_list("started_at", "ended_at", "reason")
+    in_bed = [0] * len(midnights)
+    admissions, transfers = {}, {}
+    for started_at, ended_at, reason in touching:
+        # Patients in bed at midnight m: started_at <= m < ended_at (open: not ended).
+        first = bisect_left(midnights, started_at)
+        last = len(midnights) if ended_at is None else bisect_left(midnights, ended_at)
+        for i in range(first, last):
+            in_bed[i] += 1
+        if started_at >= window_start:
+            day = timezone.localtime(started_at, tz).date()
+            if reason == BedStay.Reason.ADMISSION:
+                admissions[day] = admissions.get(day, 0) + 1
+            elif reason == BedStay.Reason.TRANSFER:
+                transfers[day] = transfers.get(day, 0) + 1
 
-    def per_day(queryset, column):
-        return dict(
-            queryset.filter(**{f"{column}__gte": window_start, f"{column}__lt": window_end})
-            .annotate(day=TruncDate(column, tzinfo=tz))
-            .values("day")
-            .annotate(n=Count("pk"))
-            .values_list("day", "n")
-        )
-
-    admissions = per_day(stays.filter(reason=BedStay.Reason.ADMISSION), "started_at")
-    transfers = per_day(stays.filter(reason=BedStay.Reason.TRANSFER), "started_at")
-    discharged = Admission.objects.discharged()
+    discharged = Admission.objects.discharged().order_by()
     if ward is not None:
         discharged = discharged.filter(
             stays__bed__room__ward=ward, stays__ended_at=F("discharged_at")
         )
-    discharges = per_day(discharged, "discharged_at")
-    los = discharged.filter(
+    discharges, lengths = {}, []
+    for discharged_at, admitted_at in discharged.filter(
         discharged_at__gte=window_start, discharged_at__lt=window_end
-    ).aggregate(
-        n=Count("pk"),
-        average=Avg(
-            ExpressionWrapper(F("discharged_at") - F("admitted_at"), output_field=DurationField())
-        ),
-    )
-    average = los["average"]
-    if average is not None and not isinstance(average, timedelta):  # SQLite: microseconds
-        average = timedelta(microseconds=float(average))
+    ).values_list("discharged_at", "admitted_at"):
+        day = timezone.localtime(discharged_at, tz).date()
+        discharges[day] = discharges.get(day, 0) + 1
+        lengths.append(discharged_at - admitted_at)
+    average = sum(lengths, timedelta()) / len(lengths) if lengths else None
+    los = {"n": len(lengths)}
 
     rows = []
     for i, (day, midnight) in enumerate(zip(day_list, midnights, strict=True)):
-        count = occupied[f"d{i}"] or 0
+        count = in_bed[i]
         rows.append(
             CensusDay(
                 day=day,
@@ -788,32 +789,116 @@ def census(*, ward=None, days=CENSUS_DAYS, now=None):
 # --- Home panels ------------------------------------------------------------------------------
 
 
+@dataclass
+class QueueItem:
+    """One pending request on the home panel."""
+
+    pk: object
+    patient: str
+    priority: str
+    priority_label: str
+    ward: str
+    created_at: datetime
+
+
 def queue_summary(user, limit=5):
     """Return the pending requests (most urgent first) and the beds waiting for
-    housekeeping, for the home panel."""
-    queue = admission_request_queue(user)
+    housekeeping, for the home panel: two queries (the requests with their total, the
+    beds by state)."""
+    rows = list(
+        admission_request_queue(user)
+        .select_related(None)
+        .annotate(pending=Window(Count("pk")))
+        .values_list(
+            "pk",
+            "patient__first_name",
+            "patient__middle_name",
+            "patient__last_name",
+            "priority",
+            "ward_preference__name",
+            "created_at",
+            "pending",
+        )[:limit]
+    )
     counts = Bed.objects.aggregate(
         cleaning=Count("pk", filter=Q(status=Bed.Status.CLEANING)),
         blocked=Count("pk", filter=Q(status=Bed.Status.BLOCKED)),
     )
+    priorities = {value: str(label) for value, label in Priority.choices}
+    requests = [
+        QueueItem(
+            pk=pk,
+            patient=" ".join(name for name in (first, middle, last) if name),
+            priority=priority,
+            priority_label=priorities.get(priority, priority),
+            ward=ward or "",
+            created_at=created_at,
+        )
+        for pk, first, middle, last, priority, ward, created_at, _pending in rows
+    ]
     return {
-        "requests": list(queue[:limit]),
-        "pending": queue.count(),
+        "requests": requests,
+        "pending": rows[0][-1] if rows else 0,
         "cleaning": counts["cleaning"],
         "blocked": counts["blocked"],
     }
 
 
+@dataclass
+class InpatientRow:
+    """One open admission on the doctor's home panel, with where the patient lies."""
+
+    pk: object
+    patient: str
+    ward_name: str
+    room_number: str
+    bed_number: str
+    discharge_ordered: bool
+
+    def get_absolute_url(self):
+        return ADMISSION_DETAIL_URL.format(self.pk)
+
+
+ADMISSION_DETAIL_URL = "/inpatient/admissions/{}/"  # the tests check it against the URLconf
+
+
 def inpatients_of_doctor(user, limit=10):
-    """Return the open admissions `user` attends, with where each patient lies."""
-    queryset = admissions_with_location(
+    """Return the open admissions `user` attends, with where each patient lies (the
+    current bed stay: an open admission has exactly one), and how many there are: one
+    query."""
+    rows = list(
         admission_list_for_user(user)
         .filter(attending_doctor=user)
         .open()
-        .select_related("patient")
+        .annotate(
+            current=FilteredRelation("stays", condition=Q(stays__ended_at__isnull=True)),
+            total=Window(Count("pk")),
+        )
         .order_by("admitted_at")
+        .values_list(
+            "pk",
+            "patient__first_name",
+            "patient__middle_name",
+            "patient__last_name",
+            "current__bed__room__ward__name",
+            "current__bed__room__number",
+            "current__bed__number",
+            "status",
+            "total",
+        )[:limit]
     )
-    return {"admissions": list(queryset[:limit]), "count": queryset.count()}
+    admissions = [
+        InpatientRow(
+            pk=pk,
+            patient=" ".join(name for name in (first, middle, last) if name),
+            ward_name=ward or "",
+            room_number=room or "",
+            bed_number=bed or "",
+            discharge_ordered=status == Admission.Status.DISCHARGE_ORDERED,
+        )
+        for pk, first, middle, last, ward, room, bed, status, _total in rows
+    ]
+    return {"admissions": admissions, "count": rows[0][-1] if rows else 0}
 
 
 # --- A nurse's ward now -----------------------------------------------------------------------
@@ -855,25 +940,27 @@ def ward_column_register(column):
 
 def allergy_facts(patient_ids):
     """Return each patient's active allergies (severe ones flagged), "no known
-    allergies", or "allergies not recorded": two queries."""
+    allergies", or "allergies not recorded": one query (the allergies, and the patients
+    whose record says none are known)."""
     facts = {pk: [] for pk in patient_ids}
-    rows = (
-        Allergy.objects.filter(patient_id__in=patient_ids, status=AllergyClinicalStatus.ACTIVE)
-        .order_by("allergen")
-        .values_list("patient_id", "allergen", "severity")
-    )
+    allergies = Allergy.objects.filter(
+        patient_id__in=patient_ids, status=AllergyClinicalStatus.ACTIVE
+    ).values_list("patient_id", "allergen", "severity")
+    none_known = AllergyStatus.objects.filter(
+        patient_id__in=patient_ids, no_known_allergies=True
+    ).values_list("patient_id", Value(""), Value(None, output_field=CharField()))
+    rows = allergies.order_by().union(none_known.order_by(), all=True).order_by("allergen")
+    nka = set()
     for patient_id, allergen, severity in rows:
-        facts[patient_id].append(WardFact(allergen, alert=severity in SEVERE_ALLERGY))
-    unknown = [pk for pk, found in facts.items() if not found]
-    if unknown:
-        none_known = set(
-            AllergyStatus.objects.filter(
-                patient_id__in=unknown, no_known_allergies=True
-            ).values_list("patient_id", flat=True)
-        )
-        for pk in unknown:
-            text = gettext("no known allergies") if pk in none_known else gettext("not recorded")
-            facts[pk].append(WardFact(text, alert=pk not in none_known))
+        if severity is None:
+            nka.add(patient_id)
+        else:
+            facts[patient_id].append(WardFact(allergen, alert=severity in SEVERE_ALLERGY))
+    no_known, not_recorded = gettext("no known allergies"), gettext("not recorded")
+    for pk, found in facts.items():
+        if not found:
+            known = pk in nka
+            found.append(WardFact(no_known if known else not_recorded, alert=not known))
     return facts
 
 
@@ -905,14 +992,18 @@ def ward_now(user, now=None):
     ward columns. A fixed number of queries whatever the number of wards and patients:
     wards, bed counts, current stays, and each column's own."""
     now = now or timezone.now()
-    wards = list(Ward.objects.filter(nurse_assignments__user=user).order_by("name").distinct())
-    if not wards:
-        return {"wards": [], "columns": []}
+    # The wards and their bed counts in one query; the Ward rows carry what the panel
+    # shows (id, name, type).
     counts = {
         row["ward"]: row
-        for row in ward_occupancy(wards=Ward.objects.filter(pk__in=[w.pk for w in wards]), now=now)
+        for row in ward_occupancy(wards=Ward.objects.filter(nurse_assignments__user=user), now=now)
     }
-    stays = BedStay.objects.filter(ended_at__isnull=True, bed__room__ward__in=wards).values(
+    if not counts:
+        return {"wards": [], "columns": []}
+    wards = [
+        Ward(id=pk, name=row["name"], ward_type=row["ward_type"]) for pk, row in counts.items()
+    ]
+    stays = BedStay.objects.filter(ended_at__isnull=True, bed__room__ward__in=list(counts)).values(
         "admission_id",
         ward_id=F("bed__room__ward_id"),
         room=F("bed__room__number"),

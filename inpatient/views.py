@@ -80,21 +80,21 @@ def board_flags(user):
         and user.has_perm("inpatient.complete_ordered_discharge"),
         "can_set_status": user.has_perm("inpatient.set_bed_status"),
         "can_view_admission": user.has_perm("inpatient.view_admission"),
-        "block_form": forms.BedBlockForm(),
-        "reserve_form": forms.BedReserveForm(
-            initial={"hours": parameters.get("bed_reservation_hours")}
-        ),
     }
 
 
 def panel_context(request, bed_pk, *, error=None, done=None):
     """Return the context of the bed panel: one bed with its patient and the actions the
-    user may take on it."""
+    user may take on it (with the forms of its actions: built only for a shown bed)."""
     return {
         "detail": bed_detail(request.user, bed_pk),
         "panel_error": error,
         "panel_done": done,
         "now": timezone.now(),
+        "block_form": forms.BedBlockForm(),
+        "reserve_form": forms.BedReserveForm(
+            initial={"hours": parameters.get("bed_reservation_hours")}
+        ),
         **board_flags(request.user),
     }
 
