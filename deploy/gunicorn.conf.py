@@ -19,10 +19,16 @@ worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 
-# Recycle workers now and then (bounded memory growth), staggered so they never all restart
-# at once.
-max_requests = 1000
-max_requests_jitter = 100
+# No recycling by default. Clients and Nginx (`keepalive` in deploy/nginx.conf) hold their
+# connections open; when a worker retires after max_requests, its connections reconnect to
+# the workers still accepting and stay there, and the fresh worker sits idle: the site runs
+# on fewer processes than it has (measured with bench/recycling.py, 2 workers, keep-alive
+# clients: one worker did nearly all the work after the first recycle, with lower
+# throughput and a longer p99; see the README, "Deployment"). Worker memory is flat (~121 MB
+# after 5,000 requests), so recycling buys nothing here. Set GUNICORN_MAX_REQUESTS (e.g.
+# 50000) only if a worker's memory is seen to grow; the jitter staggers the restarts.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = max(max_requests // 10, 0)
 timeout = 30
 graceful_timeout = 30
 keepalive = 5
