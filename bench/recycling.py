@@ -15,10 +15,8 @@ The database must exist (bench/pages.py builds it).
 
 import argparse
 import os
-import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
