@@ -5,14 +5,14 @@ link), the navigation (one permission per entry) and the view's own permission c
 Without this, each request ran three queries for it (the user's groups, direct
 permissions and group permissions). Here they come from one cache read, keyed by user.
 
-Freshness: an entry is valid only under the current *generation*, a token in the same
-cache that any change of roles or permissions replaces (signals below: a user's groups
-or permissions, a group's permissions, a group or permission saved or deleted), at once
-and again when the transaction commits. With a shared cache (Redis in production) a role
-change therefore applies on the next request in every worker. With a per-process cache
-(no REDIS_URL), other processes see it within TTL seconds. Entries also expire after TTL
-seconds whatever happens (changes made behind the ORM's back, e.g. raw SQL). An entry
-records the user's `is_superuser` and `is_active` too: changing either ignores it.
+Freshness: a change of a user's own groups or permissions drops that user's entry; an
+entry is valid only under the current *generation*, a token in the same cache that a
+change of a group's permissions, or a group or permission saved or deleted, replaces
+(signals below); both at once and again when the transaction commits. With a shared
+cache (Redis in production) a role change therefore applies on the next request in every
+worker. With a per-process cache (no REDIS_URL), other processes see it within TTL
+seconds. Entries also expire after TTL seconds whatever happens (changes made behind
+the ORM's back, e.g. raw SQL). An entry records the user's `is_superuser` and `is_active` too: changing either ignores it.
 If the cache is down, every read goes to the database, as before.
 """
 
@@ -105,14 +105,38 @@ def new_generation():
 # --- Invalidation ----------------------------------------------------------------------
 
 
-def _on_m2m_changed(sender, instance, action, reverse, **kwargs):
+def forget_users(user_pks):
+    """Drop the cached entries of the users `user_pks` (their own roles or permissions
+    changed): now, and again when the transaction commits."""
+    keys = [_key(pk) for pk in user_pks]
+
+    def drop():
+        _cache().delete_many(keys)
+
+    if keys:
+        drop()
+        transaction.on_commit(drop)
+
+
+def _on_user_m2m_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    # A user's groups or direct permissions: only the users concerned.
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     from django.contrib.auth import get_user_model
 
     if isinstance(instance, get_user_model()):
         forget(instance)
-    new_generation()
+        forget_users([instance.pk])
+    elif action == "post_clear" or pk_set is None:
+        new_generation()  # a group cleared of all its users: who they were is gone
+    else:
+        forget_users(pk_set)
+
+
+def _on_group_m2m_changed(sender, action, **kwargs):
+    # A group's permissions: every member.
+    if action in ("post_add", "post_remove", "post_clear"):
+        new_generation()
 
 
 def _on_changed(sender, **kwargs):
@@ -126,8 +150,13 @@ def connect_signals():
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     User = get_user_model()
-    for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
-        m2m_changed.connect(_on_m2m_changed, sender=through, dispatch_uid=f"ehr-access-{through}")
+    for through in (User.groups.through, User.user_permissions.through):
+        m2m_changed.connect(
+            _on_user_m2m_changed, sender=through, dispatch_uid=f"ehr-access-{through}"
+        )
+    m2m_changed.connect(
+        _on_group_m2m_changed, sender=Group.permissions.through, dispatch_uid="ehr-access-gp"
+    )
     for model in (Group, Permission):
         post_save.connect(_on_changed, sender=model, dispatch_uid=f"ehr-access-save-{model}")
         post_delete.connect(_on_changed, sender=model, dispatch_uid=f"ehr-access-del-{model}")
