@@ -12,8 +12,9 @@ change of a group's permissions, or a group or permission saved or deleted, repl
 cache (Redis in production) a role change therefore applies on the next request in every
 worker. With a per-process cache (no REDIS_URL), other processes see it within TTL
 seconds. Entries also expire after TTL seconds whatever happens (changes made behind
-the ORM's back, e.g. raw SQL). An entry records the user's `is_superuser` and `is_active` too: changing either ignores it.
-If the cache is down, every read goes to the database, as before.
+the ORM's back, e.g. raw SQL). An entry records the user's `is_superuser` and
+`is_active` too: changing either ignores it. If the cache is down, every read goes to the
+database, as before.
 """
 
 from uuid import uuid4
