@@ -19,10 +19,19 @@ worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 threads = int(os.environ.get("GUNICORN_THREADS", 4))
 
-# Recycle workers now and then (bounded memory growth), staggered so they never all restart
-# at once.
-max_requests = 1000
-max_requests_jitter = 100
+# No recycling by default. Clients and Nginx (`keepalive` in deploy/nginx.conf) hold their
+# connections open; when a worker retires after max_requests, its connections reconnect to
+# the workers still accepting and stay there, and the fresh worker sits idle: the site runs
+# on fewer processes than it has (measured with bench/recycling.py, 2 workers, keep-alive
+# clients, floor page: recycling every ~1000 requests 127 req/s, p99 550 ms; none 145 req/s,
+# p99 184 ms; see the README, "Production"). Worker memory is flat (~110-120 MB
+# after 5,000 requests), so recycling buys nothing here. Set GUNICORN_MAX_REQUESTS (e.g.
+# 50000) only if a worker's memory is seen to grow; the jitter staggers the restarts.
+# Note: a gthread worker accepts every connection it can (worker_connections, 1000), so a
+# few keep-alive clients may still sit on one worker; worker_connections = threads spread
+# them evenly in a short trial but queued some requests (longer p99): not adopted.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = max(max_requests // 10, 0)
 timeout = 30
 graceful_timeout = 30
 keepalive = 5

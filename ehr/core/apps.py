@@ -10,9 +10,11 @@ class CoreConfig(AppConfig):
     api_module = "ehr.core.api.views"  # its endpoints (notifications), for ehr/api.py
 
     def ready(self):
-        from ehr.core import clock, dashboard, demo, navigation, parameters
+        from ehr.core import clock, dashboard, demo, navigation, parameters, selectors, user_access
 
         post_migrate.connect(_ensure_parameters, sender=self)
+        user_access.connect_signals()
+        selectors.connect_signals()
         navigation.register(
             navigation.NavItem("home", _("Home"), "core:home", icon="house", order=0)
         )
