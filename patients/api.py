@@ -11,6 +11,7 @@ import uuid
 from decimal import Decimal
 
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -26,8 +27,10 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from accounts.selectors import active_clinicians
+from ehr.core.api.pagination import PageNumberPagination
 from ehr.core.api.parsers import DepthLimitedJSONParser
 from ehr.core.api.permissions import RolePermission
+from ehr.core.pagination import NextPagePagination
 from patients import services
 from patients.access import (
     PatientReferenceSerializer,
@@ -391,6 +394,14 @@ class PatientViewSet(
     }
     lookup_value_regex = "[0-9a-fA-F-]{36}"  # anything else is the API's JSON 404
     filter_backends = []  # the query parameters are validated in filter_queryset
+
+    @property
+    def pagination_class(self):
+        # The patient list: no COUNT(*) over the patients per page (`count` only on the
+        # last page, null before). The other lists (history, care team, access log) are
+        # one patient's and keep their exact count.
+        return NextPagePagination if self.action == "list" else PageNumberPagination
+
     parser_classes = [DepthLimitedJSONParser]
 
     def get_queryset(self):
@@ -414,7 +425,9 @@ class PatientViewSet(
         if params.get("sex"):
             queryset = queryset.filter(sex=params["sex"])
         queryset = patient_search(queryset, params.get("search", ""))
-        return queryset.order_by("last_name", "first_name", "mrn")
+        # The order of the upper-cased name index (patient_name_upper_idx), as the page's:
+        # walked, not sorted (`last_name, first_name` sorted 100,000 rows in ~110 ms).
+        return queryset.order_by(Upper("last_name"), Upper("first_name"), "mrn")
 
     def get_serializer_class(self):
         if self.action == "create":

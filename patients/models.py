@@ -105,6 +105,11 @@ class Patient(TrackedModel):
     # Search keys kept by the service on every save: metaphone codes of the names.
     first_name_phonetic = models.CharField(max_length=50, blank=True, editable=False)
     last_name_phonetic = models.CharField(max_length=50, blank=True, editable=False)
+    # The phone as lists show it (international format), kept by save(): formatting a
+    # number is too slow to do per row per request.
+    # Nullable: SQLite adds a nullable column in place (a NOT NULL one remakes the table,
+    # which the clinical triggers on patients_patient forbid).
+    phone_display = models.CharField(max_length=40, blank=True, null=True, editable=False)  # noqa: DJ001
 
     objects = PatientQuerySet.as_manager()
 
@@ -155,6 +160,17 @@ class Patient(TrackedModel):
     def full_name(self):
         """Return first, middle and last name."""
         return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+
+    @staticmethod
+    def format_phone(phone):
+        return phone.as_international if phone else ""
+
+    def save(self, *args, **kwargs):
+        self.phone_display = self.format_phone(self.phone)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_display"}
+        super().save(*args, **kwargs)
 
     @property
     def display_mrn(self):

@@ -16,6 +16,7 @@ from django.views.generic import ListView, RedirectView, TemplateView
 
 from accounts.models import User
 from ehr.core import chart
+from ehr.core.pagination import NextPagePaginator
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import FormActionView, ServiceFormView, StaffViewMixin
 from patients import forms, services
@@ -38,6 +39,9 @@ from patients.selectors import (
 
 # --- List, search and statistics --------------------------------------------------------------
 
+# The order of the patient_name_upper_idx index: walked, not sorted (0.5 ms against 100+ ms).
+LIST_ORDER = (Upper("last_name"), Upper("first_name"), "mrn")
+
 
 class PatientListView(PatientScopeMixin, ListView):
     """Search and browse patients, with filters and statistics."""
@@ -45,6 +49,9 @@ class PatientListView(PatientScopeMixin, ListView):
     template_name = "patients/patient_list.html"
     context_object_name = "patients"
     paginate_by = 25
+    # No COUNT(*) over 100,000 patients per page: one row more than the page says
+    # whether there is a next one.
+    paginator_class = NextPagePaginator
 
     def get_filter_form(self):
         if not hasattr(self, "_filter_form"):
@@ -74,8 +81,8 @@ class PatientListView(PatientScopeMixin, ListView):
         if not query:
             # Without a search the whole table is listed: walk the index on the upper-cased
             # names instead of sorting every row (0.5 ms against 100+ ms at 100,000).
-            return queryset.order_by(Upper("last_name"), Upper("first_name"), "mrn")
-        return patient_search(queryset, query).order_by("last_name", "first_name", "mrn")
+            return queryset.order_by(*LIST_ORDER)
+        return patient_search(queryset, query).order_by(*LIST_ORDER)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
