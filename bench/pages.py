@@ -247,6 +247,7 @@ def page_table():
             "reception",
             f"/api/v1/appointments?date={busy_day.isoformat()}",
         ),
+        ("API encounters", "doctor", "/api/v1/encounters"),
         ("calendar page", "reception", "/scheduling/"),
         ("events JSON, doctor's week", "reception", f"{events}?doctor={doctor.pk}&{week}"),
         ("events JSON, clinic's week", "reception", f"{events}?clinic={clinic.pk}&{week}"),

@@ -52,6 +52,7 @@ from patients.access import (
     PatientReferenceSerializer,
     UserReferenceSerializer,
     require_chart_access,
+    require_chart_access_many,
 )
 from patients.selectors import patient_get
 
@@ -760,12 +761,8 @@ class EncounterListView(generics.GenericAPIView):
             encounters = encounters.filter(doctor_id=params["doctor"])
         page = self.paginate_queryset(encounters.order_by("-started_at", "-created_at"))
         if "patient" not in params:
-            # A list across charts: one log entry per chart it shows.
-            seen = {}
-            for encounter in page:
-                seen.setdefault(encounter.patient_id, encounter.patient)
-            for patient in seen.values():
-                require_chart_access(request, patient, "encounters")
+            # A list across charts: one log entry per chart it shows, all in one insert.
+            require_chart_access_many(request, [e.patient for e in page], "encounters")
         return self.get_paginated_response(EncounterSerializer(page, many=True).data)
 
     @extend_schema(

@@ -72,14 +72,24 @@ def _perms(user):
     }
 
 
+def _allergies(request, patient):
+    """The active allergies and the assessment of `patient`, read once per request: the
+    banner and the summary tab both show them."""
+    memo = request.__dict__.setdefault("_clinical_allergies", {})
+    if patient.pk not in memo:
+        allergies = selectors.active_allergies(patient)
+        memo[patient.pk] = (allergies, selectors.allergy_state(patient, active=bool(allergies)))
+    return memo[patient.pk]
+
+
 def summary_tab(request, patient):
     """Active problems, allergies, the latest vital signs, recent encounters and notes."""
     latest = selectors.vital_signs_latest(patient)
-    allergies = selectors.active_allergies(patient)
+    allergies, state = _allergies(request, patient)
     return {
         "problems": list(selectors.problem_list(patient)[:10]),
         "allergies": allergies,
-        "allergy_state": selectors.allergy_state(patient, active=bool(allergies)),
+        "allergy_state": state,
         "latest_vitals": latest,
         "latest_flags": latest.flags if latest else {},
         "encounters": list(selectors.encounter_list_for_patient(patient)[:SUMMARY_ITEMS]),
@@ -209,10 +219,10 @@ def medical_history_tab(request, patient):
 
 def allergy_banner(request, patient):
     """The banner's allergy item: the active allergies, or the assessment."""
-    allergies = selectors.active_allergies(patient)
+    allergies, state = _allergies(request, patient)
     return {
         "allergies": allergies,
-        "state": selectors.allergy_state(patient, active=bool(allergies)),
+        "state": state,
         "has_severe": any(a.is_severe for a in allergies),
         "url": _tab_url(patient, "allergies"),
     }

@@ -38,7 +38,7 @@ from patients.selectors import (
     clinical_reason_visibility,
     patient_get,
 )
-from patients.services import chart_access_record, chart_open
+from patients.services import chart_access_record, chart_open, chart_open_many
 
 BREAK_GLASS_PERMISSION = "patients.break_glass"
 
@@ -177,6 +177,19 @@ def require_chart_access(request, patient, part):
     """
     return chart_open(
         patient=patient,
+        user=request.user,
+        part=part,
+        request=request,
+        channel=ChartAccess.Channel.API,
+    )
+
+
+def require_chart_access_many(request, patients, part):
+    """Check, as `require_chart_access` does, that the requesting user may read `part`
+    of the chart of each of `patients` (an endpoint listing records across charts), and
+    log one API read per patient in one insert. Return {patient pk: decision}."""
+    return chart_open_many(
+        patients=patients,
         user=request.user,
         part=part,
         request=request,

@@ -47,6 +47,7 @@ from patients.selectors import (
     VIEW_CHART,
     can_manage_care_team,
     chart_access_for,
+    chart_access_for_many,
     duplicate_candidates,
     phonetic,
 )
@@ -562,6 +563,15 @@ def chart_access_record(
 ):
     """Log that `user` viewed `part` of the chart of `patient` (who, role, what, when,
     from where, under which grant)."""
+    entry = _chart_access_entry(patient, user, part, request, channel, decision)
+    # An access-log row is written once and never changed (no edit in the admin, a merge
+    # leaves it on the record that was opened): its history would only repeat it.
+    entry.skip_history_when_saving = True
+    entry.save()
+    return entry
+
+
+def _chart_access_entry(patient, user, part, request, channel, decision):
     entry = ChartAccess(
         patient=patient,
         user=user,
@@ -573,9 +583,7 @@ def chart_access_record(
         grant_reason=decision.reason if decision is not None else "",
         care_relationship=decision.relationship if decision is not None else None,
     )
-    entry.stamp(user)
-    entry.save()
-    return entry
+    return entry.stamp(user)
 
 
 def chart_open(
@@ -596,6 +604,21 @@ def chart_open(
         decision=decision if decision.covers(part) else None,
     )
     return decision
+
+
+def chart_open_many(*, patients, user, part, request=None, channel=ChartAccess.Channel.WEB):
+    """Check that `user` may view `part` of the chart of each of `patients` (a list
+    across charts) and log one read per patient, in one insert; raise ChartAccessDenied
+    (and log nothing) if any is refused. Return {patient pk: decision}."""
+    patients = list({p.pk: p for p in patients}.values())
+    decisions = chart_access_for_many(user, patients)
+    if any(not decisions[p.pk].covers(part) for p in patients):
+        raise ChartAccessDenied()
+    # No history rows: an access-log row is never changed (see chart_access_record).
+    ChartAccess.objects.bulk_create(
+        [_chart_access_entry(p, user, part, request, channel, decisions[p.pk]) for p in patients]
+    )
+    return decisions
 
 
 # --- Merge ------------------------------------------------------------------------------------
