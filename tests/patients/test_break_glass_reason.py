@@ -191,10 +191,11 @@ def test_the_migration_maps_old_free_text_rows_to_other_with_their_text():
     before = [("patients", "0012_patient_sex_has_no_default")]
     executor = MigrationExecutor(connection)
     after = executor.loader.graph.leaf_nodes("patients")
+    # Today's factories make the user and the patient, before the schema goes back (the
+    # patient table has gained columns since).
+    user, patient = UserFactory(), PatientFactory()
     executor.migrate(before)
     OldAccess = executor.loader.project_state(before).apps.get_model("patients", "BreakGlassAccess")
-    # Users and patients are the same in both states: today's factories make them.
-    user, patient = UserFactory(), PatientFactory()
     now = timezone.now()
     OldAccess.objects.create(
         patient_id=patient.pk,
