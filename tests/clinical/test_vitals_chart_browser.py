@@ -48,17 +48,22 @@ def chart_state(page, key):
             const y = chart.scales.y;
             const ctx = canvas.getContext("2d");
             const ratio = chart.currentDevicePixelRatio;
-            // The colour painted near the left edge of the plot inside each band, off the
-            // round values where grid lines run.
-            const pixel = (value) => Array.from(ctx.getImageData(
-                Math.round((area.left + 3) * ratio), Math.round(y.getPixelForValue(value) * ratio),
-                1, 1).data);
+            // The colour painted near the left edge of the plot inside each band, at the
+            // height inside the band farthest from every grid line (a grid line laid over
+            // the band darkens it; where the ticks fall depends on the canvas's height).
+            const ticks = y.ticks.map((t) => y.getPixelForValue(t.value));
+            const clearOfGrid = (band) => [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+                .map((f) => y.getPixelForValue(band.low + f * (band.high - band.low)))
+                .map((py) => [Math.min(...ticks.map((t) => Math.abs(t - py))), py])
+                .sort((a, b) => b[0] - a[0])[0][1];
+            const pixel = (py) => Array.from(ctx.getImageData(
+                Math.round((area.left + 3) * ratio), Math.round(py * ratio), 1, 1).data);
             const bands = chart.options.plugins.vitalsBands.bands;
             return {
                 xType: chart.scales.x.type,
                 tension: chart.data.datasets.map((d) => d.tension),
                 bands: bands.map((b) => [b.low, b.high]),
-                inside: bands.map((b) => pixel(b.low + 0.37 * (b.high - b.low))),
+                inside: bands.map((b) => pixel(clearOfGrid(b))),
                 colours: chart.data.datasets.map((d) => d.borderColor),
                 points: chart.data.datasets.map((d, i) => chart.getDatasetMeta(i).data.map(
                     (p) => ({x: p.x, y: p.y, radius: p.options.radius,
