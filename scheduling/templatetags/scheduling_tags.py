@@ -67,6 +67,63 @@ class _Common:
         label = self.states.get(status, escape(status))
         return f'<span class="appt-status appt-status-{escape(status)}">{label}</span>'
 
+    @staticmethod
+    def place(appointment):
+        room, clinic = appointment.room, appointment.clinic
+        return (room.name if room is not None else "") or (
+            clinic.name if clinic is not None else ""
+        )
+
+    @staticmethod
+    def kind(appointment):
+        kind = appointment.appointment_type
+        return (
+            f'<span class="type-dot" data-colour="{escape(kind.colour)}" '
+            f'aria-hidden="true"></span>{escape(kind.name)}'
+        )
+
+    @staticmethod
+    def error(context):
+        if not context.get("row_error"):
+            return ""
+        return (
+            '<span class="d-block small text-danger mt-1" role="alert">'
+            f"{escape(str(context['row_error']))}</span>"
+        )
+
+    @staticmethod
+    def reason_dropdown(*, toggle_class, toggle, url, field_id, label, submit_class, submit):
+        """A dropdown with a required reason that posts with htmx (cancel, complete
+        without an encounter); every argument is already escaped."""
+        return (
+            '<div class="dropdown d-inline-block">'
+            f'<button class="btn btn-sm {toggle_class} dropdown-toggle" type="button" '
+            'data-bs-toggle="dropdown" data-bs-auto-close="outside" aria-expanded="false">'
+            f"{toggle}</button>"
+            '<form class="dropdown-menu dropdown-menu-end p-3 cancel-dropdown" '
+            f'hx-post="{url}">'
+            f'<label class="form-label small" for="{field_id}">{label}</label>'
+            '<input type="text" class="form-control form-control-sm mb-2" '
+            f'id="{field_id}" name="reason" maxlength="255" required>'
+            f'<button type="submit" class="btn btn-sm {submit_class} w-100">{submit}'
+            "</button></form></div>"
+        )
+
+    def row(self, appointment, *, hx_vals, patient_cell, cells, message, buttons):
+        """One `<tr>`: times, the patient, `cells` (already built), the state with
+        `message`, the actions."""
+        pk = escape(str(appointment.pk))
+        return (
+            f'<tr id="appt-{pk}" class="day-row appt-row-{escape(appointment.status)}" '
+            f'hx-target="this" hx-swap="outerHTML" hx-vals=\'{hx_vals}\'>'
+            f"{self.times(appointment)}"
+            f'<th scope="row">{patient_cell}{self.patient_line(appointment.patient)}</th>'
+            f"{cells}"
+            f"<td>{self.badge(appointment)}{message}</td>"
+            f'<td class="text-end"><div class="row-actions">{"".join(buttons)}</div></td>'
+            "</tr>"
+        )
+
 
 def _as_list(appointments):
     return [appointments] if isinstance(appointments, Appointment) else appointments
@@ -91,13 +148,8 @@ def day_rows(context, appointments):
     hx_vals = (
         f'{{"row": "day", "clinic": "{escape(str(clinic))}", "doctor": "{escape(str(doctor))}"}}'
     )
-    message = ""
-    if context.get("row_error"):
-        message = (
-            '<span class="d-block small text-danger mt-1" role="alert">'
-            f"{escape(str(context['row_error']))}</span>"
-        )
-    elif context.get("row_done"):
+    message = common.error(context)
+    if not message and context.get("row_done"):
         message = (
             '<span class="d-block small text-success mt-1" role="status">'
             f"{_icon('check2')} {escape(gettext('Saved'))}</span>"
@@ -129,38 +181,31 @@ def day_rows(context, appointments):
         if "cancel" in actions:
             url = urls["scheduling:appointment_cancel"].replace(PLACEHOLDER, pk)
             buttons.append(
-                '<div class="dropdown d-inline-block">'
-                '<button class="btn btn-sm btn-outline-danger dropdown-toggle" type="button" '
-                'data-bs-toggle="dropdown" data-bs-auto-close="outside" aria-expanded="false">'
-                f"{cancel}</button>"
-                '<form class="dropdown-menu dropdown-menu-end p-3 cancel-dropdown" '
-                f'hx-post="{url}">'
-                f'<label class="form-label small" for="cancel-reason-{pk}">{cancel_reason}'
-                "</label>"
-                '<input type="text" class="form-control form-control-sm mb-2" '
-                f'id="cancel-reason-{pk}" name="reason" maxlength="255" required>'
-                f'<button type="submit" class="btn btn-sm btn-danger w-100">{cancel_submit}'
-                "</button></form></div>"
+                common.reason_dropdown(
+                    toggle_class="btn-outline-danger",
+                    toggle=cancel,
+                    url=url,
+                    field_id=f"cancel-reason-{pk}",
+                    label=cancel_reason,
+                    submit_class="btn-danger",
+                    submit=cancel_submit,
+                )
             )
-        room, clinic_ = appointment.room, appointment.clinic
-        place = (room.name if room is not None else "") or (
-            clinic_.name if clinic_ is not None else ""
-        )
-        kind = appointment.appointment_type
         detail = urls["scheduling:appointment_detail"].replace(PLACEHOLDER, pk)
         html.append(
-            f'<tr id="appt-{pk}" class="day-row appt-row-{escape(appointment.status)}" '
-            f'hx-target="this" hx-swap="outerHTML" hx-vals=\'{hx_vals}\'>'
-            f"{common.times(appointment)}"
-            f'<th scope="row"><a class="d-block" href="{detail}">'
-            f"{escape(patient.full_name)}</a>{common.patient_line(patient)}</th>"
-            f"<td>Dr {escape(appointment.doctor.get_full_name())}"
-            f'<span class="d-block small text-body-secondary">{escape(place)}</span></td>'
-            f'<td><span class="type-dot" data-colour="{escape(kind.colour)}" '
-            f'aria-hidden="true"></span>{escape(kind.name)}</td>'
-            f"<td>{common.badge(appointment)}{message}</td>"
-            f'<td class="text-end"><div class="row-actions">{"".join(buttons)}</div></td>'
-            "</tr>"
+            common.row(
+                appointment,
+                hx_vals=hx_vals,
+                patient_cell=f'<a class="d-block" href="{detail}">{escape(patient.full_name)}</a>',
+                cells=(
+                    f"<td>Dr {escape(appointment.doctor.get_full_name())}"
+                    '<span class="d-block small text-body-secondary">'
+                    f"{escape(common.place(appointment))}</span></td>"
+                    f"<td>{common.kind(appointment)}</td>"
+                ),
+                message=message,
+                buttons=buttons,
+            )
         )
     return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
 
@@ -187,12 +232,7 @@ def my_day_rows(context, appointments):
         if token and str(token) != "NOTPROVIDED"
         else ""
     )
-    message = ""
-    if context.get("row_error"):
-        message = (
-            '<span class="d-block small text-danger mt-1" role="alert">'
-            f"{escape(str(context['row_error']))}</span>"
-        )
+    message = common.error(context)
     reason_recorded = (
         '<span class="reason-recorded text-body-secondary fst-italic">'
         f"{escape(gettext('Reason recorded'))}</span>"
@@ -236,17 +276,15 @@ def my_day_rows(context, appointments):
         complete_url = urls["scheduling:appointment_complete"].replace(PLACEHOLDER, pk)
         if "complete" in appointment.reason_actions:
             buttons.append(
-                '<div class="dropdown d-inline-block">'
-                '<button class="btn btn-sm btn-outline-success dropdown-toggle" type="button" '
-                'data-bs-toggle="dropdown" data-bs-auto-close="outside" aria-expanded="false">'
-                f"{without}</button>"
-                '<form class="dropdown-menu dropdown-menu-end p-3 cancel-dropdown" '
-                f'hx-post="{complete_url}">'
-                f'<label class="form-label small" for="complete-reason-{pk}">{why}</label>'
-                '<input type="text" class="form-control form-control-sm mb-2" '
-                f'id="complete-reason-{pk}" name="reason" maxlength="255" required>'
-                f'<button type="submit" class="btn btn-sm btn-success w-100">{complete}'
-                "</button></form></div>"
+                common.reason_dropdown(
+                    toggle_class="btn-outline-success",
+                    toggle=without,
+                    url=complete_url,
+                    field_id=f"complete-reason-{pk}",
+                    label=why,
+                    submit_class="btn-success",
+                    submit=complete,
+                )
             )
         elif "complete" in actions:
             buttons.append(
@@ -255,12 +293,6 @@ def my_day_rows(context, appointments):
             )
         detail = urls["scheduling:appointment_detail"].replace(PLACEHOLDER, pk)
         buttons.append(f'<a class="btn btn-sm btn-link" href="{detail}">{details}</a>')
-        room, clinic = appointment.room, appointment.clinic
-        place = (
-            (room.name if room is not None else "")
-            or (clinic.name if clinic is not None else "")
-            or "—"
-        )
         reason = appointment.reason
         if not reason:
             reason_html = ""
@@ -268,20 +300,21 @@ def my_day_rows(context, appointments):
             reason_html = escape(reason)
         else:
             reason_html = reason_recorded
-        kind = appointment.appointment_type
         patient_link = patient_url.replace(PLACEHOLDER, escape(str(patient.pk)))
         html.append(
-            f'<tr id="appt-{pk}" class="day-row appt-row-{escape(appointment.status)}" '
-            'hx-target="this" hx-swap="outerHTML" hx-vals=\'{"row": "my_day"}\'>'
-            f"{common.times(appointment)}"
-            f'<th scope="row"><a class="d-block" href="{patient_link}">'
-            f"{escape(patient.full_name)}</a>{common.patient_line(patient)}</th>"
-            f'<td><span class="type-dot" data-colour="{escape(kind.colour)}" '
-            f'aria-hidden="true"></span>{escape(kind.name)}'
-            f'<span class="d-block small text-body-secondary">{reason_html}</span></td>'
-            f"<td>{escape(place)}</td>"
-            f"<td>{common.badge(appointment)}{message}</td>"
-            f'<td class="text-end"><div class="row-actions">{"".join(buttons)}</div></td>'
-            "</tr>"
+            common.row(
+                appointment,
+                hx_vals='{"row": "my_day"}',
+                patient_cell=(
+                    f'<a class="d-block" href="{patient_link}">{escape(patient.full_name)}</a>'
+                ),
+                cells=(
+                    f"<td>{common.kind(appointment)}"
+                    f'<span class="d-block small text-body-secondary">{reason_html}</span></td>'
+                    f"<td>{escape(common.place(appointment) or '—')}</td>"
+                ),
+                message=message,
+                buttons=buttons,
+            )
         )
     return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
