@@ -2,6 +2,7 @@
 edits and their history, the chart and its access log, break-the-glass, the care team,
 the administrators' pages, and bounded query counts."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -885,6 +886,34 @@ def test_the_list_filters_status_sex_and_age(signed_in, receptionist):
     assert list(client.get(url, {"sex": "female"}).context["patients"]) == [child]
     assert list(client.get(url, {"age": "0-17"}).context["patients"]) == [child]
     assert client.get(url, {"age": "bogus"}).status_code == 200
+
+
+def test_the_list_rows_show_each_patient_escaped_with_status_badges(signed_in, receptionist):
+    """The rows come from `patient_tags.patient_rows`: values escaped, the link to the
+    chart, the date of birth, sex label, phone or a dash, and the status badges."""
+    odd = PatientFactory(
+        first_name="<b>Ann</b>",
+        middle_name="O'Neil",
+        last_name="smith",
+        sex="female",
+        date_of_birth=date(1980, 2, 3),
+        phone="",
+    )
+    gone = PatientFactory(last_name="Zed")
+    services.patient_deactivate(patient=gone, actor=receptionist)
+    html = (
+        signed_in(receptionist)
+        .get(reverse("patients:patient_list"), {"active": "all"})
+        .content.decode()
+    )
+    row = re.search(rf"<tr>.*?{odd.mrn}.*?</tr>", html, re.S).group(0)
+    assert f'href="{odd.get_absolute_url()}"' in row
+    assert "SMITH, &lt;b&gt;Ann&lt;/b&gt; O&#x27;Neil</a>" in row
+    assert '<time datetime="1980-02-03">1980-02-03</time>' in row
+    assert "<td>Female</td>" in row
+    assert '<span class="text-body-secondary">—</span>' in row
+    muted = re.search(rf'<tr class="is-muted">.*?{gone.mrn}.*?</tr>', html, re.S).group(0)
+    assert "status-inactive" in muted
 
 
 def test_the_list_shows_statistics_to_roles_allowed_to_see_them(signed_in, receptionist, doctor):
