@@ -56,7 +56,7 @@ def patient_rows(patients):
             f'<td class="text-nowrap"><time datetime="{born}">{born}</time></td>'
             f'<td class="text-nowrap">{escape(patient.age_display)}</td>'
             f"<td>{sexes.get(patient.sex, escape(str(patient.sex)))}</td>"
-            f'<td class="text-nowrap">{escape(patient.phone_display) or no_phone}</td>'
+            f'<td class="text-nowrap">{escape(patient.phone_display or "") or no_phone}</td>'
             "</tr>"
         )
     return mark_safe("".join(html))  # noqa: S308 - every value above is escaped
