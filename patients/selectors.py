@@ -127,6 +127,16 @@ class ChartAccessDecision:
         return self.allowed and not self.via_break_glass and not self.self_assigned
 
 
+def _live_chart_grants(user, now):
+    """The chart grants of `user` in force at `now`: explicit care-team membership and
+    break-the-glass (which expires)."""
+    return PatientUserObjectPermission.objects.filter(
+        user=user,
+        permission__codename=VIEW_CHART,
+        permission__content_type__app_label="patients",
+    ).filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
 def chart_access_for(user, patient, now=None):
     """Decide whether `user` may open the clinical content of `patient`.
 
@@ -141,15 +151,7 @@ def chart_access_for(user, patient, now=None):
         return ChartAccessDecision(False)
     now = now or timezone.now()
     grant = (
-        PatientUserObjectPermission.objects.filter(
-            user=user,
-            content_object=patient,
-            permission__codename=VIEW_CHART,
-            permission__content_type__app_label="patients",
-        )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .order_by("expires_at")
-        .first()
+        _live_chart_grants(user, now).filter(content_object=patient).order_by("expires_at").first()
     )
     if grant is not None and grant.reason != AccessReason.BREAK_GLASS:
         return ChartAccessDecision(True, grant.reason)
@@ -194,14 +196,7 @@ def chart_access_for_many(user, patients, now=None):
     ids = [p.pk for p in patients]
     grants = {}
     for grant in (
-        PatientUserObjectPermission.objects.filter(
-            user=user,
-            content_object_id__in=ids,
-            permission__codename=VIEW_CHART,
-            permission__content_type__app_label="patients",
-        )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .order_by("expires_at")
+        _live_chart_grants(user, now).filter(content_object_id__in=ids).order_by("expires_at")
     ):
         grants.setdefault(grant.content_object_id, grant)
     relationships = {}
@@ -340,12 +335,7 @@ def patients_on_care_team_of(user, now=None):
     """Return the patients whose chart `user` may open now: explicit membership, a care
     relationship open now, or break-the-glass."""
     now = now or timezone.now()
-    granted = (
-        PatientUserObjectPermission.objects.filter(user=user, permission__codename=VIEW_CHART)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values("content_object_id")
-        .order_by()
-    )
+    granted = _live_chart_grants(user, now).values("content_object_id").order_by()
     related = (
         CareRelationship.objects.current(now).filter(user=user).values("patient_id").order_by()
     )
