@@ -10,10 +10,19 @@ class PatientsConfig(AppConfig):
     verbose_name = _("Patients")
 
     def ready(self):
-        from ehr.core import chart, dashboard, demo, navigation
+        from ehr.core import chart, dashboard, demo, navigation, schedule
+        from patients import jobs as patients_jobs
         from patients import panels, parameters  # noqa: F401 (defines the parameters)
         from patients.demo import seed_patients
 
+        schedule.register(
+            schedule.Periodic(
+                "access-grants-expire",
+                patients_jobs.access_grants_expire,
+                minutes=15,
+                description="Remove expired break-the-glass permissions",
+            )
+        )
         navigation.register(
             navigation.NavItem(
                 "patients",

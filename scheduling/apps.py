@@ -7,10 +7,19 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling (clinics, schedules, appointments)")
 
     def ready(self):
-        from ehr.core import chart, dashboard, demo, navigation
+        from ehr.core import chart, dashboard, demo, navigation, schedule
+        from scheduling import jobs as scheduling_jobs
         from scheduling import panels
         from scheduling.demo import seed_scheduling
 
+        schedule.register(
+            schedule.Periodic(
+                "appointment-reminders",
+                scheduling_jobs.appointment_reminders_send,
+                minutes=5,
+                description="Send the appointment reminders that are due",
+            )
+        )
         navigation.register(
             navigation.NavItem(
                 "scheduling",

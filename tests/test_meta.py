@@ -50,6 +50,7 @@ LONG_TEXT = {
     "clinical.ClinicalNote.text",
     "inpatient.Admission.discharge_summary",  # the text of the discharge-summary note
     "core.Notification.body",  # quotes a reason of up to TEXT_MAX_LENGTH
+    "core.Job.error",  # an exception's traceback, written by the site
 }
 
 

@@ -203,3 +203,117 @@ class Notification(TrackedModel):
     def is_read(self):
         """Return True once the recipient has read this notification."""
         return self.read_at is not None
+
+
+def _job_result_path(instance, filename):
+    return f"jobs/{instance.pk}/{filename}"
+
+
+class Job(TrackedModel):
+    """One piece of background work and its outcome, whatever task backend runs it.
+
+    The backend (django-tasks) queues and runs an attempt; this row is the site's own
+    record of the job across attempts: who asked for it, its progress, its result or
+    error, and the retries left. `ehr.core.jobs` writes it; status and progress change
+    by UPDATE (no version row per progress tick). An operator re-runs a failed job
+    from the admin.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        RETRYING = "retrying", _("Waiting to retry")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    name = models.CharField(_("job"), max_length=200, help_text=_("The task's import path."))
+    label = models.CharField(_("description"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.QUEUED, db_index=True
+    )
+    arguments = models.JSONField(_("arguments"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
+    # Changes on every dispatch: an attempt whose token is no longer current (a
+    # duplicate delivery, or one superseded by a recovery) does not run.
+    token = models.UUIDField(_("attempt token"), default=uuid.uuid4, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveSmallIntegerField(_("attempts allowed"), default=1)
+    run_after = models.DateTimeField(_("not before"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    progress_message = models.CharField(_("progress"), max_length=200, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    result_file = models.FileField(
+        _("result file"), upload_to=_job_result_path, max_length=300, blank=True
+    )
+    # The exception and its traceback, written by the site.
+    error = BoundedTextField(_("last error"), blank=True, max_length=20_000)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"], name="job_requester_idx"),
+            models.Index(fields=["status", "started_at"], name="job_status_started_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="job_progress_max"),
+        ]
+
+    def __str__(self):
+        return self.label or self.name.rsplit(".", 1)[-1]
+
+    def get_absolute_url(self):
+        return reverse("core:job_detail", kwargs={"pk": self.pk})
+
+    @property
+    def is_finished(self):
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    def set_progress(self, percent, message=""):
+        """Record how far the job has come (0-100) for its status page."""
+        self.progress = max(0, min(100, int(percent)))
+        self.progress_message = str(message)[:200]
+        Job.objects.filter(pk=self.pk).update(
+            progress=self.progress, progress_message=self.progress_message
+        )
+
+    def attach_result(self, filename, content):
+        """Keep `content` (bytes) as the job's downloadable result named `filename`."""
+        from django.core.files.base import ContentFile
+
+        self.result_file.save(filename, ContentFile(content), save=False)
+        Job.objects.filter(pk=self.pk).update(result_file=self.result_file.name)
+
+
+class ScheduledRun(TrackedModel):
+    """One period of one scheduled job that has been queued. The unique pair is what
+    makes `run_scheduled` safe to run twice (or on two machines): the second insert of
+    the same period fails and queues nothing."""
+
+    name = models.CharField(_("scheduled job"), max_length=100)
+    period_start = models.DateTimeField(_("period"))
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    job = models.ForeignKey(
+        Job, verbose_name=_("job"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-period_start"]
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "period_start"], name="scheduledrun_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} @ {self.period_start:%Y-%m-%d %H:%M}"

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "phonenumber_field",
+    "django_tasks",
+    "django_tasks_db",
     # Project apps
     "ehr.core",
     "accounts",
@@ -262,9 +264,25 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Every email leaves through a background job (ehr.core.mail): a slow or failing mail
+# server never slows or breaks a page. EMAIL_URL names the backend the job delivers with.
+EMAIL_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+EMAIL_BACKEND = "ehr.core.mail.JobEmailBackend"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="EHR <no-reply@localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server must not hang pages
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Background jobs ----------------------------------------------------------------------
+# Django's tasks framework with the database backend: workers (`manage.py db_worker`) on
+# any number of machines share one queue in the site's database. ehr.core.jobs adds the
+# site's job record, retries and recovery on top; only the framework's API is used, so
+# another backend (Celery, RQ) is a settings change (see the README).
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "reports"],
+    }
+}
 
 # --- Security headers ---------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from .base import *
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests only
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# pytest-django sets EMAIL_BACKEND to locmem for every test; the email-job tests set the
+# site's JobEmailBackend back and deliver through EMAIL_DELIVERY_BACKEND (below).
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 ALLOWED_HOSTS = ["*"]
 
@@ -16,3 +17,13 @@ ALLOWED_HOSTS = ["*"]
 # worker's cache.clear() or cached values never leak into another's tests.
 if "KEY_PREFIX" in CACHES["bulk"]:
     CACHES["bulk"]["KEY_PREFIX"] += "-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+# Jobs run at once, inside the code that queues them, so most tests need no worker. The
+# job tests switch to the database backend and run workers (tests/core/test_jobs*.py).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "reports"],
+    }
+}
+EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
