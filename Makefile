@@ -1,6 +1,7 @@
 # Hospital EHR: developer and CI entry points (GNU make).
 #
 #   make run     migrate, sync roles, seed the demo hospital, serve on http://127.0.0.1:8000
+#                with one background-job worker and the scheduler beside it
 #   make test    the whole test suite on SQLite
 #
 # A fresh machine needs only Python 3.11: the first target that needs it builds .venv/.
@@ -76,6 +77,10 @@ run: $(VENV_STAMP) ## Migrate, sync roles, seed demo data, serve on http://HOST:
 	line "  patient@example.org      Patient"; \
 	line "  patient2@example.org     Patient"; \
 	echo "$$rule"; echo
+	@echo "Starting a background-job worker and the scheduler beside the web server (Ctrl-C stops all three)."
+	@$(MANAGE) db_worker --queue-name '*' --interval 1 --no-reload & worker=$$!; \
+	$(MANAGE) run_scheduled --loop 60 --verbosity 0 & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait $$worker $$scheduler 2>/dev/null' EXIT; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # pytest exits 5 when it collects no tests; that is a failure here, never a pass.

@@ -22,7 +22,9 @@ if "KEY_PREFIX" in CACHES["bulk"]:
 # job tests switch to the database backend and run workers (tests/core/test_jobs*.py).
 TASKS = {
     "default": {
-        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "BACKEND": os.environ.get(
+            "TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        ),
         "QUEUES": ["default", "reports"],
     }
 }
