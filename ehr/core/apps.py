@@ -10,7 +10,17 @@ class CoreConfig(AppConfig):
     api_module = "ehr.core.api.views"  # its endpoints (notifications), for ehr/api.py
 
     def ready(self):
-        from ehr.core import clock, dashboard, demo, navigation, parameters, selectors, user_access
+        from ehr.core import (
+            clock,
+            dashboard,
+            demo,
+            jobs,
+            navigation,
+            parameters,
+            schedule,
+            selectors,
+            user_access,
+        )
 
         post_migrate.connect(_ensure_parameters, sender=self)
         user_access.connect_signals()
@@ -45,6 +55,14 @@ class CoreConfig(AppConfig):
                 permission="core.change_systemparameter",
                 order=5,
                 context=_administration_panel,
+            )
+        )
+        schedule.register(
+            schedule.Periodic(
+                "jobs-prune",
+                jobs.jobs_prune,
+                minutes=24 * 60,
+                description="Delete old finished background jobs",
             )
         )
         demo.register(demo.Seeder("hospital", "Hospital", demo.seed_hospital, order=10))

@@ -247,3 +247,48 @@ def recover_stalled(now=None):
                 status=Job.Status.FAILED, finished_at=now, error=message
             )
     return requeued, failed
+
+
+@job(retries=2, backoff=300, timeout=1800)
+def jobs_prune():
+    """Delete the finished jobs older than the `job_retention_days` parameter (failed
+    ones after twice that), their result files, and the queue's own rows for them."""
+    from django.core.management import call_command
+
+    from ehr.core import parameters
+    from ehr.core.models import ScheduledRun
+
+    days = parameters.get("job_retention_days")
+    now = timezone.now()
+    old = Job.objects.filter(
+        status=Job.Status.SUCCEEDED, finished_at__lt=now - timedelta(days=days)
+    ) | Job.objects.filter(status=Job.Status.FAILED, finished_at__lt=now - timedelta(days=2 * days))
+    deleted = 0
+    while ids := list(old.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            for job_row in Job.objects.filter(pk__in=ids).exclude(result_file=""):
+                job_row.result_file.delete(save=False)
+            ScheduledRun.objects.filter(job__in=ids).update(job=None)
+            # Bookkeeping leaves no version row behind: the history goes with the job
+            # (a plain delete() would write one "deleted" history row per job).
+            Job.history.filter(id__in=ids)._raw_delete(Job.history.db)
+            Job.objects.filter(pk__in=ids)._raw_delete(Job.objects.db)
+        deleted += len(ids)
+    if _queue_is_in_the_database():
+        call_command(
+            "prune_db_task_results",
+            min_age_days=days,
+            failed_min_age_days=2 * days,
+            verbosity=0,
+        )
+    return {"deleted": deleted}
+
+
+def _queue_is_in_the_database():
+    from django_tasks import task_backends
+
+    try:
+        from django_tasks_db import DatabaseBackend
+    except ImportError:
+        return False
+    return isinstance(task_backends["default"], DatabaseBackend)

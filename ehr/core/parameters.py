@@ -179,3 +179,16 @@ REMINDER_LEAD_TIME = define(
     max_value=24 * 14,
     help_text=_("How long before an appointment its reminder is sent."),
 )
+JOB_RETENTION = define(
+    "job_retention_days",
+    label=_("Background job retention"),
+    type="int",
+    default=30,
+    unit="days",
+    min_value=1,
+    max_value=3650,
+    help_text=_(
+        "Finished background jobs (their records, results and the queue's rows) are "
+        "deleted this long after they finish. Failed ones are kept twice as long."
+    ),
+)

@@ -201,3 +201,30 @@ class TestSchedule:
 
 def test_the_apps_register_their_periodic_work():
     assert {"appointment-reminders", "access-grants-expire"} <= set(schedule.SCHEDULE)
+
+
+def test_old_finished_jobs_are_pruned_with_their_files_and_queue_rows(admin_user):
+    old, recent_failure, fresh = (
+        jobs.enqueue(j.report, 2, requested_by=admin_user),
+        jobs.enqueue(j.broken),
+        jobs.enqueue(j.report, 1),
+    )
+    work()
+    long_ago = timezone.now() - timedelta(days=31)
+    Job.objects.filter(pk__in=[old.pk, recent_failure.pk]).update(finished_at=long_ago)
+    DBTaskResult.objects.update(finished_at=long_ago)
+    old.refresh_from_db()
+    storage, name = old.result_file.storage, old.result_file.name
+    assert storage.exists(name)
+
+    pruned = jobs.enqueue(jobs.jobs_prune)
+    work()
+
+    pruned.refresh_from_db()
+    assert pruned.result == {"deleted": 1}
+    # A failure is kept twice as long, for the operator; the fresh job stays.
+    assert set(Job.objects.values_list("pk", flat=True)) == {recent_failure.pk, fresh.pk, pruned.pk}
+    assert not Job.history.filter(id=old.pk).exists()
+    assert not storage.exists(name)
+    assert DBTaskResult.objects.filter(status="FAILED").count() == 1
+    fresh.result_file.delete(save=False)
