@@ -212,11 +212,13 @@ def _describe(error):
 def request_signature(url, params, token):
     """Return Twilio's signature of a request: base64 of the HMAC-SHA1, keyed with the
     auth token, of the full URL followed by each POST parameter's name and value, sorted
-    by name. `params` maps names to a value or a list of values."""
+    by name (a repeated parameter's distinct values sorted, as Twilio's own libraries
+    do). `params` maps names to a value or a list of values."""
     payload = url
     for name in sorted(params):
         values = params[name]
-        for value in values if isinstance(values, list | tuple) else [values]:
+        values = values if isinstance(values, list | tuple) else [values]
+        for value in sorted(set(map(str, values))):
             payload += f"{name}{value}"
     digest = hmac.new(token.encode(), payload.encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
