@@ -210,10 +210,13 @@ def test_a_rolled_back_workflow_sends_nothing(
     make_user, mailoutbox, django_capture_on_commit_callbacks
 ):
     nurse = make_user(roles.NURSE, email_notifications=True)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            notification_send(recipients=[nurse], title="Never")
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        notification_send(recipients=[nurse], title="Never")
+        raise RuntimeError
     assert callbacks == [] and mailoutbox == []
     assert not OutboundMessage.objects.exists()
 

@@ -106,9 +106,7 @@ def test_patients_without_email_or_who_opted_out_are_skipped_and_recorded(appoin
     assert "0 sent, 0 skipped, 0 failed" in run()[0]
 
 
-def test_a_failed_email_is_recorded_does_not_stop_the_run_and_is_retried(
-    appointment_at, settings
-):
+def test_a_failed_email_is_recorded_does_not_stop_the_run_and_is_retried(appointment_at, settings):
     bad = appointment_at(2, email="bad@example.org")
     good = [appointment_at(3, email="one@example.org"), appointment_at(4, email="two@example.org")]
     settings.EMAIL_DELIVERY_BACKEND = f"{__name__}.RefusingOneAddress"
