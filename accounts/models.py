@@ -63,6 +63,15 @@ class User(AbstractBaseUser, PermissionsMixin, TrackedFields):
         default=False,
         help_text=_("Also send in-app notifications to this address."),
     )
+    mobile_phone = PhoneNumberField(
+        _("mobile number for text messages"),
+        blank=True,
+        help_text=_("With the country code, e.g. +1 555 555 0123. Stored in E.164."),
+    )
+    # Text messages that are not urgent wait for the end of these (local times; they may
+    # span midnight). Both empty: no quiet hours.
+    quiet_hours_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_hours_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
     date_joined = models.DateTimeField(_("date joined"), auto_now_add=True)
     token_generation = models.PositiveIntegerField(
         _("token generation"),
@@ -93,6 +102,15 @@ class User(AbstractBaseUser, PermissionsMixin, TrackedFields):
         constraints = [
             # Email is the login and is compared case-insensitively by allauth.
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            # Quiet hours are a span: both ends or neither, and not empty.
+            models.CheckConstraint(
+                condition=models.Q(quiet_hours_start__isnull=True, quiet_hours_end__isnull=True)
+                | (
+                    models.Q(quiet_hours_start__isnull=False, quiet_hours_end__isnull=False)
+                    & ~models.Q(quiet_hours_start=F("quiet_hours_end"))
+                ),
+                name="user_quiet_hours_span",
+            ),
         ]
         permissions = [
             ("reset_mfa", _("Can reset another user's two-factor authentication")),

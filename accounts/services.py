@@ -8,9 +8,17 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import roles
+from accounts.exceptions import (
+    CategoryCannotBeSwitchedOff,
+    MobileNumberNeeded,
+    QuietHoursIncomplete,
+)
 from accounts.models import User
+from ehr.core.models import NotificationCategory, NotificationPreference
+from ehr.core.services import is_locked, notification_category
 
 logger = logging.getLogger(__name__)
 
@@ -50,24 +58,110 @@ def user_set_roles(*, user, role_names, actor=None):
     return user
 
 
-def user_update_profile(*, user, actor, first_name, last_name, phone, email_notifications):
-    """Save the fields a user may change about themselves."""
+def user_update_profile(*, user, actor, first_name, last_name, phone):
+    """Save the fields a user may change about themselves (notification settings:
+    `user_notification_settings_update`)."""
     user.first_name = first_name
     user.last_name = last_name
     user.phone = phone
+    user.stamp(actor)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["first_name", "last_name", "phone", "updated_by", "updated_at"])
+
+
+# The categories a patient's account hears about; staff have them all.
+PATIENT_CATEGORIES = (
+    NotificationCategory.APPOINTMENTS,
+    NotificationCategory.RESULTS,
+    NotificationCategory.MEDICATION,
+    NotificationCategory.MESSAGES,
+    NotificationCategory.BILLING,
+    NotificationCategory.SECURITY,
+)
+
+
+def notification_categories_for(user):
+    """Return the categories `user` chooses channels for, in display order."""
+    if user.is_portal_user:
+        return list(PATIENT_CATEGORIES)
+    return list(NotificationCategory)
+
+
+def notification_settings_of(user):
+    """Return {category: {"email", "sms", "locked"}} for each of `user`'s categories: the
+    stored choices, else the defaults; a category staff cannot switch off reads on."""
+    stored = {p.category: p for p in NotificationPreference.objects.filter(user=user)}
+    settings_ = {}
+    for category in notification_categories_for(user):
+        row = stored.get(category)
+        locked = is_locked(user, category)
+        settings_[category] = {
+            "email": locked or (row.email if row else NotificationPreference.DEFAULTS["email"]),
+            "sms": locked or (row.sms if row else NotificationPreference.DEFAULTS["sms"]),
+            "locked": locked,
+        }
+    return settings_
+
+
+@transaction.atomic
+def user_notification_settings_update(
+    *,
+    user,
+    actor,
+    email_notifications,
+    mobile_phone,
+    quiet_hours_start,
+    quiet_hours_end,
+    channels,
+):
+    """Save how `user` hears about his notifications besides the bell: the email master
+    switch, the mobile number, the quiet hours for texts, and per category (`channels`:
+    {category: (email, sms)}) email and text on or off.
+
+    Staff cannot switch off a critical category (CategoryCannotBeSwitchedOff); texts
+    need a mobile number (MobileNumberNeeded); quiet hours have both ends
+    (QuietHoursIncomplete). Categories left out keep their choice."""
+    if (quiet_hours_start is None) != (quiet_hours_end is None) or (
+        quiet_hours_start is not None and quiet_hours_start == quiet_hours_end
+    ):
+        raise QuietHoursIncomplete()
+    channels = {notification_category(c): (bool(e), bool(t)) for c, (e, t) in channels.items()}
+    for category, (email, sms) in channels.items():
+        if is_locked(user, category) and not (email and sms):
+            raise CategoryCannotBeSwitchedOff(
+                _lazy("Staff cannot switch off %(category)s.")
+                % {"category": category.label.lower()},
+                field=f"{'email' if not email else 'sms'}_{category.value}",
+            )
+        if sms and not mobile_phone and not is_locked(user, category):
+            raise MobileNumberNeeded()
     user.email_notifications = email_notifications
+    user.mobile_phone = mobile_phone or ""
+    user.quiet_hours_start = quiet_hours_start
+    user.quiet_hours_end = quiet_hours_end
     user.stamp(actor)
     user.full_clean(exclude=["password"])
     user.save(
         update_fields=[
-            "first_name",
-            "last_name",
-            "phone",
             "email_notifications",
+            "mobile_phone",
+            "quiet_hours_start",
+            "quiet_hours_end",
             "updated_by",
             "updated_at",
         ]
     )
+    stored = {
+        p.category: p for p in NotificationPreference.objects.select_for_update().filter(user=user)
+    }
+    for category, (email, sms) in channels.items():
+        row = stored.get(category) or NotificationPreference(user=user, category=category)
+        if not row._state.adding and (row.email, row.sms) == (email, sms):
+            continue
+        row.email, row.sms = email, sms
+        row.stamp(actor)
+        row.save()
+    return user
     return user
 
 
@@ -98,10 +192,11 @@ def user_mfa_reset(*, user, actor):
         title="Your two-factor authentication was reset",
         body="An administrator removed your authenticator app and recovery codes. "
         "You will set up a new authenticator at your next sign-in.",
-        category="accounts",
+        category=NotificationCategory.SECURITY,
         actor=actor,
+        outbound=False,  # the email below says more than a notice may
     )
-    if user.email and not user.email_notifications:  # opted-in users get it from the notice
+    if user.email:
         transaction.on_commit(lambda: _mfa_reset_email(user, actor))
     return removed
 

@@ -6,4 +6,9 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.ProfileView.as_view(), name="profile"),
+    path(
+        "notifications/",
+        views.NotificationSettingsView.as_view(),
+        name="notification_preferences",
+    ),
 ]

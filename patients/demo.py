@@ -23,6 +23,7 @@ PORTAL_PATIENTS = {
         "sex": Sex.MALE,
         "phone": "+12025550108",
         "email": "patient@example.org",
+        "sms_messages": True,  # the demo patient who gets reminders by text too
     },
     "patient2@example.org": {
         "first_name": "Maria",
@@ -161,8 +162,11 @@ def seed_patients(*, password, stdout=None, options=None):
                     }
                 ]
             )[0]
-        if user and patient.user_id != user.pk:
-            patient.user = user
+        if (user and patient.user_id != user.pk) or (
+            fields.get("sms_messages") and not patient.sms_messages
+        ):
+            patient.user = user or patient.user
+            patient.sms_messages = patient.sms_messages or fields.get("sms_messages", False)
             patient.save()
 
     doctor = User.objects.filter(email="doctor@example.org").first()

@@ -29,6 +29,12 @@ class PatientForm(forms.ModelForm):
         if show_duplicate_confirmation:
             self.offer_duplicate_confirmation()
 
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("sms_messages") and not cleaned.get("phone"):
+            self.add_error("sms_messages", _("Text messages need a phone number."))
+        return cleaned
+
     def offer_duplicate_confirmation(self):
         """Add the box that confirms a registration despite possible duplicates."""
         self.fields["confirm_not_duplicate"] = forms.BooleanField(

@@ -62,10 +62,17 @@ class Patient(TrackedModel):
     sex = models.CharField(_("sex"), max_length=10, choices=Sex)
     phone = PhoneNumberField(_("phone"), blank=True)
     email = models.EmailField(_("email"), blank=True)
+    # The patient's consent to appointment messages (reminders, booking and cancellation
+    # confirmations), per channel. The email one keeps its first name in the database.
     appointment_reminders = models.BooleanField(
-        _("appointment reminders by email"),
+        _("appointment messages by email"),
         default=True,
-        help_text=_("Untick if the patient does not want appointment reminders."),
+        help_text=_("Reminders and booking confirmations to the email address above."),
+    )
+    sms_messages = models.BooleanField(
+        _("appointment messages by text"),
+        default=False,
+        help_text=_("Only with the patient's consent: reminders and confirmations to the phone."),
     )
     address_line = models.CharField(_("address"), max_length=200, blank=True)
     city = models.CharField(_("city"), max_length=100, blank=True)

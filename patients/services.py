@@ -65,6 +65,7 @@ DEMOGRAPHIC_FIELDS = (
     "phone",
     "email",
     "appointment_reminders",
+    "sms_messages",
     "address_line",
     "city",
     "region",

@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import roles
 from accounts.selectors import ensure_active_doctor, is_active_doctor
-from ehr.core import parameters
+from ehr.core import messaging, parameters
+from ehr.core.models import NotificationCategory, OutboundMessage
 from ehr.core.services import notification_send
 from patients.services import care_relationships_sync
 from scheduling.exceptions import (
@@ -189,6 +190,7 @@ def appointment_book(
     status=AppointmentStatus.BOOKED,
     series=None,
     rescheduled_from=None,
+    notify_patient=True,
     _allow_past=False,
     _at=None,
 ):
@@ -203,8 +205,10 @@ def appointment_book(
     "appointment"), windowed around the appointment; a doctor booking himself with a
     patient whose chart he could not open has it marked self-assigned for review.
 
+    A booked (not requested) appointment is confirmed to the patient by the channels he
+    consented to, after commit (`notify_patient=False`: the caller confirms it).
     `_allow_past` and `_at` (when the booking was made) are for imports and demo data
-    that record bookings made earlier.
+    that record bookings made earlier; those are not confirmed.
     """
     patient.ensure_active()
     _ensure_doctor(doctor)
@@ -268,6 +272,8 @@ def appointment_book(
     _save_appointment(appointment, actor)
     appointment.log_status_change(None, status, actor=actor, at=now)
     _sync_care(appointment, actor)
+    if notify_patient and status == AppointmentStatus.BOOKED and _at is None:
+        appointment_messages_queue(appointment=appointment, kind=MessageKind.BOOKED, actor=actor)
     return appointment
 
 
@@ -307,6 +313,8 @@ def appointment_transition(*, appointment, status, actor, reason="", at=None):
             exclude=appointment,
         )
     appointment.transition_to(status, actor=actor, reason=reason, at=at)
+    if status in (AppointmentStatus.BOOKED, AppointmentStatus.CANCELLED):
+        appointment_messages_queue(appointment=appointment, kind=status.value, actor=actor)
     _sync_care(appointment, actor)
     if status == AppointmentStatus.CANCELLED:
         waitlist_offer_freed_slot(appointment=appointment, actor=actor)
@@ -578,10 +586,15 @@ def series_book(
             override=override,
             allow_patient_overlap=True,
             series=series,
+            notify_patient=False,
         )
         for occurrence in plan
         if occurrence.index not in skip
     ]
+    if booked:
+        appointment_messages_queue(
+            appointment=booked[0], kind=MessageKind.SERIES, actor=actor, series=booked
+        )
     return series, booked
 
 
@@ -930,13 +943,24 @@ def _claim_reminder(appointment):
         return reminder
 
 
+class MessageKind:
+    """What a message to a patient about an appointment says (part of its reference:
+    one message per appointment, kind and channel)."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    REMINDER = "reminder"
+    SERIES = "series"
+
+
+def _when(appointment):
+    when = timezone.localtime(appointment.start)
+    return {"date": when.strftime("%A %d %B %Y"), "time": when.strftime("%H:%M")}
+
+
 def _reminder_text(appointment):
     where = appointment.room or appointment.clinic or ""
-    when = timezone.localtime(appointment.start)
-    subject = _("Appointment reminder: %(date)s at %(time)s") % {
-        "date": when.strftime("%A %d %B %Y"),
-        "time": when.strftime("%H:%M"),
-    }
+    subject = _("Appointment reminder: %(date)s at %(time)s") % _when(appointment)
     body = _(
         "Dear %(name)s,\n\nThis is a reminder of your appointment with %(doctor)s on "
         "%(date)s at %(time)s%(where)s.\n\nIf you cannot come, please call us so that "
@@ -944,35 +968,165 @@ def _reminder_text(appointment):
     ) % {
         "name": appointment.patient.first_name,
         "doctor": appointment.doctor.get_full_name(),
-        "date": when.strftime("%A %d %B %Y"),
-        "time": when.strftime("%H:%M"),
         "where": f" ({where})" if where else "",
+        **_when(appointment),
     }
     return subject, body
 
 
+def _message_text(appointment, kind, series=()):
+    """Return (subject, email body, text message) of the patient's message `kind`."""
+    facts = {
+        "name": appointment.patient.first_name,
+        "doctor": appointment.doctor.get_full_name(),
+        **_when(appointment),
+    }
+    if kind == MessageKind.REMINDER:
+        subject, body = _reminder_text(appointment)
+        text = _(
+            "Reminder: your appointment with %(doctor)s is on %(date)s at %(time)s. "
+            "If you cannot come, please call us."
+        )
+    elif kind == MessageKind.CANCELLED:
+        subject = _("Appointment cancelled: %(date)s at %(time)s") % facts
+        body = _(
+            "Dear %(name)s,\n\nYour appointment with %(doctor)s on %(date)s at %(time)s "
+            "is cancelled.\n\nPlease call us if you would like another appointment.\n"
+        )
+        text = _("Your appointment with %(doctor)s on %(date)s at %(time)s is cancelled.")
+    elif kind == MessageKind.SERIES:
+        dates = "\n".join(f"- {timezone.localtime(a.start):%A %d %B %Y, %H:%M}" for a in series)
+        subject = _("%(count)s appointments booked with %(doctor)s") % {
+            "count": len(series),
+            **facts,
+        }
+        body = _(
+            "Dear %(name)s,\n\nThese appointments with %(doctor)s are booked for you:\n"
+            "%(dates)s\n\nIf you cannot come to one of them, please call us.\n"
+        )
+        facts["dates"] = dates
+        facts["count"] = len(series)
+        text = _(
+            "%(count)s appointments with %(doctor)s are booked for you, the first on "
+            "%(date)s at %(time)s."
+        )
+    else:
+        moved = appointment.rescheduled_from_id is not None
+        subject = (
+            _("Appointment moved: %(date)s at %(time)s")
+            if moved
+            else _("Appointment booked: %(date)s at %(time)s")
+        ) % facts
+        body = (
+            _(
+                "Dear %(name)s,\n\nYour appointment with %(doctor)s has moved to %(date)s "
+                "at %(time)s.\n\nIf you cannot come, please call us.\n"
+            )
+            if moved
+            else _(
+                "Dear %(name)s,\n\nYour appointment with %(doctor)s on %(date)s at %(time)s "
+                "is booked.\n\nIf you cannot come, please call us so that another patient "
+                "can have the time.\n"
+            )
+        )
+        text = (
+            _("Your appointment with %(doctor)s has moved to %(date)s at %(time)s.")
+            if moved
+            else _("Your appointment with %(doctor)s on %(date)s at %(time)s is booked.")
+        )
+    if kind != MessageKind.REMINDER:
+        body = body % facts
+    return subject, body, text % facts
+
+
+def patient_message_channels(patient):
+    """Return (consented, reachable): the channels by which `patient` agreed to appointment
+    messages (email: `appointment_reminders`, text: `sms_messages`), and those of them he
+    has an address for."""
+    consented = []
+    if patient.appointment_reminders:
+        consented.append(OutboundMessage.Channel.EMAIL)
+    if patient.sms_messages:
+        consented.append(OutboundMessage.Channel.SMS)
+    address = {
+        OutboundMessage.Channel.EMAIL: patient.email,
+        OutboundMessage.Channel.SMS: patient.phone,
+    }
+    return consented, [channel for channel in consented if address[channel]]
+
+
+def appointment_messages_queue(*, appointment, kind, actor=None, series=()):
+    """Tell the patient about `appointment` (a MessageKind: booked, cancelled, reminder,
+    series) by each channel he consented to and has an address for; the messages leave
+    by delivery jobs after commit, never inside the request. A patient with a portal
+    account also finds it under the bell. Booking and cancellation messages are not sent
+    for an appointment that is over. Each message goes once per appointment, kind and
+    channel (`OutboundMessage` reference). Return the channels queued."""
+    patient = appointment.patient
+    if kind != MessageKind.REMINDER and appointment.end <= timezone.now():
+        return []
+    _consented, reachable = patient_message_channels(patient)
+    subject, body, text = _message_text(appointment, kind, series)
+    reference = f"appointment:{appointment.pk}:{kind}"
+    queued = []
+    for channel in reachable:
+        try:
+            message = messaging.outbound_queue(
+                channel=channel,
+                to=patient.email if channel == OutboundMessage.Channel.EMAIL else patient.phone,
+                subject=subject,
+                body=body if channel == OutboundMessage.Channel.EMAIL else text,
+                category=NotificationCategory.APPOINTMENTS,
+                reference=reference,
+                actor=actor,
+            )
+        except ValueError as error:  # a stored number no gateway takes
+            logger.warning("Patient %s: no %s message: %s", patient.pk, channel, error)
+            continue
+        if message is not None:
+            queued.append(channel)
+    if patient.user_id and patient.user.is_active:
+        notification_send(
+            recipients=[patient.user],
+            title=subject,
+            body=body,
+            url=reverse("portal:home"),
+            category=NotificationCategory.APPOINTMENTS,
+            actor=actor,
+            outbound=False,  # the patient's consent above decides email and text
+        )
+    return queued
+
+
 def reminders_send(*, now=None, log=None):
-    """Send the reminders that are due (`manage.py send_appointment_reminders`). Each
-    appointment gets one reminder row; patients without an email address or who opted
-    out are recorded as skipped; a failed email is recorded and does not stop the run.
-    Return the run's counts."""
+    """Send the reminders that are due (every few minutes by the job
+    `scheduling.jobs.appointment_reminders_send`, or `manage.py send_appointment_reminders`).
+
+    Each appointment has one reminder row, claimed by one run only: however often (and
+    wherever) this runs, the patient is reminded once. The reminder goes by email and/or
+    text as the patient consented (`appointment_messages_queue`), delivered by jobs that
+    record each message and retry a failed one. A patient who consented to neither is
+    recorded as opted out, one without an address for his channels as skipped. Return the
+    run's counts."""
     run = ReminderRun()
     for appointment in reminders_due(now):
         reminder = _claim_reminder(appointment)
         if reminder is None:
             continue
-        patient = appointment.patient
-        if not patient.email:
-            reminder.state = AppointmentReminder.State.SKIPPED_NO_ADDRESS
-            run.skipped += 1
-        elif not patient.appointment_reminders:
+        consented, reachable = patient_message_channels(appointment.patient)
+        if not consented:
             reminder.state = AppointmentReminder.State.SKIPPED_OPTED_OUT
             run.skipped += 1
+        elif not reachable:
+            reminder.state = AppointmentReminder.State.SKIPPED_NO_ADDRESS
+            run.skipped += 1
         else:
-            subject, body = _reminder_text(appointment)
             try:
-                send_mail(subject, body, None, [patient.email])
-            except Exception as error:  # one bad address must not stop the run
+                with transaction.atomic():
+                    channels = appointment_messages_queue(
+                        appointment=appointment, kind=MessageKind.REMINDER
+                    )
+            except Exception as error:  # one bad record must not stop the run
                 logger.warning("Reminder of appointment %s failed: %s", appointment.pk, error)
                 reminder.state = AppointmentReminder.State.FAILED
                 reminder.detail = str(error)[:255]
@@ -980,6 +1134,7 @@ def reminders_send(*, now=None, log=None):
             else:
                 reminder.state = AppointmentReminder.State.SENT
                 reminder.sent_at = timezone.now()
+                reminder.detail = ", ".join(channels)
                 run.sent += 1
         reminder.stamp(None)
         reminder.save()

@@ -73,7 +73,7 @@ def test_self_booking_is_self_assigned_and_the_reviewers_are_told(
     relationship = CareRelationship.objects.get(user=doctor2, patient=patient)
     assert relationship.self_assigned and relationship.reviewed_at is None
     assert Notification.objects.filter(
-        recipient=administrator, category="privacy", title__icontains="self-assigned"
+        recipient=administrator, category="security", title__icontains="self-assigned"
     ).exists()
     queue = signed_in(administrator).get(reverse("patients:self_assigned_review_list"))
     assert queue.status_code == 200

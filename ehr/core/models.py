@@ -151,8 +151,28 @@ class SystemParameter(TrackedModel):
             self.value = self.definition.clean(self.value)
 
 
+class NotificationCategory(models.TextChoices):
+    """What a notification is about: the unit of a user's email and text preferences."""
+
+    APPOINTMENTS = "appointments", _("Appointments")
+    RESULTS = "results", _("Results")
+    CRITICAL_RESULTS = "critical_results", _("Critical results")
+    MEDICATION = "medication", _("Medication")
+    MESSAGES = "messages", _("Messages")
+    TASKS = "tasks", _("Tasks and alerts")
+    BILLING = "billing", _("Billing")
+    SECURITY = "security", _("Security and privacy")
+    GENERAL = "general", _("Other")
+
+
+# Categories a member of staff cannot switch off by email or text: a critical result
+# must reach the clinician, a security event the person it concerns.
+LOCKED_FOR_STAFF = frozenset({NotificationCategory.CRITICAL_RESULTS, NotificationCategory.SECURITY})
+
+
 class Notification(TrackedModel):
-    """A message to one user, shown under the bell and, if the user opted in, emailed."""
+    """A message to one user, shown under the bell and, as the user's preferences for
+    its category say, sent by email and text message."""
 
     class Level(models.TextChoices):
         INFO = "info", _("Information")
@@ -167,7 +187,11 @@ class Notification(TrackedModel):
     )
     level = models.CharField(_("level"), max_length=10, choices=Level, default=Level.INFO)
     category = models.CharField(
-        _("category"), max_length=50, blank=True, help_text=_("Which module sent it.")
+        _("category"),
+        max_length=50,
+        choices=NotificationCategory,
+        default=NotificationCategory.GENERAL,
+        help_text=_("What it is about; the recipient's preferences per category apply."),
     )
     title = models.CharField(_("title"), max_length=200)
     # Written by the site around free text of up to TEXT_MAX_LENGTH (a break-the-glass
@@ -317,3 +341,146 @@ class ScheduledRun(TrackedModel):
 
     def __str__(self):
         return f"{self.name} @ {self.period_start:%Y-%m-%d %H:%M}"
+
+
+class NotificationPreference(TrackedModel):
+    """How one user wants to hear about one category besides the bell: by email, by text
+    message. A category without a row takes the defaults (`DEFAULTS`). The rules around
+    it (the master email switch, categories staff cannot switch off, quiet hours) are the
+    notification service's."""
+
+    DEFAULTS = {"email": True, "sms": False}
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    category = models.CharField(_("category"), max_length=50, choices=NotificationCategory)
+    email = models.BooleanField(_("by email"), default=True)
+    sms = models.BooleanField(_("by text message"), default=False)
+
+    class Meta:
+        ordering = ["user", "category"]
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "category"], name="notificationpreference_one_per_category"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(category__in=NotificationCategory.values),
+                name="notificationpreference_known_category",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_category_display()}"
+
+
+class OutboundMessage(TrackedModel):
+    """One email or text message the site sends, and what became of it.
+
+    Written by `ehr.core.messaging`, which queues a delivery job after commit; the job
+    sends it (retrying a failure) and the SMS gateway's status callback reports delivery.
+    A message is about something (`reference`, e.g. an appointment's reminder): one
+    message per reference and channel, so a reminder run twice sends nothing twice.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text message")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        DEFERRED = "deferred", _("Deferred (quiet hours)")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel)
+    to = models.CharField(
+        _("to"), max_length=254, help_text=_("An email address, or a phone number in E.164.")
+    )
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = BoundedTextField(_("body"), max_length=10_000)
+    category = models.CharField(
+        _("category"),
+        max_length=50,
+        choices=NotificationCategory,
+        default=NotificationCategory.GENERAL,
+    )
+    urgent = models.BooleanField(_("urgent"), default=False)
+    reference = models.CharField(
+        _("about"),
+        max_length=100,
+        blank=True,
+        help_text=_("What the message is about, e.g. an appointment's reminder."),
+    )
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="outbound_messages",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status, default=Status.QUEUED, db_index=True
+    )
+    send_after = models.DateTimeField(
+        _("not before"), null=True, blank=True, help_text=_("The end of quiet hours.")
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    provider_id = models.CharField(_("provider's message id"), max_length=100, blank=True)
+    provider_status = models.CharField(_("provider's status"), max_length=30, blank=True)
+    error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outbound message")
+        verbose_name_plural = _("outbound messages")
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="outboundmessage_status_idx"),
+        ]
+        constraints = [
+            # A patient gets one reminder (one confirmation…) per channel, however often
+            # the job that sends it runs.
+            models.UniqueConstraint(
+                fields=["reference", "channel"],
+                condition=~models.Q(reference=""),
+                name="outboundmessage_once_per_reference",
+            ),
+            # The gateway's status callback finds its message by this id.
+            models.UniqueConstraint(
+                fields=["channel", "provider_id"],
+                condition=~models.Q(provider_id=""),
+                name="outboundmessage_provider_id_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(channel__in=["email", "sms"]),
+                name="outboundmessage_known_channel",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=["queued", "deferred", "sent", "delivered", "failed"]
+                ),
+                name="outboundmessage_known_status",
+            ),
+            # Gateways take numbers in E.164 only (+ country code, digits).
+            models.CheckConstraint(
+                condition=~models.Q(channel="sms") | models.Q(to__startswith="+"),
+                name="outboundmessage_sms_to_e164",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["sent", "delivered"])
+                | models.Q(sent_at__isnull=False),
+                name="outboundmessage_sent_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.to}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ehr.core import views
+from ehr.core import sms_views, views
 
 app_name = "core"
 
@@ -20,4 +20,5 @@ urlpatterns = [
         views.NotificationMarkReadView.as_view(),
         name="notification_mark_read",
     ),
+    path("sms/status/", sms_views.sms_status_callback, name="sms_status"),
 ]

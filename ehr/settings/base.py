@@ -272,6 +272,25 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="EHR <no-reply@localhost>
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # a hung mail server must not hang pages
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Text messages (SMS) ------------------------------------------------------------------
+# ehr.core.sms: with SMS_GATEWAY_URL set, texts go to an HTTP gateway speaking Twilio's
+# Messages API (Twilio, or a provider with the same API); else to the console (the
+# worker's output), or to files in SMS_FILE_PATH with SMS_BACKEND=ehr.core.sms.FileSmsBackend.
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")  # e.g. https://api.twilio.com
+SMS_ACCOUNT = env("SMS_ACCOUNT", default="")
+SMS_TOKEN = env("SMS_TOKEN", default="")  # also verifies the gateway's status callbacks
+SMS_SENDER = env("SMS_SENDER", default="")  # the sending number in E.164, or a sender id
+SMS_TIMEOUT = env.int("SMS_TIMEOUT", default=5)  # seconds; the delivery job retries
+SMS_BACKEND = env(
+    "SMS_BACKEND",
+    default="ehr.core.sms.TwilioSmsBackend"
+    if SMS_GATEWAY_URL
+    else "ehr.core.sms.ConsoleSmsBackend",
+)
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "var" / "sms")
+# The gateway posts delivery reports to SITE_URL + /sms/status/ (signed with SMS_TOKEN).
+SMS_STATUS_CALLBACK = env.bool("SMS_STATUS_CALLBACK", default=bool(SMS_GATEWAY_URL))
+
 # --- Background jobs ----------------------------------------------------------------------
 # Django's tasks framework with the database backend: workers (`manage.py db_worker`) on
 # any number of machines share one queue in the site's database. ehr.core.jobs adds the

@@ -293,7 +293,7 @@ def test_an_administrator_resets_a_users_second_factor_and_the_user_is_told(
         f"Two-factor authentication reset by {administrator.email}"
     )
     assert doctor.history.first().history_user == administrator
-    assert Notification.objects.filter(recipient=doctor, category="accounts").exists()
+    assert Notification.objects.filter(recipient=doctor, category="security").exists()
     assert [m.to for m in mailoutbox if "two-factor" in m.subject] == [[doctor.email]]
     client.logout()
     assert refresh(client, tokens["refresh"]).status_code == 401

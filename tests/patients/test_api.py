@@ -462,7 +462,7 @@ def test_break_the_glass_grants_access_and_notifies_administrators(api, nurse, a
     assert body["id"] and body["expires_at"]
     assert body["user"] == {"id": str(nurse.pk), "name": nurse.get_full_name()}
     assert body["patient"]["id"] == str(patient.pk)
-    assert Notification.objects.filter(recipient=administrator, category="privacy").exists()
+    assert Notification.objects.filter(recipient=administrator, category="security").exists()
 
     again = client.post(url, {"reason": "emergency_care"}, content_type=JSON)
     assert again.status_code == 409

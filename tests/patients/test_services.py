@@ -455,7 +455,7 @@ def test_break_glass_notifies_every_active_administrator(doctor, administrator, 
         patient=patient, user=doctor, reason="emergency_care", details="Trauma bay"
     )
     notified = set(
-        Notification.objects.filter(category="privacy").values_list("recipient", flat=True)
+        Notification.objects.filter(category="security").values_list("recipient", flat=True)
     )
     assert notified == {administrator.pk, second_admin.pk}
     assert retired_admin.pk not in notified

@@ -583,7 +583,7 @@ def test_break_the_glass_opens_the_chart_and_marks_it(signed_in, make_user, admi
     assert page.context["access"].break_glass == access
     assert page.context["can_break_glass"] is False
     assert ChartAccess.objects.get(user=doctor2).break_glass == access
-    assert administrator.notifications.filter(category="privacy").exists()
+    assert administrator.notifications.filter(category="security").exists()
 
 
 def test_break_the_glass_without_a_reason_is_a_400_with_the_form(signed_in, nurse):

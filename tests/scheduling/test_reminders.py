@@ -1,6 +1,7 @@
 """`manage.py send_appointment_reminders`: each reminder sent once, patients without an
-address or who opted out skipped and recorded, a failed email recorded and retried, the
-lead time from the system parameter, and none for cancelled appointments."""
+address or who opted out skipped and recorded, a failed email recorded on its message and
+retried by its job, the lead time from the system parameter, and none for cancelled
+appointments. (Text messages: test_reminders_sms.py.)"""
 
 from datetime import timedelta
 from io import StringIO
@@ -8,9 +9,13 @@ from smtplib import SMTPRecipientsRefused
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
+from django.test import TestCase
 from django.utils import timezone
 
+from ehr.core import jobs
+from ehr.core.models import Job, OutboundMessage
 from ehr.core.services import system_parameter_set
 from scheduling import services
 from scheduling.models import AppointmentReminder
@@ -50,9 +55,21 @@ def appointment_at(doctor):
 
 
 def run(*args):
+    """Run the command; the delivery jobs it queues after commit run too."""
     out, err = StringIO(), StringIO()
-    call_command("send_appointment_reminders", *args, stdout=out, stderr=err)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("send_appointment_reminders", *args, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
+
+
+class RefusingOneAddress(EmailBackend):
+    """A mail server that refuses bad@example.org."""
+
+    def send_messages(self, messages):
+        for message in messages:
+            if "bad@example.org" in message.recipients():
+                raise SMTPRecipientsRefused({"bad@example.org": (550, b"Mailbox unavailable")})
+        return super().send_messages(messages)
 
 
 def state_of(appointment):
@@ -89,33 +106,27 @@ def test_patients_without_email_or_who_opted_out_are_skipped_and_recorded(appoin
     assert "0 sent, 0 skipped, 0 failed" in run()[0]
 
 
-def test_a_failed_email_is_recorded_does_not_stop_the_run_and_is_retried(
-    appointment_at, monkeypatch
-):
+def test_a_failed_email_is_recorded_does_not_stop_the_run_and_is_retried(appointment_at, settings):
     bad = appointment_at(2, email="bad@example.org")
     good = [appointment_at(3, email="one@example.org"), appointment_at(4, email="two@example.org")]
-    real_send_mail = services.send_mail
-
-    def refusing_one_address(subject, body, sender, recipients, **kwargs):
-        if recipients == ["bad@example.org"]:
-            raise SMTPRecipientsRefused({"bad@example.org": (550, b"Mailbox unavailable")})
-        return real_send_mail(subject, body, sender, recipients, **kwargs)
-
-    monkeypatch.setattr(services, "send_mail", refusing_one_address)
-    out, err = run()  # call_command raising would fail the test: the exit code stays 0
-    assert "2 sent, 0 skipped, 1 failed" in out
-    assert "1 reminder(s) failed" in err
+    settings.EMAIL_DELIVERY_BACKEND = f"{__name__}.RefusingOneAddress"
+    out, _err = run()  # call_command raising would fail the test: the exit code stays 0
+    assert "3 sent, 0 skipped, 0 failed" in out  # handed to the delivery jobs
     assert sorted(m.to[0] for m in mail.outbox) == ["one@example.org", "two@example.org"]
-    failed = AppointmentReminder.objects.get(appointment=bad)
-    assert failed.state == State.FAILED and "Mailbox unavailable" in failed.detail
-    assert all(state_of(a) == State.SENT for a in good)
+    failed = OutboundMessage.objects.get(reference=f"appointment:{bad.pk}:reminder")
+    assert failed.status == OutboundMessage.Status.FAILED
+    assert "Mailbox unavailable" in failed.error
+    assert all(state_of(a) == State.SENT for a in [bad, *good])
+    job = Job.objects.get(arguments__args=[str(failed.pk)])
+    assert job.status == Job.Status.RETRYING  # its job tries again later
 
-    monkeypatch.setattr(services, "send_mail", real_send_mail)  # the mail server is back
-    out, _ = run()
-    assert "1 sent, 0 skipped, 0 failed" in out
+    settings.EMAIL_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    jobs.rerun(job, actor=None)  # the retry, as the worker would run it
+    failed.refresh_from_db()
+    assert failed.status == OutboundMessage.Status.SENT and failed.attempts == 2
     assert [m.to for m in mail.outbox][-1] == ["bad@example.org"]
+    assert "0 sent, 0 skipped, 0 failed" in run()[0]
     assert len(mail.outbox) == 3
-    assert state_of(bad) == State.SENT
     assert AppointmentReminder.objects.filter(appointment=bad).count() == 1
 
 
