@@ -40,7 +40,20 @@ class UserAdmin(TrackedAdmin, DjangoUserAdmin):
     filter_horizontal = ("groups",)
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Person"), {"fields": ("first_name", "last_name", "phone", "email_notifications")}),
+        (_("Person"), {"fields": ("first_name", "last_name", "phone")}),
+        (
+            _("Notifications"),
+            {
+                "fields": (
+                    "email_notifications",
+                    "mobile_phone",
+                    ("quiet_hours_start", "quiet_hours_end"),
+                ),
+                "description": _(
+                    "The user chooses per category on his notification settings page."
+                ),
+            },
+        ),
         (
             _("Roles and access"),
             {

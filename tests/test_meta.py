@@ -51,6 +51,7 @@ LONG_TEXT = {
     "inpatient.Admission.discharge_summary",  # the text of the discharge-summary note
     "core.Notification.body",  # quotes a reason of up to TEXT_MAX_LENGTH
     "core.Job.error",  # an exception's traceback, written by the site
+    "core.OutboundMessage.body",  # an email the site writes (a series lists 52 dates)
 }
 
 

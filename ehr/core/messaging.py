@@ -122,7 +122,10 @@ def outbound_queue(
         with transaction.atomic():
             message.save()
     except IntegrityError:
-        if reference and OutboundMessage.objects.filter(reference=reference, channel=channel):
+        if (
+            reference
+            and OutboundMessage.objects.filter(reference=reference, channel=channel).exists()
+        ):
             return None
         raise
     jobs.enqueue_on_commit(
@@ -188,12 +191,14 @@ def outbound_status_record(*, provider_id, provider_status, error_code=""):
     """Record the delivery status the SMS gateway reported for its message `provider_id`
     and return the message (None if no text message has that id). A late report never
     moves a delivered or failed message back to sent."""
+    if not provider_id:
+        return None
     message = (
         OutboundMessage.objects.select_for_update()
         .filter(channel=Channel.SMS, provider_id=provider_id)
         .first()
     )
-    if message is None or not provider_id:
+    if message is None:
         return None
     provider_status = str(provider_status or "").lower()[:30]
     status = PROVIDER_STATUSES.get(provider_status)

@@ -22,7 +22,9 @@ from tests.factories.scheduling import (
     weekly_schedule,
 )
 
-pytestmark = pytest.mark.django_db
+# Real commits: the page's transaction commits before the worker runs, as in production
+# (and a worker on PostgreSQL may not run inside a test's transaction).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 BUDGET = 1.0  # seconds for the booking page
 

@@ -173,7 +173,9 @@ def test_a_sent_text_records_the_gateways_id_and_status(
     assert gateway.requests[0]["form"]["StatusCallback"] == ["https://ehr.example.org/sms/status/"]
 
 
-@pytest.mark.django_db
+# The worker tests commit for real: a worker on PostgreSQL may not run inside a test's
+# transaction (it checks its connection, which closes one that is not in autocommit).
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "failure",
     [(500, {"code": 20500, "message": "Internal Server Error"}), (429, {"message": "Too many"})],
@@ -205,7 +207,7 @@ def test_a_failed_text_is_recorded_and_its_job_retried_until_it_goes(
     assert len(gateway.requests) == 2
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_text_that_keeps_failing_ends_failed_with_its_error(
     gateway, database_queue, django_capture_on_commit_callbacks
 ):

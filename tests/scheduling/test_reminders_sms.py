@@ -138,6 +138,7 @@ def test_a_failed_text_is_recorded_on_its_message(appointment_at, remind, settin
 # --- Once, however often the scheduler runs ------------------------------------------------------
 
 
+@pytest.mark.django_db(transaction=True)  # real commits, as workers need on PostgreSQL
 def test_an_sms_reminder_reaches_the_gateway_once_when_the_scheduler_runs_twice(
     appointment_at, settings, django_capture_on_commit_callbacks
 ):
