@@ -273,7 +273,9 @@ class NotificationPollView(View):
             ),
         }
         # No context processors: the answer needs neither the navigation nor the site name.
-        return HttpResponse(loader.render_to_string("core/partials/notification_poll.html", context))
+        return HttpResponse(
+            loader.render_to_string("core/partials/notification_poll.html", context)
+        )
 
 
 # --- Background jobs: the page of the user who started one --------------------------------
