@@ -141,9 +141,7 @@ def test_a_notification_that_arrived_before_the_page_is_not_toasted(signed_in, d
 
 def test_an_urgent_notification_read_meanwhile_is_not_toasted(home, doctor):
     client, values = home
-    NotificationFactory(
-        recipient=doctor, level=Notification.Level.CRITICAL, read_at=timezone.now()
-    )
+    NotificationFactory(recipient=doctor, level=Notification.Level.CRITICAL, read_at=timezone.now())
     assert poll(client, values).status_code == 204
 
 

@@ -65,7 +65,9 @@ def test_a_job_is_read_only_and_shows_its_escaped_traceback(admin_client, failed
     assert admin_client.get(f"{CHANGELIST}add/").status_code == 403
 
 
-def test_run_again_queues_a_failed_job_which_then_runs(admin_client, administrator, failed, tmp_path):
+def test_run_again_queues_a_failed_job_which_then_runs(
+    admin_client, administrator, failed, tmp_path
+):
     response = admin_client.post(
         CHANGELIST, {"action": "run_again", "_selected_action": [failed.pk]}, follow=True
     )

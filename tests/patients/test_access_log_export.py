@@ -73,9 +73,7 @@ def test_only_who_reads_the_whole_access_log_may_export_it(request, signed_in, p
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_ids(PAGES))
-def test_strangers_sign_in_and_patients_go_to_the_portal(
-    client, signed_in, portal_patient, page
-):
+def test_strangers_sign_in_and_patients_go_to_the_portal(client, signed_in, portal_patient, page):
     assert_staff_only(client, signed_in, portal_patient, page, None)
     assert not Job.objects.exists()
 
@@ -133,7 +131,7 @@ def test_the_csv_holds_the_range_oldest_first_with_who_read_which_chart(
     assert datetime.fromisoformat(first["accessed_at"]) == at(TODAY - timedelta(days=2), hour=0)
 
 
-@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx"])
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx"])
 def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(administrator, doctor, text):
     patient = PatientFactory(first_name=text, middle_name="")
     read(doctor, patient, at(TODAY), part=text, roles=text)
@@ -143,9 +141,7 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(administrator
     assert row["patient_name"] == "'" + patient.full_name
 
 
-def test_progress_is_reported_along_the_way_and_reaches_100(
-    administrator, doctor, monkeypatch
-):
+def test_progress_is_reported_along_the_way_and_reaches_100(administrator, doctor, monkeypatch):
     patient = PatientFactory()
     for n in range(7):
         read(doctor, patient, at(TODAY, hour=n))
