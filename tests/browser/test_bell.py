@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 from ehr.core.models import Job, Notification
 from ehr.core.services import notification_send
+from tests.browser.test_layout_and_accessibility import AXE_RUN, AXE_SOURCE, WCAG_21_AA
+from tests.factories.accounts import enrol_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -72,7 +74,11 @@ def test_the_bell_counts_and_toasts_a_new_urgent_notification_without_a_reload(
     page.wait_for_timeout(2500)
     expect(page.locator("#toast-area .toast")).to_have_count(1)
 
-    # Closed, it goes; its link opens the notification.
+    # The page with its toast passes axe.
+    page.evaluate(AXE_SOURCE)
+    assert [line for _rule, line in page.evaluate(AXE_RUN, WCAG_21_AA)] == []
+
+    # Closed, it goes.
     toast.get_by_role("button", name="Close").click()
     expect(page.locator("#toast-area .toast")).to_have_count(0)
     assert csp_violations == [] and page_errors == []
@@ -118,3 +124,27 @@ def test_a_jobs_page_follows_the_job_to_its_file(live_server, page, sign_in, mak
     Job.objects.filter(pk=job.pk).update(status=Job.Status.SUCCEEDED, progress=100)
     expect(page.locator(".job-state")).to_have_text("Succeeded", timeout=10_000)
     expect(page.locator("#job-status")).not_to_have_attribute("hx-trigger", re.compile("every"))
+
+
+def test_the_job_pages_and_the_export_form_pass_axe(
+    live_server, page, sign_in, make_user, csp_violations, page_errors
+):
+    reviewer = make_user("Administrator")
+    enrol_totp(reviewer)
+    failed = Job.objects.create(
+        name="patients.jobs.access_log_export",
+        label="Chart access log, 2026-03-01 to 2026-03-10",
+        requested_by=reviewer,
+        status=Job.Status.FAILED,
+        error="Traceback (most recent call last):\nValueError: no",
+    )
+    Job.objects.create(name="x.y", label="Still running", requested_by=reviewer, progress=45)
+    sign_in(reviewer)
+    problems = []
+    for url in (failed.get_absolute_url(), "/jobs/", "/patients/access-log/export/"):
+        response = page.goto(f"{live_server.url}{url}")
+        assert response.status == 200, url
+        page.evaluate(AXE_SOURCE)
+        problems += [f"{url}: {line}" for _rule, line in page.evaluate(AXE_RUN, WCAG_21_AA)]
+    assert problems == []
+    assert csp_violations == [] and page_errors == []
