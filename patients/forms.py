@@ -160,6 +160,13 @@ class AccessLogFilterForm(forms.Form):
     user = forms.ModelChoiceField(queryset=User.objects.all(), required=False)
 
 
+class AccessLogExportForm(forms.Form):
+    """The dates of an access-log export (both included)."""
+
+    date_from = forms.DateField(label=_("From"), widget=DATE_INPUT)
+    date_to = forms.DateField(label=_("To"), widget=DATE_INPUT)
+
+
 class BreakGlassReviewForm(forms.Form):
     comment = forms.CharField(
         label=_("Review comment"),

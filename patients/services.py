@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
-from ehr.core import parameters
+from ehr.core import jobs, parameters
 from ehr.core.clock import ensure_not_in_future
-from ehr.core.exceptions import DomainError
+from ehr.core.exceptions import DomainError, DomainPermissionDenied
 from ehr.core.models import Notification
 from ehr.core.services import notification_send
+from patients import jobs as patients_jobs
 from patients.exceptions import (
     BreakGlassNotNeeded,
     CareTeamChangeNotAllowed,
@@ -620,6 +621,36 @@ def chart_open_many(*, patients, user, part, request=None, channel=ChartAccess.C
         [_chart_access_entry(p, user, part, request, channel, decisions[p.pk]) for p in patients]
     )
     return decisions
+
+
+ACCESS_LOG_EXPORT_MAX_DAYS = 366
+
+
+def access_log_export_start(*, actor, date_from, date_to):
+    """Queue the export of the chart access log from `date_from` to `date_to` (dates,
+    both included) as CSV, for `actor`, who must be allowed to read the whole access
+    log; return the Job (its page shows the progress and the file)."""
+    if not actor.has_perm("patients.view_chartaccess"):
+        raise DomainPermissionDenied(_("Your role does not allow reading the access log."))
+    if date_from > date_to:
+        raise ValidationError({"date_to": _("The end comes before the start.")})
+    if (date_to - date_from).days >= ACCESS_LOG_EXPORT_MAX_DAYS:
+        raise ValidationError(
+            {
+                "date_to": _("Export at most %(days)d days at a time.")
+                % {"days": ACCESS_LOG_EXPORT_MAX_DAYS}
+            }
+        )
+    if date_from > timezone.localdate():
+        raise ValidationError({"date_from": _("The start is in the future.")})
+    return jobs.enqueue(
+        patients_jobs.access_log_export,
+        date_from.isoformat(),
+        date_to.isoformat(),
+        requested_by=actor,
+        label=_("Chart access log, %(first)s to %(last)s")
+        % {"first": date_from.isoformat(), "last": date_to.isoformat()},
+    )
 
 
 # --- Merge ------------------------------------------------------------------------------------

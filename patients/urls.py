@@ -25,6 +25,7 @@ urlpatterns = [
         name="self_assigned_review",
     ),
     path("access-log/", views.AccessLogView.as_view(), name="access_log"),
+    path("access-log/export/", views.AccessLogExportView.as_view(), name="access_log_export"),
     path("merges/<uuid:pk>/undo/", views.PatientMergeUndoView.as_view(), name="patient_merge_undo"),
     path("<uuid:pk>/", views.PatientDetailView.as_view(), name="patient_detail"),
     path("<uuid:pk>/edit/", views.PatientUpdateView.as_view(), name="patient_update"),

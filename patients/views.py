@@ -570,6 +570,27 @@ class AccessLogView(StaffViewMixin, RolePermissionRequiredMixin, ListView):
         return context
 
 
+class AccessLogExportView(StaffViewMixin, RolePermissionRequiredMixin, ServiceFormView):
+    """Export the access log of a date range as CSV: a background job, whose page the
+    user is sent to (progress, then the file)."""
+
+    permission_required = "patients.view_chartaccess"
+    form_class = forms.AccessLogExportForm
+    template_name = "patients/access_log_export.html"
+    success_message = gettext_lazy("The export has started. Its file will be ready here.")
+
+    def get_initial(self):
+        today = timezone.localdate()
+        return {"date_from": today.replace(day=1), "date_to": today}
+
+    def perform(self, form):
+        return services.access_log_export_start(
+            actor=self.request.user,
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+        )
+
+
 class PatientMergeView(PatientScopeMixin, ServiceFormView):
     """Merge a duplicate record into this patient (Administrators): the MRN of the
     duplicate first shows a preview; the merge runs once it is confirmed for the

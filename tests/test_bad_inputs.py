@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, include, path, re
 from django.utils import timezone
 
 from ehr import urls as site_urls
+from ehr.core.models import Job
 from tests.factories.clinical import ClinicalNoteFactory, EncounterFactory
 from tests.factories.core import NotificationFactory
 from tests.factories.inpatient import BedFactory, admit
@@ -423,6 +424,7 @@ def objects(doctor):
         "encounter": EncounterFactory(patient=patient, doctor=doctor),
         "doctor": doctor,
         "notification": NotificationFactory(recipient=doctor),
+        "job": Job.objects.create(name="patients.jobs.access_log_export", requested_by=doctor),
         "ward": bed.room.ward,
         "bed": bed,
         "admission": admit(PatientFactory(), BedFactory(), doctor),

@@ -1,14 +1,17 @@
-"""Admin for the kernel's records: hospitals, system parameters, notifications."""
+"""Admin for the kernel's records: hospitals, system parameters, notifications, background
+jobs."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from ehr.core import parameters
-from ehr.core.models import Hospital, Notification, SystemParameter
+from ehr.core import jobs, parameters
+from ehr.core.models import Hospital, Job, Notification, SystemParameter
 
 
 class TrackedAdmin(SimpleHistoryAdmin):
@@ -131,3 +134,101 @@ class NotificationAdmin(ReadOnlyMixin, TrackedAdmin):
     search_fields = ("title", "recipient__email")
     list_select_related = ("recipient",)
     readonly_fields = [f.name for f in Notification._meta.fields if f.name != "id"]
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyMixin, TrackedAdmin):
+    """Every background job, whoever started it (the job pages show a user their own):
+    what it is, how it went, its error with the traceback; failed ones can be run again.
+    The queue's own rows are under "Task results" (django-tasks-db)."""
+
+    list_display = (
+        "__str__",
+        "short_name",
+        "status",
+        "requested_by",
+        "attempts",
+        "progress",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "name")
+    search_fields = ("label",)
+    list_select_related = ("requested_by",)
+    date_hierarchy = "created_at"
+    actions = ["run_again"]
+    fieldsets = (
+        (None, {"fields": ("label", "name", "status", "requested_by", "arguments")}),
+        (
+            _("Progress"),
+            {
+                "fields": (
+                    "progress",
+                    "progress_message",
+                    "attempts",
+                    "max_attempts",
+                    "run_after",
+                    "started_at",
+                    "finished_at",
+                )
+            },
+        ),
+        (_("Outcome"), {"fields": ("result", "result_file", "error_display")}),
+    )
+    readonly_fields = (
+        "label",
+        "name",
+        "status",
+        "requested_by",
+        "arguments",
+        "progress",
+        "progress_message",
+        "attempts",
+        "max_attempts",
+        "run_after",
+        "started_at",
+        "finished_at",
+        "result",
+        "result_file",
+        "error_display",
+    )
+
+    @admin.display(description=_("job"), ordering="name")
+    def short_name(self, obj):
+        return obj.name.rsplit(".", 1)[-1]
+
+    @admin.display(description=_("last error"))
+    def error_display(self, obj):
+        if not obj.error:
+            return "—"
+        return format_html('<pre class="job-traceback">{}</pre>', obj.error)
+
+    def has_rerun_permission(self, request):
+        return request.user.has_perm("core.change_job")
+
+    @admin.action(description=_("Run again (failed jobs)"), permissions=["rerun"])
+    def run_again(self, request, queryset):
+        queued = skipped = 0
+        for job_row in queryset:
+            if job_row.status == Job.Status.FAILED and jobs.rerun(job_row, actor=request.user):
+                queued += 1
+            else:
+                skipped += 1
+        if queued:
+            self.message_user(
+                request,
+                ngettext("%(n)d job was queued again.", "%(n)d jobs were queued again.", queued)
+                % {"n": queued},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d job was left alone: only failed jobs of a known kind run again.",
+                    "%(n)d jobs were left alone: only failed jobs of a known kind run again.",
+                    skipped,
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )

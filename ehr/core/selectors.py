@@ -1,9 +1,9 @@
-"""Kernel reads: what a user may see of notifications."""
+"""Kernel reads: what a user may see of notifications and background jobs."""
 
 from django.core.cache import caches
 from django.db import transaction
 
-from ehr.core.models import Notification
+from ehr.core.models import Job, Notification
 
 # The bell's count is kept in the `bulk` cache for this long at most; every save or delete
 # of a notification drops its recipient's entry (now and when the transaction commits).
@@ -52,3 +52,12 @@ def connect_signals():
 
     post_save.connect(_on_notification_changed, sender=Notification, dispatch_uid="ehr-bell")
     post_delete.connect(_on_notification_changed, sender=Notification, dispatch_uid="ehr-bell-d")
+
+
+def job_list_for_user(user):
+    """Return the background jobs `user` started, newest first: a job's page, its result
+    and its API answer are for the user who requested it only (administrators see every
+    job in the admin)."""
+    if not getattr(user, "is_authenticated", False):
+        return Job.objects.none()
+    return Job.objects.filter(requested_by=user).order_by("-created_at")

@@ -12,6 +12,7 @@ urlpatterns = [
         views.NotificationMarkAllReadView.as_view(),
         name="notification_mark_all_read",
     ),
+    path("notifications/poll/", views.NotificationPollView.as_view(), name="notification_poll"),
     path(
         "notifications/<uuid:pk>/", views.NotificationOpenView.as_view(), name="notification_open"
     ),
@@ -21,4 +22,7 @@ urlpatterns = [
         name="notification_mark_read",
     ),
     path("sms/status/", sms_views.sms_status_callback, name="sms_status"),
+    path("jobs/", views.JobListView.as_view(), name="job_list"),
+    path("jobs/<uuid:pk>/", views.JobDetailView.as_view(), name="job_detail"),
+    path("jobs/<uuid:pk>/download/", views.JobDownloadView.as_view(), name="job_download"),
 ]

@@ -1,8 +1,11 @@
-"""Kernel pages (the staff home, notifications, health, the error pages) and the one
+"""Kernel pages (the staff home, notifications and the bell's poll, background jobs,
+health, the error pages) and the one
 idiom every app's form pages use: `ServiceFormView`, and for a small form posted from
 another page (a button on a chart or a queue) its POST-only variant `FormActionView`."""
 
 import logging
+import mimetypes
+import os
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -16,6 +19,8 @@ from django.core.exceptions import (
 from django.db import connection
 from django.forms import Form
 from django.http import (
+    FileResponse,
+    Http404,
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponsePermanentRedirect,
@@ -27,15 +32,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.generic import FormView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 
-from ehr.core import dashboard
+from ehr.core import bell, dashboard
 from ehr.core.exceptions import DomainPermissionDenied
-from ehr.core.selectors import notification_list_for_user
+from ehr.core.selectors import (
+    job_list_for_user,
+    notification_list_for_user,
+    notification_unread_count,
+)
 from ehr.core.services import notification_mark_all_read, notification_mark_read
 
 logger = logging.getLogger(__name__)
@@ -219,6 +230,132 @@ class NotificationMarkAllReadView(View):
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = reverse("core:notification_list")
         return HttpResponseRedirect(target)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class NotificationPollView(View):
+    """The bell's background poll (ehr.core.bell), from every staff and portal page.
+
+    Nothing changed (the count the page shows, no new urgent notification): 204, and
+    htmx keeps the page as it is. Otherwise the poller again, the bell out of band and
+    a toast per new urgent notification. Signed out meanwhile (another tab): 401 with
+    HX-Refresh, so the page reloads and its own sign-in rule sends the user to the right
+    sign-in page, instead of htmx swapping a sign-in page into the bell.
+    """
+
+    def get(self, request):
+        user = request.user
+        if not user.is_authenticated:
+            response = HttpResponse(status=401)
+            response["HX-Refresh"] = "true"
+            return response
+        unread = notification_unread_count(user)
+        since = bell.parse_since(request.GET.get("since")) or timezone.now()
+        urgent = bell.new_urgent_notifications(
+            notification_list_for_user(user), unread=unread, since=since
+        )
+        if not urgent and request.GET.get("shown") == str(unread):
+            return HttpResponse(status=204)
+        shown = urgent[: bell.TOAST_LIMIT]
+        # Oldest first, so the newest ends up at the bottom, nearest the eye.
+        toasts = [
+            (notification, index == 0 and len(urgent) > len(shown))
+            for index, notification in enumerate(shown)
+        ][::-1]
+        on_list = request.GET.get("here") == "list"
+        context = {
+            "request": request,
+            "unread_notifications": unread,
+            "toasts": toasts,
+            "on_list": on_list,
+            **bell.poller_context(
+                since=urgent[0].created_at if urgent else since, shown=unread, on_list=on_list
+            ),
+        }
+        # No context processors: the answer needs neither the navigation nor the site name.
+        return HttpResponse(
+            loader.render_to_string("core/partials/notification_poll.html", context)
+        )
+
+
+# --- Background jobs: the page of the user who started one --------------------------------
+
+# How often a job's page asks how far the job has come, in seconds.
+JOB_POLL_SECONDS = 2
+
+
+def job_error_summary(job):
+    """Return the last line of a failed job's error (the exception and its message),
+    shortened: what its requester sees. The traceback stays in the admin."""
+    lines = [line for line in (job.error or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    summary = lines[-1].strip()
+    return summary if len(summary) <= 300 else summary[:299] + "…"
+
+
+def _layout_for(user):
+    return "layouts/portal.html" if user.is_portal_user else "layouts/staff.html"
+
+
+class JobListView(ListView):
+    """My jobs: the background jobs the signed-in user started, newest first."""
+
+    template_name = "core/job_list.html"
+    context_object_name = "jobs"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return job_list_for_user(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["layout"] = _layout_for(self.request.user)
+        return context
+
+
+class JobDetailView(DetailView):
+    """One job's status for the user who started it (anyone else: 404): its progress,
+    polled by htmx (marked background) while it runs, then its result or what went
+    wrong. An htmx request gets the status card alone."""
+
+    template_name = "core/job_detail.html"
+    context_object_name = "job"
+
+    def get_queryset(self):
+        return job_list_for_user(self.request.user)
+
+    def get_template_names(self):
+        if self.request.htmx:
+            return ["core/partials/job_status.html"]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["layout"] = _layout_for(self.request.user)
+        context["error_summary"] = job_error_summary(self.object)
+        context["poll_seconds"] = JOB_POLL_SECONDS
+        return context
+
+
+class JobDownloadView(View):
+    """A job's result file, to the user who started the job only (anyone else: 404),
+    as an attachment that browsers neither sniff nor keep."""
+
+    def get(self, request, pk):
+        job = get_object_or_404(job_list_for_user(request.user).exclude(result_file=""), pk=pk)
+        name = os.path.basename(job.result_file.name)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        try:
+            handle = job.result_file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(
+            handle, as_attachment=True, filename=name, content_type=content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        add_never_cache_headers(response)
+        return response
 
 
 @method_decorator([login_not_required, never_cache], name="dispatch")

@@ -18,6 +18,10 @@
  *   .table-responsive          focusable (tabindex=0) while its table scrolls sideways,
  *                              so keyboard users can scroll it
  *   htmx errors                shown as a toast in #toast-area
+ *   #notification-poller       the bell's background poll (ehr.core.bell): skipped while
+ *                              the tab is hidden, sent at once when it shows again;
+ *   [data-bell-toast]          a toast the poll brought (a new urgent notification):
+ *                              shown once, removed when closed
  */
 (function () {
   "use strict";
@@ -220,10 +224,52 @@
     labelTableCells(event.target);
     focusableScrollers();
   });
-  document.addEventListener("htmx:responseError", function () {
+  // The bell's poll: a hidden tab does not poll (htmx:confirm cancels the request); when
+  // the tab shows again it polls at once (the poller's hx-trigger includes ehr:poll).
+  function isPoller(element) {
+    return element instanceof Element && element.id === "notification-poller";
+  }
+
+  document.addEventListener("htmx:confirm", function (event) {
+    if (isPoller(event.detail.elt) && document.visibilityState === "hidden") {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("visibilitychange", function () {
+    var poller = document.getElementById("notification-poller");
+    if (poller && document.visibilityState === "visible" && window.htmx) {
+      window.htmx.trigger(poller, "ehr:poll");
+    }
+  });
+
+  // Toasts the poll appended to #toast-area: show each once; drop it when closed.
+  function showBellToasts() {
+    if (!window.bootstrap) return;
+    document.querySelectorAll("#toast-area [data-bell-toast]:not([data-shown])").forEach(function (toast) {
+      toast.setAttribute("data-shown", "");
+      toast.addEventListener("hidden.bs.toast", function () {
+        toast.remove();
+      });
+      window.bootstrap.Toast.getOrCreateInstance(toast).show();
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", showBellToasts);
+  document.addEventListener("htmx:oobAfterSwap", showBellToasts);
+
+  // A failed background poll says nothing: the next one tries again.
+  function isBackground(event) {
+    var elt = event.detail && event.detail.elt;
+    return isPoller(elt) || (elt instanceof Element && elt.id === "job-status");
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    if (isBackground(event)) return;
     showToast("Something went wrong. Please try again, or reload the page.");
   });
-  document.addEventListener("htmx:sendError", function () {
+  document.addEventListener("htmx:sendError", function (event) {
+    if (isBackground(event)) return;
     showToast("The server could not be reached. Check your connection and try again.");
   });
 })();

@@ -1,5 +1,5 @@
-"""API v1 for the kernel: the user's notifications, and the answer to URLs it does not
-know."""
+"""API v1 for the kernel: the user's notifications and background jobs, and the answer
+to URLs it does not know."""
 
 from django.contrib.auth.decorators import login_not_required
 from django.views.decorators.csrf import csrf_exempt
@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from ehr.core.api.jobs import JobViewSet
 from ehr.core.api.permissions import IsSignedIn
 from ehr.core.models import Notification
 from ehr.core.selectors import notification_list_for_user
@@ -54,4 +55,7 @@ def api_not_found(request, path=""):
 
 
 # Collected under /api/v1/ by ehr/api.py (`CoreConfig.api_module`).
-routes = [("notifications", NotificationViewSet, "notification")]
+routes = [
+    ("notifications", NotificationViewSet, "notification"),
+    ("jobs", JobViewSet, "job"),
+]
