@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "scheduling",
     "clinical",
     "inpatient",
+    "workflow",
     "portal",
 ]
 
