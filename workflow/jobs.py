@@ -139,5 +139,3 @@ def try_rule(rule, event_name, payload):
     if matched:
         actions = describe(planned_actions(rule, clean, _patient(clean.get("patient_id"))))
     return {"matched": matched, "actions": actions, "error": ""}
-
-

@@ -181,9 +181,7 @@ class Task(StateMachine, TrackedModel):
     Status = TaskStatus
     TRANSITIONS = {
         TaskStatus.OPEN: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.CANCELLED}),
-        TaskStatus.IN_PROGRESS: frozenset(
-            {TaskStatus.OPEN, TaskStatus.DONE, TaskStatus.CANCELLED}
-        ),
+        TaskStatus.IN_PROGRESS: frozenset({TaskStatus.OPEN, TaskStatus.DONE, TaskStatus.CANCELLED}),
         TaskStatus.DONE: frozenset(),
         TaskStatus.CANCELLED: frozenset(),
     }

@@ -39,9 +39,7 @@ def care_team_users(patient, member_filter="", now=None):
     related = (
         CareRelationship.objects.current(now).filter(patient=patient).values("user_id").order_by()
     )
-    users = User.objects.filter(is_active=True).filter(
-        Q(pk__in=explicit) | Q(pk__in=related)
-    )
+    users = User.objects.filter(is_active=True).filter(Q(pk__in=explicit) | Q(pk__in=related))
     role = CARE_TEAM_ROLES.get(member_filter)
     if role:
         users = users.filter(groups__name=role)
@@ -105,7 +103,10 @@ def task_changeable_by(task, user):
         return False
     return (
         task.assignee_user_id == user.pk
-        or (task.assignee_group_id is not None and user.groups.filter(pk=task.assignee_group_id).exists())
+        or (
+            task.assignee_group_id is not None
+            and user.groups.filter(pk=task.assignee_group_id).exists()
+        )
         or (task.created_by_id is not None and task.created_by_id == user.pk)
     )
 
@@ -134,4 +135,3 @@ def assignable_users():
         .distinct()
         .order_by("last_name", "first_name")
     )
-

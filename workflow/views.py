@@ -35,8 +35,11 @@ class TaskListView(TaskViewMixin, ListView):
         **{s.value: s.label for s in TaskStatus},
         "all": _("All"),
     }
-    ASSIGNEE = {"": _("Mine, my roles' and those I created"), "me": _("Assigned to me"),
-                "roles": _("Assigned to my roles")}
+    ASSIGNEE = {
+        "": _("Mine, my roles' and those I created"),
+        "me": _("Assigned to me"),
+        "roles": _("Assigned to my roles"),
+    }
 
     def filters(self):
         get = self.request.GET
