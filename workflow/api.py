@@ -6,6 +6,7 @@ see answers 404; a change the table forbids 409; a cancellation without a reason
 The patient of a task is named only to users who may read demographics."""
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
@@ -68,6 +69,10 @@ class TaskFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[*TaskStatus.values, "all"], required=False)
     assignee = serializers.ChoiceField(choices=["me", "roles"], required=False)
     overdue = serializers.BooleanField(required=False, default=False)
+    patient = serializers.UUIDField(required=False, format="hex_verbose")
+
+    def validate_patient(self, value):
+        return str(value)
 
 
 class TaskChangeSerializer(serializers.Serializer):
@@ -77,7 +82,8 @@ class TaskChangeSerializer(serializers.Serializer):
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Tasks of the signed-in user (`?status=open|in_progress|done|cancelled|all`, default
-    open and in progress; `?assignee=me|roles`; `?overdue=true`), soonest due first."""
+    open and in progress; `?assignee=me|roles`; `?overdue=true`; `?patient=<id>`),
+    soonest due first."""
 
     queryset = Task.objects.none()
     serializer_class = TaskSerializer
@@ -101,10 +107,24 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             OpenApiParameter("status", str, enum=[*TaskStatus.values, "all"]),
             OpenApiParameter("assignee", str, enum=["me", "roles"]),
             OpenApiParameter("overdue", bool),
+            OpenApiParameter(
+                "patient",
+                OpenApiTypes.UUID,
+                description="A patient's id: only that patient's tasks (ignored for roles "
+                "that may not see patients' names).",
+            ),
         ]
     )
     def list(self, request, *args, **kwargs):
+        """The tasks of the signed-in user (`?status=open|in_progress|done|cancelled|all`,
+        default open and in progress; `?assignee=me|roles`; `?overdue=true`;
+        `?patient=<id>`), soonest due first."""
         return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One task the user may see (assigned to them or one of their roles, or created
+        by them); any other: 404."""
+        return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
         request=TaskChangeSerializer,

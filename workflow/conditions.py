@@ -2,6 +2,7 @@
 templates of rule actions (`str.format_map` over the event's fields: no attribute or
 index access, unknown fields render empty)."""
 
+import re
 import string
 
 from datalogic_py import apply
@@ -25,6 +26,38 @@ def evaluate(condition, payload):
     return _truthy(result)
 
 
+def variables(condition):
+    """Return the set of field names `condition` reads (`var`, `missing`,
+    `missing_some`), so a rule can be checked against its event's fields: a misspelt
+    field would otherwise read as null and the rule never match."""
+    names = set()
+
+    def walk(node):
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+            return
+        if not isinstance(node, dict):
+            return
+        for operator, argument in node.items():
+            if operator == "var":
+                name = argument[0] if isinstance(argument, list) and argument else argument
+                if isinstance(name, str) and name:
+                    names.add(name)
+            elif operator == "missing":
+                names.update(a for a in _listed(argument) if isinstance(a, str))
+            elif operator == "missing_some" and isinstance(argument, list) and len(argument) > 1:
+                names.update(a for a in _listed(argument[1]) if isinstance(a, str))
+            walk(argument)  # nested operations (a computed field name, a default)
+
+    walk(condition)
+    return names
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
 def _truthy(value):
     """JSON Logic truthiness: false, null, 0, "" and [] are false."""
     if isinstance(value, list | dict | str):
@@ -38,6 +71,8 @@ class _Blank(dict):
 
 
 _FORMATTER = string.Formatter()
+# A format spec may pad and round ("{temperature_c:.1f}"), not make a huge string.
+_SPEC = re.compile(r"^[^{}]?[<>=^]?[+ -]?#?0?\d{0,2}[,_]?(\.\d{1,2})?[bcdeEfFgGnosxX%]?$")
 
 
 def render(template, context):
@@ -57,6 +92,8 @@ def render(template, context):
         if not field.isidentifier():
             continue
         value = values[field]
+        if spec and not _SPEC.match(spec):
+            spec = ""
         try:
             out.append(format(value, spec or ""))
         except (ValueError, TypeError):

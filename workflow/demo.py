@@ -16,9 +16,9 @@ DEMO_RULES = [
         "notify_care_team": True,
         "care_team_filter": CareTeamFilter.DOCTORS,
         "level": Notification.Level.CRITICAL,
-        "title_template": "Systolic BP {systolic_bp} mmHg: {patient}",
-        "body_template": "Blood pressure {systolic_bp}/{diastolic_bp} mmHg recorded at "
-        "{recorded_at}. A nurse has been asked to recheck it.",
+        "title_template": "Very high blood pressure recorded for a patient of yours",
+        "body_template": "{patient}: blood pressure {systolic_bp}/{diastolic_bp} mmHg "
+        "recorded at {recorded_at}. The nurses have a task to recheck it within 15 minutes.",
         "create_task": True,
         "task_title_template": "Recheck blood pressure ({systolic_bp} mmHg)",
         "task_group": roles.NURSE,

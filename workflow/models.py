@@ -13,7 +13,7 @@ from ehr.core import events
 from ehr.core.exceptions import FieldDomainError
 from ehr.core.models import BoundedTextField, Notification, TrackedModel
 from ehr.core.states import StateMachine, StatusChange
-from workflow.conditions import ConditionError, evaluate
+from workflow.conditions import ConditionError, evaluate, variables
 
 
 class Priority(models.TextChoices):
@@ -72,9 +72,17 @@ class Rule(TrackedModel):
         _("notification title"),
         max_length=200,
         blank=True,
-        help_text=_("Fields of the event in braces: {systolic_bp}, {patient}."),
+        help_text=_(
+            "Fields of the event in braces, e.g. {systolic_bp}; {patient} is the patient's "
+            "name. The title may leave by email or text message: keep names and clinical "
+            "details out of it (they belong in the text, which stays behind the sign-in)."
+        ),
     )
-    body_template = BoundedTextField(_("notification text"), blank=True)
+    body_template = BoundedTextField(
+        _("notification text"),
+        blank=True,
+        help_text=_("Shown in the app only; the same fields in braces as the title."),
+    )
     # Create a task
     create_task = models.BooleanField(_("create a task"), default=False)
     task_title_template = models.CharField(_("task title"), max_length=200, blank=True)
@@ -115,12 +123,25 @@ class Rule(TrackedModel):
         if not isinstance(self.condition, dict):
             errors["condition"] = _("The condition must be a JSON object (JSON Logic).")
         elif self.trigger in events.EVENT_TYPES:
-            try:
-                evaluate(self.condition, events.EVENT_TYPES[self.trigger].example)
-            except ConditionError as exc:
-                errors["condition"] = _("This condition cannot be evaluated: %(error)s") % {
-                    "error": exc
+            event = events.EVENT_TYPES[self.trigger]
+            unknown = sorted(variables(self.condition) - set(event.fields))
+            if unknown:
+                errors["condition"] = _(
+                    "The event %(event)s has no field %(fields)s (its fields: %(known)s)."
+                ) % {
+                    "event": event.name,
+                    "fields": ", ".join(unknown),
+                    "known": ", ".join(event.fields),
                 }
+            else:
+                try:
+                    # The example, and the same event with its optional fields empty.
+                    evaluate(self.condition, event.example)
+                    evaluate(self.condition, event.validate(event.required_only()))
+                except ConditionError as exc:
+                    errors["condition"] = _("This condition cannot be evaluated: %(error)s") % {
+                        "error": exc
+                    }
         if self.create_task:
             if not self.task_title_template.strip():
                 errors["task_title_template"] = _("A task needs a title.")

@@ -2,11 +2,11 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import roles
-from patients.models import AccessReason, CareRelationship
+from patients.models import AccessReason, CareRelationship, Patient
 from patients.selectors import care_team_for, chart_access_for
 from workflow.models import CareTeamFilter, Rule, Task, TaskStatus
 
@@ -66,10 +66,13 @@ def tasks_visible_to(user):
     return Task.objects.filter(_mine(user) | Q(created_by=user))
 
 
-def task_list_for(user, *, status="", assignee="", overdue=False, now=None):
+def task_list_for(user, *, status="", assignee="", overdue=False, patient="", now=None):
     """Return the tasks of the task list: `status` one of TaskStatus (default: open and
-    in progress), `assignee` "me" (assigned to the user), "roles" (to the user's roles)
-    or "" (all the user may see), `overdue` only those past due. Soonest due first."""
+    in progress; "all"), `assignee` "me" (assigned to the user), "roles" (to the user's
+    roles) or "" (all the user may see), `overdue` only those past due, `patient` (an
+    id) only that patient's, for users who may see patients' names (for others the
+    filter is ignored: they cannot tell which patient a task is about). Soonest due
+    first."""
     tasks = tasks_visible_to(user)
     if assignee == "me":
         tasks = tasks.filter(assignee_user=user)
@@ -81,9 +84,23 @@ def task_list_for(user, *, status="", assignee="", overdue=False, now=None):
         tasks = tasks.active()
     if overdue:
         tasks = tasks.overdue(now)
+    if patient and may_see_patient_names(user):
+        tasks = tasks.filter(patient_id=patient)
     return tasks.select_related("assignee_user", "assignee_group", "patient").order_by(
-        "due_at", "-created_at", "pk"
+        F("due_at").asc(nulls_last=True), "-created_at", "pk"
     )
+
+
+def task_patient_choices(user):
+    """Return [(id as str, name)] of the patients of the tasks `user` sees, by name; empty
+    for users who may not see patients' names."""
+    if not may_see_patient_names(user):
+        return []
+    ids = tasks_visible_to(user).filter(patient__isnull=False).values("patient_id")
+    return [
+        (str(patient.pk), str(patient))
+        for patient in Patient.objects.filter(pk__in=ids).order_by("last_name", "first_name")
+    ]
 
 
 def my_open_tasks(user, limit=10):
@@ -93,7 +110,7 @@ def my_open_tasks(user, limit=10):
         tasks_assigned_to(user)
         .active()
         .select_related("assignee_user", "assignee_group", "patient")
-        .order_by("due_at", "-created_at")[:limit]
+        .order_by(F("due_at").asc(nulls_last=True), "-created_at")[:limit]
     )
 
 
@@ -111,11 +128,17 @@ def task_changeable_by(task, user):
     )
 
 
+def may_see_patient_names(user):
+    """Return True if `user` may read patients' demographics: the rule of the patient
+    list (`patients.selectors.patient_list_for_user`), which tasks follow."""
+    return user.is_authenticated and user.has_perm("patients.view_patient")
+
+
 def patient_name_visible(user, patient):
-    """A task shows its patient's name only to users who may read patient
-    demographics (`patients.view_patient`); the chart itself is checked by the chart's
-    own page, so a task never opens it."""
-    return patient is not None and user.has_perm("patients.view_patient")
+    """A task shows its patient's name only to users who may read patient demographics
+    (`may_see_patient_names`); others see the task without it. The chart itself is
+    checked by the chart's own pages: a task never opens it."""
+    return patient is not None and may_see_patient_names(user)
 
 
 def patient_linkable_by(user, patient):

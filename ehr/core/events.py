@@ -59,6 +59,11 @@ class EventType:
             clean[name] = float(value) if kind is float else value
         return clean
 
+    def required_only(self):
+        """Return the example payload without its optional fields (a sample for checking
+        that a rule copes with absent values)."""
+        return {name: self.example[name] for name, (_, required) in self.fields.items() if required}
+
 
 def _is_of_type(value, kind):
     if isinstance(value, bool):

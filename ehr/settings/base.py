@@ -371,6 +371,7 @@ SPECTACULAR_SETTINGS = {
     # Several records have a "status"; name each choice set after its record.
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "scheduling.models.AppointmentStatus",
+        "TaskStatusEnum": "workflow.models.TaskStatus",
     },
     # The enum hook is drf-spectacular's default; ours documents every error answer.
     "POSTPROCESSING_HOOKS": [
