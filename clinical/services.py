@@ -546,6 +546,7 @@ def note_sign(*, note, actor):
             "author_id": str(note.author_id),
             "note_type": str(note.note_type),
             "encounter_id": str(note.encounter_id) if note.encounter_id else None,
+            "amends_id": str(note.amends_id) if note.amends_id else None,
         },
         actor=actor,
     )

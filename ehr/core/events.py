@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ehr.core import jobs
 
 # A field's type: str, int or float (a float field takes an int too; bool is no number).
-_TYPE_NAMES = {str: "string", int: "integer", float: "number"}
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class EventType:
                 continue
             if not _is_of_type(value, kind):
                 raise ValueError(
-                    f"{self.name}: the field {name} must be a {_TYPE_NAMES[kind]}, "
+                    f"{self.name}: the field {name} must be {_TYPE_NAMES[kind]}, "
                     f"not {type(value).__name__}."
                 )
             clean[name] = float(value) if kind is float else value
@@ -166,13 +166,14 @@ EVENT_TYPES: dict[str, EventType] = {
         ),
         EventType(
             "note.signed",
-            "A clinical note was signed by its author.",
+            "A clinical note (or an addendum to one) was signed by its author.",
             {
                 "note_id": (str, _REQUIRED),
                 "patient_id": (str, _REQUIRED),
                 "author_id": (str, _REQUIRED),
                 "note_type": (str, _REQUIRED),  # progress, admission, discharge_summary…
                 "encounter_id": (str, _OPTIONAL),
+                "amends_id": (str, _OPTIONAL),  # an addendum: the note it completes
             },
             {
                 "note_id": _RECORD,
@@ -180,6 +181,7 @@ EVENT_TYPES: dict[str, EventType] = {
                 "author_id": _USER,
                 "note_type": "progress",
                 "encounter_id": None,
+                "amends_id": None,
             },
         ),
     )

@@ -108,3 +108,23 @@ def test_the_vitals_service_publishes_typed_measures(
     assert payload["systolic_bp"] == 150 and payload["temperature_c"] == 37.5
     assert payload["patient_id"] == str(patient.pk)
     assert payload["recorded_by_id"] == str(nurse.pk)
+
+
+def test_the_page_that_records_vitals_answers_even_when_a_subscriber_fails(
+    monkeypatch, django_capture_on_commit_callbacks, signed_in, patient, nurse
+):
+    from django.urls import reverse
+
+    from clinical.models import VitalSigns
+
+    monkeypatch.setitem(events.SUBSCRIBERS, "vitals.recorded", [failing_subscriber])
+    client = signed_in(nurse)
+    client.raise_request_exception = False  # a 500 would show as a status, not raise
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("clinical:vitalsigns_create", args=[patient.pk]),
+            {"recorded_at": "2026-01-05T08:30", "systolic_bp": "190", "diastolic_bp": "100"},
+        )
+    assert response.status_code == 302
+    assert VitalSigns.objects.get().systolic_bp == 190
+    assert Job.objects.get(name__endswith="failing_subscriber").status == Job.Status.FAILED
