@@ -5,6 +5,7 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,6 +16,7 @@ from ehr.core import events
 from ehr.core.admin import ReadOnlyMixin, TrackedAdmin
 from workflow.jobs import try_rule
 from workflow.models import Rule, RuleRun, Task, TaskStatusChange
+from workflow.selectors import assignable_groups, assignable_users
 
 
 class TryRuleForm(forms.Form):
@@ -71,6 +73,19 @@ class RuleAdmin(TrackedAdmin):
         ),
     )
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        # Rules tell staff, never a patient's portal account.
+        if db_field.name == "notify_users":
+            kwargs["queryset"] = assignable_users()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "task_assignee_user":
+            kwargs["queryset"] = assignable_users()
+        elif db_field.name in ("notify_group", "task_assignee_group"):
+            kwargs["queryset"] = assignable_groups()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     @admin.display(description=_("try"))
     def try_link(self, obj):
         url = reverse("admin:workflow_rule_try", args=[obj.pk])
@@ -91,8 +106,6 @@ class RuleAdmin(TrackedAdmin):
         it would do. Nothing is sent, created or logged."""
         rule = get_object_or_404(Rule, pk=pk)
         if not self.has_view_or_change_permission(request, rule):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         result = None
         if request.method == "POST":

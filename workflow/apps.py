@@ -8,10 +8,10 @@ class WorkflowConfig(AppConfig):
 
     def ready(self):
         from ehr.core import dashboard, demo, events, navigation
-        from workflow import jobs, panels
+        from workflow import jobs, panels, selectors
         from workflow.demo import seed_workflow
 
-        events.subscribe(events.ALL, jobs.rules_evaluate)
+        events.subscribe(events.ALL, jobs.rules_evaluate, wants=selectors.event_has_rules)
         navigation.register(
             navigation.NavItem(
                 "tasks",

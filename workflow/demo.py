@@ -1,10 +1,16 @@
 """Demo rules (idempotent: found again by name)."""
 
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts import roles
 from ehr.core.models import Notification
-from workflow.models import CareTeamFilter, Priority, Rule
+from patients.selectors import patients_on_care_team_of
+from workflow.models import CareTeamFilter, Priority, Rule, Task
+from workflow.services import task_create
 
 DEMO_RULES = [
     {
@@ -40,7 +46,8 @@ DEMO_RULES = [
 
 
 def seed_workflow(*, password=None, stdout=None, options=None):
-    """Create the demo rules (active) unless they exist."""
+    """Create the demo rules (active) unless they exist, and a few open tasks so the
+    "My tasks" panels have something to show."""
     created = 0
     for spec in DEMO_RULES:
         spec = dict(spec)
@@ -53,4 +60,44 @@ def seed_workflow(*, password=None, stdout=None, options=None):
         rule.full_clean()
         rule.save()
         created += 1
-    return f"{created} rules created, {Rule.objects.count()} in all"
+    tasks = _seed_tasks()
+    return f"{created} rules created, {Rule.objects.count()} in all; {tasks} demo tasks created"
+
+
+def _seed_tasks():
+    """A few tasks from the demo doctor: one overdue for the nurses about one of his
+    patients, one for the front desk, one for the doctor himself."""
+    User = get_user_model()
+    doctor = User.objects.filter(email="doctor@example.org").first()
+    if doctor is None or Task.objects.filter(created_by=doctor).exists():
+        return 0
+    patient = patients_on_care_team_of(doctor).order_by("last_name", "first_name").first()
+    now = timezone.now()
+    specs = [
+        {
+            "title": "Wound dressing change",
+            "description": "Change the dressing and note how the wound looks.",
+            "assignee_group": Group.objects.filter(name=roles.NURSE).first(),
+            "patient": patient,
+            "due_at": now - timedelta(minutes=30),
+            "priority": Priority.HIGH,
+        },
+        {
+            "title": "Send the clinic letters of yesterday",
+            "assignee_group": Group.objects.filter(name=roles.RECEPTIONIST).first(),
+            "due_at": now + timedelta(hours=4),
+        },
+        {
+            "title": "Review the discharge summary draft",
+            "assignee_user": doctor,
+            "patient": patient,
+            "due_at": now + timedelta(days=1),
+        },
+    ]
+    count = 0
+    for spec in specs:
+        if not (spec.get("assignee_group") or spec.get("assignee_user")):
+            continue
+        task_create(actor=doctor, **spec)
+        count += 1
+    return count

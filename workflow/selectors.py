@@ -25,6 +25,12 @@ def active_rules_for(event_name):
     )
 
 
+def event_has_rules(event_name, payload=None):
+    """Return True if an active rule listens to `event_name` (else the rule engine
+    need not run for it)."""
+    return Rule.objects.filter(trigger=event_name, is_active=True).exists()
+
+
 def care_team_users(patient, member_filter="", now=None):
     """Return the active users on `patient`'s care team now: explicit members and open
     care relationships (break-the-glass does not make one a member), optionally only

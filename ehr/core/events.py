@@ -17,7 +17,11 @@ numbers (int or float), None for an optional field without a value. Typed values
 rule conditions compare numbers as numbers.
 """
 
+import logging
 from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
 
 from ehr.core import jobs
 
@@ -205,17 +209,32 @@ def choices():
 
 ALL = "*"
 SUBSCRIBERS: dict[str, list] = {}
+# job function's path → callable(event_name, payload) -> bool: whether it wants this one
+_WANTS: dict[str, object] = {}
+
+logger = logging.getLogger(__name__)
 
 
-def subscribe(name, job_func):
+def _key(job_func):
+    return getattr(job_func, "module_path", None) or repr(job_func)
+
+
+def subscribe(name, job_func, *, wants=None):
     """Run `job_func` (a function made by `@jobs.job`, taking `(event_name, payload,
     actor_id=None)`) as a job after each committed event `name`, or every event ("*").
-    Subscribing the same function twice has no effect."""
+
+    `wants(event_name, payload)`, asked once the transaction has committed, lets a
+    subscriber that acts on few events skip the job for the others (the rule engine
+    asks whether any active rule listens to the event): a job row per vital sign that
+    no rule reads would only load the queue. Subscribing the same function twice has
+    no effect."""
     if name != ALL:
         event_type(name)
     subscribers = SUBSCRIBERS.setdefault(name, [])
     if job_func not in subscribers:
         subscribers.append(job_func)
+    if wants is not None:
+        _WANTS[_key(job_func)] = wants
     return job_func
 
 
@@ -226,10 +245,28 @@ def subscribers_of(name):
 
 def publish(name, payload, *, actor=None):
     """Check `payload` against event `name`'s type and, once the surrounding transaction
-    commits (at once outside one), queue one job per subscriber. Return the checked
-    payload. Raise ValueError for an unknown event or a payload of the wrong shape."""
+    commits (at once outside one), queue one job per subscriber (that wants it). Return
+    the checked payload. Raise ValueError for an unknown event or a payload of the wrong
+    shape: a programming error, found by the publisher's tests."""
     clean = event_type(name).validate(payload)
     actor_id = str(actor.pk) if getattr(actor, "pk", None) is not None else None
+    label = f"event {name}"
     for job_func in subscribers_of(name):
-        jobs.enqueue_on_commit(job_func, name, clean, actor_id=actor_id, label=f"event {name}")
+        wants = _WANTS.get(_key(job_func))
+        if wants is None:
+            jobs.enqueue_on_commit(job_func, name, clean, actor_id=actor_id, label=label)
+        else:
+            transaction.on_commit(
+                partial(_enqueue_if_wanted, job_func, wants, name, clean, actor_id, label)
+            )
     return clean
+
+
+def _enqueue_if_wanted(job_func, wants, name, payload, actor_id, label):
+    try:
+        wanted = wants(name, payload)
+    except Exception:  # the workflow has committed: when in doubt, let the job decide
+        logger.exception("Subscriber %s could not say whether it wants %s", job_func, name)
+        wanted = True
+    if wanted:
+        jobs.enqueue(job_func, name, payload, actor_id=actor_id, label=label)

@@ -51,7 +51,7 @@ def _event_jobs():
 
 
 def test_jobs_are_queued_only_when_the_transaction_commits(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, bp_rule
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         events.publish("vitals.recorded", VITALS)
@@ -79,7 +79,7 @@ def failing_subscriber(event_name, payload, actor_id=None):
 
 
 def test_a_failing_subscriber_never_breaks_the_publishing_service(
-    monkeypatch, django_capture_on_commit_callbacks, patient, nurse
+    monkeypatch, django_capture_on_commit_callbacks, patient, nurse, bp_rule
 ):
     monkeypatch.setitem(events.SUBSCRIBERS, "vitals.recorded", [failing_subscriber])
     with django_capture_on_commit_callbacks(execute=True):
@@ -93,19 +93,50 @@ def test_a_failing_subscriber_never_breaks_the_publishing_service(
     )
 
 
-def test_the_vitals_service_publishes_typed_measures(
-    monkeypatch, django_capture_on_commit_callbacks, patient, nurse
+def test_the_rule_engine_runs_only_for_events_an_active_rule_listens_to(
+    django_capture_on_commit_callbacks, bp_rule
 ):
-    seen = []
-    monkeypatch.setattr(
-        jobs, "enqueue_on_commit", lambda func, name, payload, **kw: seen.append((name, payload))
-    )
-    clinical_services.vital_signs_record(
-        patient=patient, actor=nurse, systolic_bp=150, diastolic_bp=90, temperature_c="37.5"
-    )
-    name, payload = seen[0]
+    bp_rule.is_active = False
+    bp_rule.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("vitals.recorded", VITALS)
+    assert not _event_jobs().exists()
+    bp_rule.is_active = True
+    bp_rule.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("note.signed", events.EVENT_TYPES["note.signed"].example)
+    assert not _event_jobs().exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("vitals.recorded", VITALS)
+    assert _event_jobs().get().name.endswith("rules_evaluate")
+
+
+def test_a_subscriber_that_cannot_say_whether_it_wants_the_event_gets_it(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(name, payload):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setitem(events.SUBSCRIBERS, "note.signed", [failing_subscriber])
+    monkeypatch.setitem(events._WANTS, events._key(failing_subscriber), broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish("note.signed", events.EVENT_TYPES["note.signed"].example)
+    assert Job.objects.filter(name__endswith="failing_subscriber").exists()
+
+
+def test_the_vitals_service_publishes_typed_measures(
+    monkeypatch, django_capture_on_commit_callbacks, patient, nurse, bp_rule
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        clinical_services.vital_signs_record(
+            patient=patient, actor=nurse, systolic_bp=150, diastolic_bp=90, temperature_c="37.5"
+        )
+    job = _event_jobs().get()
+    name, payload = job.arguments["args"]
+    assert job.arguments["kwargs"]["actor_id"] == str(nurse.pk)
     assert name == "vitals.recorded"
     assert payload["systolic_bp"] == 150 and payload["temperature_c"] == 37.5
+    assert isinstance(payload["systolic_bp"], int) and payload["heart_rate"] is None
     assert payload["patient_id"] == str(patient.pk)
     assert payload["recorded_by_id"] == str(nurse.pk)
 

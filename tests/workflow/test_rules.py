@@ -15,7 +15,7 @@ from clinical import services as clinical_services
 from ehr.core import events
 from ehr.core.models import Job, Notification
 from scheduling import services as scheduling_services
-from tests.factories.patients import PatientFactory
+from tests.factories.patients import PatientFactory, on_care_team
 from tests.factories.scheduling import at, book, weekly_schedule
 from workflow import jobs as workflow_jobs
 from workflow.conditions import render, variables
@@ -271,10 +271,16 @@ def test_admission_and_note_events_are_published_by_their_services(monkeypatch, 
     assert admission_payload["attending_doctor_id"] == str(doctor.pk)
 
 
-def test_the_demo_rules_are_seeded_once(doctor):
+def test_the_demo_rules_and_tasks_are_seeded_once(make_user, nurse, receptionist):
+    demo_doctor = make_user(roles.DOCTOR, email="doctor@example.org")
+    patient = on_care_team(PatientFactory(), demo_doctor)
     seed_workflow()
     seed_workflow()
     assert Rule.objects.filter(is_active=True).count() == len(DEMO_RULES)
+    tasks = Task.objects.order_by("title")
+    assert tasks.count() == 3 and {t.created_by for t in tasks} == {demo_doctor}
+    dressing = tasks.get(title="Wound dressing change")
+    assert dressing.patient == patient and dressing.is_overdue()
 
 
 # --- Trying a rule in the admin ---------------------------------------------------------------
@@ -318,3 +324,11 @@ def test_the_rule_admin_pages_answer(signed_in, administrator, bp_rule, patient)
         ("admin:workflow_task_changelist", []),
     ]:
         assert client.get(reverse(name, args=args)).status_code == 200, name
+
+
+def test_a_rule_notifies_and_assigns_staff_only(signed_in, administrator, portal_patient):
+    form = signed_in(administrator).get(reverse("admin:workflow_rule_add")).context["adminform"]
+    for name in ("notify_users", "task_assignee_user"):
+        assert portal_patient not in form.form.fields[name].queryset, name
+    for name in ("notify_group", "task_assignee_group"):
+        assert roles.PATIENT not in {g.name for g in form.form.fields[name].queryset}, name
