@@ -189,10 +189,16 @@ SCHEDULING_ADMINISTRATOR = [
     "scheduling.delete_calendarfeedtoken",
 ]
 
+# Tasks: every member of staff sees, creates and changes tasks (which ones is decided per
+# task: assigned to them or their role, or created by them); administrators keep the rules.
+TASKS = ["workflow.view_task", "workflow.add_task", "workflow.change_task"]
+WORKFLOW_ADMINISTRATOR = [*TASKS, *_crud("workflow", "rule"), *_view("workflow", "rulerun")]
+
 # Permissions per role, as "app_label.codename". Every staff role may read notifications
 # addressed to them through their own pages, which needs no model permission.
 PERMISSIONS = {
     ADMINISTRATOR: [
+        *WORKFLOW_ADMINISTRATOR,
         *INPATIENT_ADMINISTRATOR,
         *SCHEDULING_ADMINISTRATOR,
         "clinical.view_diagnosiscode",
@@ -221,6 +227,7 @@ PERMISSIONS = {
         "patients.view_carerelationship",
     ],
     DOCTOR: [
+        *TASKS,
         *INPATIENT_DOCTOR,
         *SCHEDULING_DOCTOR,
         *CLINICAL_DOCTOR,
@@ -232,6 +239,7 @@ PERMISSIONS = {
         *_view("core", "hospital"),
     ],
     NURSE: [
+        *TASKS,
         *INPATIENT_WARD_STAFF,
         *SCHEDULING_NURSE,
         *CLINICAL_NURSE,
@@ -242,6 +250,7 @@ PERMISSIONS = {
         *_view("core", "hospital"),
     ],
     RECEPTIONIST: [
+        *TASKS,
         *INPATIENT_WARD_STAFF,
         *SCHEDULING_RECEPTIONIST,
         "patients.view_patient",
@@ -252,7 +261,7 @@ PERMISSIONS = {
         *_view("accounts", "doctorprofile"),
         *_view("core", "hospital"),
     ],
-    LAB_TECHNICIAN: [*_view("core", "hospital")],
-    PHARMACIST: [*_view("core", "hospital")],
+    LAB_TECHNICIAN: [*TASKS, *_view("core", "hospital")],
+    PHARMACIST: [*TASKS, *_view("core", "hospital")],
     PATIENT: [],
 }

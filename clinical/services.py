@@ -71,6 +71,7 @@ from clinical.models import (
     note_type_signable_by,
 )
 from clinical.selectors import diagnosis_code_get, note_editable_by, problem_of
+from ehr.core import events
 from ehr.core.clock import ensure_not_in_future
 from patients.exceptions import ChartAccessDenied
 from patients.models import Patient
@@ -408,7 +409,25 @@ def vital_signs_record(*, patient, actor, encounter=None, recorded_at=None, **me
     )
     vitals.full_clean()
     vitals.bmi = _bmi(vitals)
-    return _save(vitals, actor)
+    _save(vitals, actor)
+    events.publish("vitals.recorded", _vitals_event(vitals), actor=actor)
+    return vitals
+
+
+def _vitals_event(vitals):
+    """The payload of `vitals.recorded` (ehr.core.events): measures as numbers."""
+    payload = {
+        "vital_signs_id": str(vitals.pk),
+        "patient_id": str(vitals.patient_id),
+        "encounter_id": str(vitals.encounter_id) if vitals.encounter_id else None,
+        "recorded_by_id": str(vitals.recorded_by_id),
+        "recorded_at": vitals.recorded_at.isoformat(),
+    }
+    for name in events.VITAL_FIELDS:
+        value = getattr(vitals, name)
+        kind = events.VITAL_FIELDS[name][0]
+        payload[name] = None if value is None else kind(value)
+    return payload
 
 
 # --- Clinical notes -------------------------------------------------------------------------
@@ -519,6 +538,18 @@ def note_sign(*, note, actor):
     note.signed_at = timezone.now()
     _save(note, actor)
     _revoke_note_edit(note, actor)
+    events.publish(
+        "note.signed",
+        {
+            "note_id": str(note.pk),
+            "patient_id": str(note.patient_id),
+            "author_id": str(note.author_id),
+            "note_type": str(note.note_type),
+            "encounter_id": str(note.encounter_id) if note.encounter_id else None,
+            "amends_id": str(note.amends_id) if note.amends_id else None,
+        },
+        actor=actor,
+    )
     return note
 
 

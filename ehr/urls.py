@@ -23,5 +23,6 @@ urlpatterns = [
     path("scheduling/", include("scheduling.urls")),
     path("clinical/", include("clinical.urls")),
     path("inpatient/", include("inpatient.urls")),
+    path("tasks/", include("workflow.urls")),
     path("", include("ehr.core.urls")),
 ]

@@ -23,7 +23,7 @@ from accounts import roles
 from accounts.selectors import ensure_active_doctor, is_active_doctor
 from clinical import services as clinical_services
 from clinical.models import EncounterStatus
-from ehr.core import parameters
+from ehr.core import events, parameters
 from ehr.core.clock import clamp_to_now, ensure_not_in_future
 from ehr.core.exceptions import DomainError, InvalidTransition
 from inpatient.exceptions import (
@@ -321,6 +321,19 @@ def admission_create(
         request.save()
     _sync_admission_care(admission, actor)
     _sync_stay_care(stay, actor, ward_nurses(bed.room.ward))
+    events.publish(
+        "admission.created",
+        {
+            "admission_id": str(admission.pk),
+            "patient_id": str(patient.pk),
+            "ward_id": str(bed.room.ward_id),
+            "ward": str(bed.room.ward.name),
+            "attending_doctor_id": str(attending_doctor.pk),
+            "admitting_doctor_id": str(admitting_doctor.pk),
+            "admitted_at": at.isoformat(),
+        },
+        actor=actor,
+    )
     return admission
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import roles
 from accounts.selectors import ensure_active_doctor, is_active_doctor
-from ehr.core import messaging, parameters
+from ehr.core import events, messaging, parameters
 from ehr.core.models import NotificationCategory, OutboundMessage
 from ehr.core.services import notification_send
 from patients.services import care_relationships_sync
@@ -318,6 +318,17 @@ def appointment_transition(*, appointment, status, actor, reason="", at=None):
     _sync_care(appointment, actor)
     if status == AppointmentStatus.CANCELLED:
         waitlist_offer_freed_slot(appointment=appointment, actor=actor)
+    if status == AppointmentStatus.NO_SHOW:
+        events.publish(
+            "appointment.no_show",
+            {
+                "appointment_id": str(appointment.pk),
+                "patient_id": str(appointment.patient_id),
+                "doctor_id": str(appointment.doctor_id),
+                "start": appointment.start.isoformat(),
+            },
+            actor=actor,
+        )
     return appointment
 
 

@@ -21,6 +21,7 @@ from tests.factories.core import NotificationFactory
 from tests.factories.inpatient import BedFactory, admit
 from tests.factories.patients import PatientFactory, on_care_team
 from tests.factories.scheduling import AppointmentTypeFactory, at, book, weekly_schedule
+from workflow.services import task_create
 
 pytestmark = pytest.mark.django_db
 
@@ -429,6 +430,7 @@ def objects(doctor):
         "bed": bed,
         "admission": admit(PatientFactory(), BedFactory(), doctor),
         "appointment": book(patient, doctor, at(1, 10)),
+        "task": task_create(title="Call the lab", assignee_user=doctor, actor=doctor),
     }
 
 

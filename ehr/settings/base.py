@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "scheduling",
     "clinical",
     "inpatient",
+    "workflow",
     "portal",
 ]
 
@@ -389,6 +390,7 @@ SPECTACULAR_SETTINGS = {
     # Several records have a "status"; name each choice set after its record.
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "scheduling.models.AppointmentStatus",
+        "TaskStatusEnum": "workflow.models.TaskStatus",
     },
     # The enum hook is drf-spectacular's default; ours documents every error answer.
     "POSTPROCESSING_HOOKS": [

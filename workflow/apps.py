@@ -1,0 +1,35 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WorkflowConfig(AppConfig):
+    name = "workflow"
+    verbose_name = _("Workflow (rules and tasks)")
+
+    def ready(self):
+        from ehr.core import dashboard, demo, events, navigation
+        from workflow import jobs, panels, selectors
+        from workflow.demo import seed_workflow
+
+        events.subscribe(events.ALL, jobs.rules_evaluate, wants=selectors.event_has_rules)
+        navigation.register(
+            navigation.NavItem(
+                "tasks",
+                _("Tasks"),
+                "workflow:task_list",
+                icon="check2-square",
+                permission="workflow.view_task",
+                order=60,
+            )
+        )
+        dashboard.register(
+            dashboard.Panel(
+                "my_tasks",
+                _("My tasks"),
+                "workflow/panels/my_tasks.html",
+                permission="workflow.view_task",
+                order=1,
+                context=panels.my_tasks,
+            )
+        )
+        demo.register(demo.Seeder("workflow", "Rules and tasks", seed_workflow, 90))
