@@ -211,6 +211,10 @@ PERMISSIONS = {
         "core.view_systemparameter",
         "core.change_systemparameter",
         "core.view_notification",
+        # Background jobs: all of them in the admin, and "Run again" for a failed one.
+        "core.view_job",
+        "core.change_job",
+        "core.view_outboundmessage",
         "mfa.view_authenticator",  # read-only; removing one is accounts.reset_mfa, audited
         "accounts.reset_mfa",
         "usersessions.view_usersession",

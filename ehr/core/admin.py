@@ -11,7 +11,7 @@ from guardian.admin import GuardedModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ehr.core import jobs, parameters
-from ehr.core.models import Hospital, Job, Notification, SystemParameter
+from ehr.core.models import Hospital, Job, Notification, OutboundMessage, SystemParameter
 
 
 class TrackedAdmin(SimpleHistoryAdmin):
@@ -232,3 +232,15 @@ class JobAdmin(ReadOnlyMixin, TrackedAdmin):
                 % {"n": skipped},
                 messages.WARNING,
             )
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyMixin, TrackedAdmin):
+    """Every email and text message the site sent or tried to: to whom, its delivery
+    status (the SMS gateway's reports included) and its last error."""
+
+    list_display = ("__str__", "channel", "category", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("channel", "status", "category")
+    search_fields = ("to", "subject", "provider_id", "reference")
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in OutboundMessage._meta.fields if f.name != "id"]

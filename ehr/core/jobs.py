@@ -127,15 +127,37 @@ def enqueue_on_commit(job_task, *args, **kwargs):
 
 def _dispatch(definition, job_row, run_after=None):
     the_task = definition.task
-    # A backend that cannot defer (the immediate one of the tests) runs the job at once;
-    # the Job row still records when it was meant to run.
-    if (
-        run_after is not None
-        and run_after > timezone.now()
-        and the_task.get_backend().supports_defer
-    ):
+    if run_after is not None and run_after > timezone.now():
+        if not the_task.get_backend().supports_defer:
+            # A backend that cannot defer (the immediate one of the tests) gets the job
+            # when it is due, from `dispatch_parked()` (run_scheduled).
+            return
         the_task = the_task.using(run_after=run_after)
     the_task.enqueue(str(job_row.pk), str(job_row.token))
+
+
+def dispatch_parked(now=None):
+    """Hand to the backend the deferred jobs that are now due, if the backend cannot
+    defer by itself (a database queue holds them until then). Return how many."""
+    now = now or timezone.now()
+    if _backend_defers():
+        return 0
+    count = 0
+    waiting = Job.objects.filter(
+        status__in=(Job.Status.QUEUED, Job.Status.RETRYING), run_after__lte=now
+    )
+    for job_row in waiting:
+        definition = REGISTRY.get(job_row.name)
+        if definition is not None:
+            _dispatch(definition, job_row)
+            count += 1
+    return count
+
+
+def _backend_defers():
+    from django_tasks import task_backends
+
+    return task_backends["default"].supports_defer
 
 
 def _run_attempt(name, job_id, token):

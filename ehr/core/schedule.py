@@ -54,6 +54,7 @@ def run_due(now=None):
     """Queue each periodic job whose current period is not queued yet, after recovering
     jobs whose worker stopped. Return the keys queued."""
     now = now or timezone.now()
+    jobs.dispatch_parked(now)
     requeued, failed = jobs.recover_stalled(now)
     if requeued or failed:
         logger.warning("Stalled jobs: %s queued again, %s marked failed", requeued, failed)

@@ -228,3 +228,15 @@ def test_old_finished_jobs_are_pruned_with_their_files_and_queue_rows(admin_user
     assert not storage.exists(name)
     assert DBTaskResult.objects.filter(status="FAILED").count() == 1
     fresh.result_file.delete(save=False)
+
+
+def test_a_backend_that_cannot_defer_gets_a_deferred_job_when_it_is_due(settings, tmp_path):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    later = timezone.now() + timedelta(minutes=10)
+    job_row = jobs.enqueue(j.record, str(tmp_path), 8, run_after=later)
+    assert jobs.dispatch_parked() == 0  # not due yet
+    assert j.runs_of(tmp_path, "8") == []
+    assert jobs.dispatch_parked(later) == 1
+    job_row.refresh_from_db()
+    assert job_row.status == Job.Status.SUCCEEDED
+    assert len(j.runs_of(tmp_path, "8")) == 1
