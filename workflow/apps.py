@@ -7,8 +7,8 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Workflow (rules and tasks)")
 
     def ready(self):
-        from ehr.core import dashboard, demo, events, navigation
-        from workflow import jobs, panels, selectors
+        from ehr.core import dashboard, demo, events, navigation, schedule
+        from workflow import jobs, panels, parameters, selectors  # noqa: F401 (parameters)
         from workflow.demo import seed_workflow
 
         events.subscribe(events.ALL, jobs.rules_evaluate, wants=selectors.event_has_rules)
@@ -30,6 +30,14 @@ class WorkflowConfig(AppConfig):
                 permission="workflow.view_task",
                 order=1,
                 context=panels.my_tasks,
+            )
+        )
+        schedule.register(
+            schedule.Periodic(
+                "workflow.rule_runs_prune",
+                jobs.rule_runs_prune,
+                minutes=24 * 60,
+                description="Delete old rule runs (rule_run_retention_days).",
             )
         )
         demo.register(demo.Seeder("workflow", "Rules and tasks", seed_workflow, 90))

@@ -2,11 +2,13 @@
 app's ready())."""
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from ehr.core import events, jobs
+from ehr.core import events, jobs, parameters
 from ehr.core.services import notification_send
 from patients.models import Patient
 from workflow.conditions import ConditionError, evaluate, render
@@ -139,3 +141,21 @@ def try_rule(rule, event_name, payload):
     if matched:
         actions = describe(planned_actions(rule, clean, _patient(clean.get("patient_id"))))
     return {"matched": matched, "actions": actions, "error": ""}
+
+
+@jobs.job()
+def rule_runs_prune():
+    """Delete the rule runs older than the `rule_run_retention_days` parameter (those
+    that matched or failed after twice that), with their history. Return the count."""
+    days = parameters.get("rule_run_retention_days")
+    now = timezone.now()
+    quiet = Q(matched=False, error="", at__lt=now - timedelta(days=days))
+    old = RuleRun.objects.filter(quiet | Q(at__lt=now - timedelta(days=2 * days)))
+    deleted = 0
+    while ids := list(old.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            # A log leaves no version row behind (delete() would write one per run).
+            RuleRun.history.filter(id__in=ids)._raw_delete(RuleRun.history.db)
+            RuleRun.objects.filter(pk__in=ids)._raw_delete(RuleRun.objects.db)
+        deleted += len(ids)
+    return {"deleted": deleted}

@@ -332,3 +332,25 @@ def test_a_rule_notifies_and_assigns_staff_only(signed_in, administrator, portal
         assert portal_patient not in form.form.fields[name].queryset, name
     for name in ("notify_group", "task_assignee_group"):
         assert roles.PATIENT not in {g.name for g in form.form.fields[name].queryset}, name
+
+
+def test_old_rule_runs_are_pruned_after_the_retention_days(bp_rule):
+    now = timezone.now()
+
+    def run(days_ago, **fields):
+        row = RuleRun(rule=bp_rule, event="vitals.recorded", at=now - timedelta(days=days_ago))
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.save()
+        return row
+
+    kept = [run(10), run(100, matched=True), run(100, error="boom")]
+    run(100)  # a quiet run past 90 days
+    run(200, matched=True)  # an acting run past twice that
+    from ehr.core import jobs
+
+    job = jobs.enqueue(workflow_jobs.rule_runs_prune)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.result == {"deleted": 2}
+    assert set(RuleRun.objects.values_list("pk", flat=True)) == {r.pk for r in kept}
+    assert RuleRun.history.count() == 3
