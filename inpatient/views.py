@@ -27,6 +27,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from accounts.selectors import is_active_doctor
 from ehr.core import parameters
+from ehr.core.exports import csv_cell
 from ehr.core.models import NOTE_MAX_LENGTH
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import ServiceFormView, StaffViewMixin
@@ -877,13 +878,6 @@ class CensusView(CensusMixin, TemplateView):
         return context
 
 
-def _csv_cell(value):
-    """Neutralise text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 class CensusExportView(CensusMixin, View):
     """The census as CSV: `?table=days` (default, the last 30 days) or `?table=wards`
     (occupancy per ward now)."""
@@ -902,7 +896,7 @@ class CensusExportView(CensusMixin, View):
             for row in [*report.wards, {"name": "All wards", **report.totals}]:
                 writer.writerow(
                     [
-                        _csv_cell(row["name"]),
+                        csv_cell(row["name"]),
                         row["total"],
                         *[row[s] for s in Bed.Status.values],
                         row["occupancy"],

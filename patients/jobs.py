@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from django.utils import timezone
 
 from ehr.core import jobs
+from ehr.core.exports import csv_cell
 from patients.models import ChartAccess
 
 
@@ -34,16 +35,6 @@ ACCESS_LOG_COLUMNS = (
     "break_the_glass",
     "self_assigned",
 )
-
-
-def csv_cell(value):
-    """Return `value` for a CSV cell, text a spreadsheet would run as a formula (starting
-    with = + - @, a tab or a carriage return) prefixed with an apostrophe."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 @jobs.job(takes_job=True, retries=1, queue_name="reports", timeout=3600)
