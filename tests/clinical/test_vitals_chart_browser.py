@@ -56,8 +56,10 @@ def chart_state(page, key):
                 .map((f) => y.getPixelForValue(band.low + f * (band.high - band.low)))
                 .map((py) => [Math.min(...ticks.map((t) => Math.abs(t - py))), py])
                 .sort((a, b) => b[0] - a[0])[0][1];
-            const pixel = (py) => Array.from(ctx.getImageData(
-                Math.round((area.left + 3) * ratio), Math.round(py * ratio), 1, 1).data);
+            // A row of pixels from the left edge of the plot: a vertical grid line of the
+            // time axis may cross one of them (where depends on the canvas's width).
+            const pixel = (py) => [3, 5, 7, 9, 11, 13].map((dx) => Array.from(ctx.getImageData(
+                Math.round((area.left + dx) * ratio), Math.round(py * ratio), 1, 1).data));
             const bands = chart.options.plugins.vitalsBands.bands;
             return {
                 xType: chart.scales.x.type,
@@ -76,10 +78,15 @@ def chart_state(page, key):
     )
 
 
-def painted(pixel, colour):
-    """Whether `pixel` (RGBA) is `colour` ("#0e5a8a") laid on faintly."""
+def painted(pixels, colour):
+    """Whether most of `pixels` (RGBA), a short row inside a band, are `colour`
+    ("#0e5a8a") laid on faintly: a grid line crossing the row darkens one of them."""
     rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
-    return 0 < pixel[3] < 128 and all(abs(a - b) <= 6 for a, b in zip(pixel, rgb, strict=False))
+
+    def faint_colour(pixel):
+        return 0 < pixel[3] < 128 and all(abs(a - b) <= 6 for a, b in zip(pixel, rgb, strict=False))
+
+    return sum(faint_colour(pixel) for pixel in pixels) > len(pixels) // 2
 
 
 def tooltip_title(page, key, dataset=0, index=0):
