@@ -19,7 +19,8 @@ guarantees the backend alone does not give:
   attempt's token (one UPDATE); a duplicate delivery or a superseded attempt finds
   nothing to move and does not run;
 - retries: a job declared `retries=N` that raises is queued again after `backoff`
-  seconds, doubling each time, up to N times, then kept as failed with its error;
+  seconds, doubling each time, up to N times, then kept as failed with its error (at
+  once if it raises `PermanentFailure`: another attempt would fail the same way);
 - a worker killed mid-job: `recover_stalled()` (run by `run_scheduled`) queues again a
   job that has been running longer than its `timeout` if it may be retried, and marks
   it failed otherwise.
@@ -58,6 +59,12 @@ class JobDefinition:
 
 
 REGISTRY: dict[str, JobDefinition] = {}
+
+
+class PermanentFailure(Exception):
+    """Raised by a job whose failure another attempt cannot cure (a refused address, a
+    record that no longer exists): the job ends failed at once, whatever retries it has
+    left."""
 
 
 def job(*, retries=0, backoff=30, timeout=600, queue_name="default", priority=0, takes_job=False):
@@ -198,7 +205,7 @@ def _run_attempt(name, job_id, token):
 def _record_failure(definition, job_row, error):
     job_row.refresh_from_db(fields=["attempts", "max_attempts", "token"])
     text = "".join(traceback.format_exception(error))[-20_000:]
-    if job_row.attempts < job_row.max_attempts:
+    if job_row.attempts < job_row.max_attempts and not isinstance(error, PermanentFailure):
         delay = definition.backoff * 2 ** (job_row.attempts - 1)
         _retry(definition, job_row, timezone.now() + timedelta(seconds=delay), text)
         logger.warning(

@@ -36,6 +36,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from ehr.core import jobs
+
 # What the locmem backend sent: a list of SmsMessage (tests read and clear it).
 outbox = []
 _outbox_lock = threading.Lock()
@@ -44,6 +46,16 @@ _outbox_lock = threading.Lock()
 class SmsError(Exception):
     """The gateway refused a message or could not be reached. The delivery job records
     it and retries."""
+
+
+class SmsRefused(SmsError, jobs.PermanentFailure):
+    """The gateway refused the message itself (an invalid or unsubscribed number, a
+    rejected sender): trying again would be refused the same way, so the delivery job
+    ends failed at once."""
+
+
+# Refusals that are about the moment, not the message: worth another attempt.
+RETRYABLE_REFUSALS = {401, 403, 408, 409, 423, 425, 429}
 
 
 @dataclass(frozen=True)
@@ -184,7 +196,10 @@ class TwilioSmsBackend(BaseSmsBackend):
             with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 answer = json.loads(response.read(65536) or b"{}")
         except HTTPError as error:
-            raise SmsError(f"The SMS gateway refused the message: {_describe(error)}") from error
+            text = f"The SMS gateway refused the message: {_describe(error)}"
+            if 400 <= error.code < 500 and error.code not in RETRYABLE_REFUSALS:
+                raise SmsRefused(text) from error
+            raise SmsError(text) from error
         except (URLError, TimeoutError, OSError) as error:
             raise SmsError(f"The SMS gateway could not be reached: {error}") from error
         except ValueError as error:

@@ -71,3 +71,10 @@ def report(rows, *, job):
         job.set_progress(100 * (n + 1) // rows, f"{n + 1} of {rows}")
     job.attach_result("numbers.csv", ("\n".join(lines) + "\n").encode())
     return {"rows": rows}
+
+
+@jobs.job(retries=3, backoff=0)
+def refused(directory):
+    """Declared safe to retry, but fails for good."""
+    _append(directory, "refused", "run")
+    raise jobs.PermanentFailure("the address does not exist")

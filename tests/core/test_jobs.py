@@ -240,3 +240,12 @@ def test_a_backend_that_cannot_defer_gets_a_deferred_job_when_it_is_due(settings
     job_row.refresh_from_db()
     assert job_row.status == Job.Status.SUCCEEDED
     assert len(j.runs_of(tmp_path, "8")) == 1
+
+
+def test_a_permanent_failure_ends_the_job_at_once_whatever_retries_are_left(tmp_path):
+    job_row = jobs.enqueue(j.refused, str(tmp_path))
+    work()
+    job_row.refresh_from_db()
+    assert job_row.status == Job.Status.FAILED
+    assert (job_row.attempts, job_row.max_attempts) == (1, 4)
+    assert "the address does not exist" in job_row.error

@@ -224,3 +224,29 @@ def test_a_text_that_keeps_failing_ends_failed_with_its_error(
     assert message.status == OutboundMessage.Status.FAILED
     assert "Down for maintenance" in message.error
     assert len(gateway.requests) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_text_the_gateway_refuses_for_good_is_not_tried_again(
+    gateway, database_queue, django_capture_on_commit_callbacks
+):
+    gateway.answers = [(400, {"code": 21211, "message": "The 'To' number is not valid."})]
+    with django_capture_on_commit_callbacks(execute=True):
+        message = messaging.outbound_queue(channel="sms", to=MOBILE, body="Reminder")
+    run_worker()
+    make_retries_due()
+    run_worker()
+    message.refresh_from_db()
+    job = Job.objects.get(name="ehr.core.messaging.outbound_deliver")
+    assert job.status == Job.Status.FAILED and job.attempts == 1
+    assert "SmsRefused" in job.error
+    assert message.status == OutboundMessage.Status.FAILED
+    assert "21211" in message.error
+    assert len(gateway.requests) == 1
+
+
+def test_a_refusal_about_the_moment_is_worth_another_attempt(gateway):
+    gateway.answers = [(429, {"message": "Too many requests"})]
+    with pytest.raises(sms.SmsError) as raised:
+        sms.get_backend().send(to=MOBILE, body="Hi")
+    assert not isinstance(raised.value, sms.SmsRefused)
