@@ -109,7 +109,7 @@ def test_a_record_merged_in_parallel_into_different_survivors_is_merged_once(adm
 
     results, errors = split(run_together(count, merge))
     succeeded = [r for r in results if r is not None]
-    assert len(succeeded) == 1
+    assert len(succeeded) == 1, errors  # name the errors when no thread merged
     assert len(errors) == count - 1
     assert all(isinstance(e, MergeNotAllowed) for e in errors), errors
     assert PatientMerge.objects.filter(duplicate=duplicate).count() == 1
