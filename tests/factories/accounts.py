@@ -1,5 +1,7 @@
 """Factories for accounts: users with roles, specialties, doctor profiles."""
 
+import time
+
 import factory
 import pyotp
 from allauth.mfa.models import Authenticator
@@ -9,6 +11,20 @@ from accounts.models import DoctorProfile, Specialty, User
 from accounts.services import user_set_roles
 
 PASSWORD = "Correct-Horse-9-Battery"
+
+
+class SafeTOTP(pyotp.TOTP):
+    """A TOTP whose `now()` never hands out a code about to expire: the site accepts only
+    the current 30-second window, and a code read in its last seconds may reach the server
+    in the next one (a browser test on a loaded CI machine failed exactly so)."""
+
+    MARGIN_SECONDS = 4
+
+    def now(self):
+        left = self.interval - time.time() % self.interval
+        if left < self.MARGIN_SECONDS:
+            time.sleep(left + 0.05)
+        return super().now()
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -54,7 +70,7 @@ def enrol_totp(user):
     """Give `user` a TOTP authenticator and return a pyotp.TOTP to compute codes."""
     secret = pyotp.random_base32()
     TOTP.activate(user, secret)
-    return pyotp.TOTP(secret)
+    return SafeTOTP(secret)
 
 
 def totp_for(user):
@@ -62,4 +78,4 @@ def totp_for(user):
     from allauth.mfa.utils import decrypt
 
     authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    return pyotp.TOTP(decrypt(authenticator.data["secret"]))
+    return SafeTOTP(decrypt(authenticator.data["secret"]))
