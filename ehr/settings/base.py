@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_tasks",
     "django_tasks_db",
+    "import_export",
     # Project apps
     "ehr.core",
     "accounts",
