@@ -364,6 +364,9 @@ class _Seeder:
         if not booked:
             return
         current = next((i for i, a in enumerate(booked) if a.end > self.now), len(booked) - 1)
+        # Check-in is refused on another day than the appointment's: just after midnight
+        # "eight minutes ago" is yesterday, so arrivals are kept to today.
+        midnight = _aware(day, time(0, 0))
         # Two patients in the waiting room: the next ones, or (late in the day, the
         # clinic running late) the previous ones.
         waiting = [i for i in (current + 1, current + 2) if i < len(booked)]
@@ -377,7 +380,7 @@ class _Seeder:
                 self.move(
                     appointment,
                     AppointmentStatus.CHECKED_IN,
-                    min(start, self.now) - timedelta(minutes=8),
+                    max(min(start, self.now) - timedelta(minutes=8), midnight),
                 )
                 if in_progress:
                     self.move(
@@ -387,6 +390,7 @@ class _Seeder:
                     )
             elif i in waiting:
                 arrived = min(start - timedelta(minutes=10), self.now - timedelta(minutes=3))
+                arrived = max(arrived, midnight)
                 self.move(appointment, AppointmentStatus.CHECKED_IN, arrived)
             elif i < current:
                 if i == 1:
