@@ -82,20 +82,69 @@ def _allergies(request, patient):
     return memo[patient.pk]
 
 
+# The columns the summary's short lists show (`clinical/chart/summary.html` and
+# `clinical/partials/note_list.html`): the rows are read without the patient (the chart's
+# own, set on each row) and without the wide related rows the full tabs show.
+_NAME = ("first_name", "last_name")
+SUMMARY_ENCOUNTER_FIELDS = (
+    "id",
+    "patient_id",
+    "started_at",
+    "encounter_class",
+    "status",
+    "chief_complaint",
+    *(f"doctor__{f}" for f in ("id", *_NAME)),
+)
+SUMMARY_NOTE_FIELDS = (
+    "id",
+    "patient_id",
+    "note_type",
+    "status",
+    "entered_in_error",
+    "amends_id",
+    "assessment",
+    "text",
+    "subjective",
+    "plan",
+    "objective",
+    "created_at",
+    *(f"author__{f}" for f in ("id", *_NAME)),
+)
+
+
+def _of_patient(rows, patient):
+    for row in rows:
+        row.patient = patient  # the chart's patient: no query when a template asks
+    return rows
+
+
 def summary_tab(request, patient):
     """Active problems, allergies, the latest vital signs, recent encounters and notes."""
-    latest = selectors.vital_signs_latest(patient)
+    latest = selectors.vital_signs_for_patient(patient).select_related(None).first()
     allergies, state = _allergies(request, patient)
+    encounters = (
+        selectors.encounter_list_for_patient(patient)
+        .select_related(None)
+        .select_related("doctor")
+        .only(*SUMMARY_ENCOUNTER_FIELDS)
+    )
+    notes = (
+        selectors.note_list_for_patient(patient, request.user, addenda=False)
+        .select_related(None)
+        .select_related("author")
+        .only(*SUMMARY_NOTE_FIELDS)
+    )
     return {
-        "problems": list(selectors.problem_list(patient)[:10]),
+        "problems": _of_patient(
+            list(selectors.problem_list(patient).select_related(None).select_related("code")[:10]),
+            patient,
+        ),
         "allergies": allergies,
         "allergy_state": state,
-        "latest_vitals": latest,
+        "latest_vitals": _of_patient([latest], patient)[0] if latest else None,
         "latest_flags": latest.flags if latest else {},
-        "encounters": list(selectors.encounter_list_for_patient(patient)[:SUMMARY_ITEMS]),
-        "notes": list(
-            selectors.note_list_for_patient(patient, request.user, addenda=False)[:SUMMARY_ITEMS]
-        ),
+        "encounters": _of_patient(list(encounters[:SUMMARY_ITEMS]), patient),
+        "notes": _of_patient(list(notes[:SUMMARY_ITEMS]), patient),
         **_perms(request.user),
     }
 

@@ -19,7 +19,6 @@ from uuid import uuid4
 
 from django.core.cache import caches
 from django.db import transaction
-from django.middleware.csrf import get_token
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -120,7 +119,9 @@ def _kept_panels(request, panels):
     user = request.user
     if not cacheable or not user.is_authenticated:
         return {}
-    get_token(request)  # the page's forms use it anyway; this sets the secret read here
+    # The session's CSRF secret, from the browser's cookie: a kept panel's forms carry a
+    # token made from it. A request without one (the first of a session) keeps nothing:
+    # the secret made for it would differ on every request until the browser stores it.
     secret = request.META.get("CSRF_COOKIE")
     if not secret:
         return {}

@@ -3,6 +3,7 @@ the rendered panel, and a change to what a panel reads, or to the user's roles, 
 the request after it."""
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -32,6 +33,7 @@ def _panels(html):
 
 def test_the_doctors_panels_are_reused_on_the_next_request(signed_in, doctor):
     client = signed_in(doctor)
+    client.get(reverse("accounts:profile"))  # a page before: the browser has its CSRF cookie
     first, first_sql = _home(client)
     second, second_sql = _home(client)
     assert _panels(first) == _panels(second)
@@ -84,6 +86,15 @@ def test_a_panel_without_cache_seconds_is_computed_every_time(signed_in, doctor)
     assert len(calls) == 2
 
 
+def test_without_a_csrf_cookie_nothing_is_kept(signed_in, doctor, client):
+    signed_in(doctor)
+    _home(client)
+    client.cookies.pop(settings.CSRF_COOKIE_NAME, None)
+    first_sql = _home(client)[1]
+    client.cookies.pop(settings.CSRF_COOKIE_NAME, None)
+    assert "workflow_task" in first_sql and "workflow_task" in _home(client)[1]
+
+
 def test_a_kept_panel_is_computed_once_until_what_it_reads_changes(signed_in, doctor):
     calls = []
 
@@ -102,6 +113,7 @@ def test_a_kept_panel_is_computed_once_until_what_it_reads_changes(signed_in, do
     dashboard.register(panel)
     try:
         client = signed_in(doctor)
+        client.get(reverse("accounts:profile"))
         _home(client)
         _home(client)
         assert len(calls) == 1
