@@ -61,7 +61,7 @@ def parse_args():
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--port", type=int, default=8791)
-    parser.add_argument("--pages", default="", help="page names, comma- or semicolon-separated (default all)")
+    parser.add_argument("--pages", default="", help="page names, separated by , or ;")
     parser.add_argument("--profile", default="", help="profile one page in this process")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
