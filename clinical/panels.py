@@ -152,7 +152,12 @@ def summary_tab(request, patient):
 def encounters_tab(request, patient):
     """The encounter timeline, newest first, a page at a time, with each encounter's
     diagnoses (one query per page)."""
-    encounters = selectors.encounter_list_for_patient(patient).prefetch_related(
+    # The timeline shows each encounter's doctor and diagnoses, not its patient (the
+    # chart's) or appointment: no wide joins per row.
+    encounters = (
+        selectors.encounter_list_for_patient(patient).select_related(None).select_related("doctor")
+    )
+    encounters = encounters.prefetch_related(
         Prefetch(
             "diagnoses",
             queryset=Condition.objects.filter(entered_in_error=False)
@@ -175,8 +180,10 @@ def encounters_tab(request, patient):
 def vitals_tab(request, patient):
     """The vital signs table (a page at a time, values flagged against the normal
     ranges) and the data of the trend charts (the latest CHART_POINTS sets)."""
-    page = _page(request, selectors.vital_signs_for_patient(patient), VITALS_PER_PAGE)
-    rows = [(vitals, vitals.flags) for vitals in page.object_list]
+    # The table shows who recorded each set, not the patient (the chart's) or encounter.
+    vitals = selectors.vital_signs_for_patient(patient).select_related(None)
+    page = _page(request, vitals.select_related("recorded_by"), VITALS_PER_PAGE)
+    rows = [(vitals, vitals.flags) for vitals in _of_patient(list(page.object_list), patient)]
     series = selectors.vital_signs_series(patient, limit=CHART_POINTS)
     ranges = normal_ranges()
     chart_data = {
@@ -211,6 +218,9 @@ def notes_tab(request, patient):
     notes = selectors.note_list_for_patient(
         patient, request.user, include_entered_in_error=show_all
     )
+    # The list shows each note's author (`clinical/partials/note_list.html`), not its
+    # patient (the chart's), encounter, signer or amended note: no wide joins per row.
+    notes = notes.select_related(None).select_related("author")
     note_type = request.GET.get("type")
     if note_type in NoteType.values:
         notes = notes.filter(note_type=note_type)
