@@ -11,6 +11,9 @@ invalidates it too. `cache_seconds` bounds what no signal sees: time passing (ov
 flags, "today"), relationship windows opening or closing with the clock, and writes made
 behind the ORM's back (`QuerySet.update()`, bulk inserts, raw SQL). Without
 `cache_seconds` (the default) a panel is computed and rendered on every request.
+With a shared cache (Redis in production) an invalidation reaches every worker at once;
+with a per-process cache (no REDIS_URL) other processes see a change within
+`cache_seconds`. If the cache is down, every panel is computed, as without it.
 """
 
 from dataclasses import dataclass
