@@ -727,6 +727,29 @@ class PatientConditionsView(PatientClinicalListView):
         return Response(self.get_serializer(condition).data, status=status.HTTP_201_CREATED)
 
 
+# The columns EncounterSerializer reads, with those of its references (patient: name and
+# MRN; doctor: name; appointment: start and type): a page of encounters without the
+# patients' wide rows (their phone numbers are parsed as each row is built).
+_NAME = ("id", "first_name", "last_name")
+ENCOUNTER_LIST_FIELDS = (
+    *EncounterSerializer.Meta.fields[:1],
+    "patient_id",
+    "appointment_id",
+    "doctor_id",
+    *(
+        f
+        for f in EncounterSerializer.Meta.fields
+        if f not in ("id", "patient", "appointment", "doctor")
+    ),
+    *(f"patient__{f}" for f in (*_NAME, "middle_name", "mrn")),
+    *(f"doctor__{f}" for f in _NAME),
+    "appointment__id",
+    "appointment__start",
+    "appointment__appointment_type__id",
+    "appointment__appointment_type__name",
+)
+
+
 class EncounterListView(generics.GenericAPIView):
     """Encounters of the patients whose chart one may open (`?patient=` for one patient,
     403 outside its care team); start or plan one."""
@@ -759,6 +782,7 @@ class EncounterListView(generics.GenericAPIView):
             encounters = encounters.filter(status=params["status"])
         if params.get("doctor"):
             encounters = encounters.filter(doctor_id=params["doctor"])
+        encounters = encounters.only(*ENCOUNTER_LIST_FIELDS)
         page = self.paginate_queryset(encounters.order_by("-started_at", "-created_at"))
         if "patient" not in params:
             # A list across charts: one log entry per chart it shows, all in one insert.

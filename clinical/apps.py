@@ -122,6 +122,8 @@ class ClinicalConfig(AppConfig):
                 permission="clinical.add_clinicalnote",
                 order=3,
                 context=panels.my_clinical_work,
+                cache_seconds=30,
+                depends_on=("clinical.encounter", "clinical.clinicalnote", "patients.patient"),
             )
         )
         demo.register(demo.Seeder("clinical", "Clinical records", seed_clinical, order=50))

@@ -82,20 +82,69 @@ def _allergies(request, patient):
     return memo[patient.pk]
 
 
+# The columns the summary's short lists show (`clinical/chart/summary.html` and
+# `clinical/partials/note_list.html`): the rows are read without the patient (the chart's
+# own, set on each row) and without the wide related rows the full tabs show.
+_NAME = ("first_name", "last_name")
+SUMMARY_ENCOUNTER_FIELDS = (
+    "id",
+    "patient_id",
+    "started_at",
+    "encounter_class",
+    "status",
+    "chief_complaint",
+    *(f"doctor__{f}" for f in ("id", *_NAME)),
+)
+SUMMARY_NOTE_FIELDS = (
+    "id",
+    "patient_id",
+    "note_type",
+    "status",
+    "entered_in_error",
+    "amends_id",
+    "assessment",
+    "text",
+    "subjective",
+    "plan",
+    "objective",
+    "created_at",
+    *(f"author__{f}" for f in ("id", *_NAME)),
+)
+
+
+def _of_patient(rows, patient):
+    for row in rows:
+        row.patient = patient  # the chart's patient: no query when a template asks
+    return rows
+
+
 def summary_tab(request, patient):
     """Active problems, allergies, the latest vital signs, recent encounters and notes."""
-    latest = selectors.vital_signs_latest(patient)
+    latest = selectors.vital_signs_for_patient(patient).select_related(None).first()
     allergies, state = _allergies(request, patient)
+    encounters = (
+        selectors.encounter_list_for_patient(patient)
+        .select_related(None)
+        .select_related("doctor")
+        .only(*SUMMARY_ENCOUNTER_FIELDS)
+    )
+    notes = (
+        selectors.note_list_for_patient(patient, request.user, addenda=False)
+        .select_related(None)
+        .select_related("author")
+        .only(*SUMMARY_NOTE_FIELDS)
+    )
     return {
-        "problems": list(selectors.problem_list(patient)[:10]),
+        "problems": _of_patient(
+            list(selectors.problem_list(patient).select_related(None).select_related("code")[:10]),
+            patient,
+        ),
         "allergies": allergies,
         "allergy_state": state,
-        "latest_vitals": latest,
+        "latest_vitals": _of_patient([latest], patient)[0] if latest else None,
         "latest_flags": latest.flags if latest else {},
-        "encounters": list(selectors.encounter_list_for_patient(patient)[:SUMMARY_ITEMS]),
-        "notes": list(
-            selectors.note_list_for_patient(patient, request.user, addenda=False)[:SUMMARY_ITEMS]
-        ),
+        "encounters": _of_patient(list(encounters[:SUMMARY_ITEMS]), patient),
+        "notes": _of_patient(list(notes[:SUMMARY_ITEMS]), patient),
         **_perms(request.user),
     }
 
@@ -103,7 +152,12 @@ def summary_tab(request, patient):
 def encounters_tab(request, patient):
     """The encounter timeline, newest first, a page at a time, with each encounter's
     diagnoses (one query per page)."""
-    encounters = selectors.encounter_list_for_patient(patient).prefetch_related(
+    # The timeline shows each encounter's doctor and diagnoses, not its patient (the
+    # chart's) or appointment: no wide joins per row.
+    encounters = (
+        selectors.encounter_list_for_patient(patient).select_related(None).select_related("doctor")
+    )
+    encounters = encounters.prefetch_related(
         Prefetch(
             "diagnoses",
             queryset=Condition.objects.filter(entered_in_error=False)
@@ -126,8 +180,10 @@ def encounters_tab(request, patient):
 def vitals_tab(request, patient):
     """The vital signs table (a page at a time, values flagged against the normal
     ranges) and the data of the trend charts (the latest CHART_POINTS sets)."""
-    page = _page(request, selectors.vital_signs_for_patient(patient), VITALS_PER_PAGE)
-    rows = [(vitals, vitals.flags) for vitals in page.object_list]
+    # The table shows who recorded each set, not the patient (the chart's) or encounter.
+    vitals = selectors.vital_signs_for_patient(patient).select_related(None)
+    page = _page(request, vitals.select_related("recorded_by"), VITALS_PER_PAGE)
+    rows = [(vitals, vitals.flags) for vitals in _of_patient(list(page.object_list), patient)]
     series = selectors.vital_signs_series(patient, limit=CHART_POINTS)
     ranges = normal_ranges()
     chart_data = {
@@ -162,6 +218,9 @@ def notes_tab(request, patient):
     notes = selectors.note_list_for_patient(
         patient, request.user, include_entered_in_error=show_all
     )
+    # The list shows each note's author (`clinical/partials/note_list.html`), not its
+    # patient (the chart's), encounter, signer or amended note: no wide joins per row.
+    notes = notes.select_related(None).select_related("author")
     note_type = request.GET.get("type")
     if note_type in NoteType.values:
         notes = notes.filter(note_type=note_type)

@@ -46,6 +46,8 @@ class InpatientConfig(AppConfig):
                 permission="inpatient.assign_bed",
                 order=3,
                 context=panels.queue,
+                cache_seconds=30,
+                depends_on=("inpatient", "patients.patient"),
             )
         )
         dashboard.register(
@@ -57,6 +59,8 @@ class InpatientConfig(AppConfig):
                 permission="inpatient.order_discharge",
                 order=3,
                 context=panels.my_inpatients,
+                cache_seconds=30,
+                depends_on=("inpatient", "patients.patient"),
             )
         )
         dashboard.register(
@@ -69,6 +73,14 @@ class InpatientConfig(AppConfig):
                 permission=("inpatient.set_bed_status", "clinical.view_allergy"),
                 order=2,
                 context=panels.my_ward,
+                # Ward columns other apps register change it too: within cache_seconds.
+                cache_seconds=30,
+                depends_on=(
+                    "inpatient",
+                    "clinical.allergy",
+                    "clinical.allergystatus",
+                    "patients.patient",
+                ),
             )
         )
         selectors.ward_column_register(

@@ -97,6 +97,7 @@ class PatientsConfig(AppConfig):
                 permission="patients.view_patient",
                 order=1,
                 context=panels.search,
+                cache_seconds=300,  # a search form: only the user's permissions change it
             )
         )
         dashboard.register(
@@ -108,6 +109,12 @@ class PatientsConfig(AppConfig):
                 permission="patients.break_glass",
                 order=2,
                 context=panels.my_patients,
+                cache_seconds=30,  # relationship windows open and close with the clock
+                depends_on=(
+                    "patients.patient",
+                    "patients.patientuserobjectpermission",
+                    "patients.carerelationship",
+                ),
             )
         )
         dashboard.register(

@@ -193,7 +193,7 @@ def chart_access_for_many(user, patients, now=None):
     if not patients:
         return {}
     now = now or timezone.now()
-    ids = [p.pk for p in patients]
+    ids = list(dict.fromkeys(p.pk for p in patients))  # a page may list a patient often
     grants = {}
     for grant in (
         _live_chart_grants(user, now).filter(content_object_id__in=ids).order_by("expires_at")
@@ -204,6 +204,9 @@ def chart_access_for_many(user, patients, now=None):
         CareRelationship.objects.current(now)
         .filter(user=user, patient_id__in=ids)
         .order_by("self_assigned", "-opens_at")
+        # What a decision and its access-log row read: the patient's many relationships
+        # (one per appointment, encounter, stay) are built as narrow rows.
+        .only("id", "patient_id", "user_id", "reason", "opens_at", "closes_at", "self_assigned")
     ):
         relationships.setdefault(relationship.patient_id, relationship)
     glass_ids = [

@@ -40,6 +40,22 @@ from patients.selectors import (
 # --- List, search and statistics --------------------------------------------------------------
 
 
+LIST_ROW_FIELDS = (
+    "id",
+    "mrn",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "date_of_birth",
+    "sex",
+    "is_active",
+    "is_deceased",
+    "deceased_on",
+    "merged_into_id",
+    "phone_display",
+)
+
+
 class PatientListView(PatientScopeMixin, ListView):
     """Search and browse patients, with filters and statistics."""
 
@@ -75,7 +91,9 @@ class PatientListView(PatientScopeMixin, ListView):
 
     def get_queryset(self):
         queryset, query = self.filtered()
-        return patient_list_search(queryset, query)
+        # The columns a row shows ({% patient_rows %}): not the wide rest (addresses,
+        # contacts, the phone number parsed as each row is built).
+        return patient_list_search(queryset, query).only(*LIST_ROW_FIELDS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

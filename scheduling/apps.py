@@ -54,6 +54,8 @@ class SchedulingConfig(AppConfig):
                 permission=("scheduling.check_in_appointment", "scheduling.manage_any_schedule"),
                 order=2,
                 context=panels.arrivals,
+                cache_seconds=30,
+                depends_on=("scheduling.appointment", "patients.patient"),
             )
         )
         dashboard.register(
@@ -65,6 +67,8 @@ class SchedulingConfig(AppConfig):
                 permission=("scheduling.view_appointment", "clinical.add_encounter"),
                 order=2,
                 context=panels.my_day,
+                cache_seconds=30,
+                depends_on=("scheduling.appointment", "patients.patient"),
             )
         )
         # After patients (30), before inpatient (40) and clinical (50), whose demo

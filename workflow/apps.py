@@ -30,6 +30,8 @@ class WorkflowConfig(AppConfig):
                 permission="workflow.view_task",
                 order=1,
                 context=panels.my_tasks,
+                cache_seconds=30,  # overdue flags change with the clock
+                depends_on=("workflow.task", "patients.patient"),
             )
         )
         schedule.register(

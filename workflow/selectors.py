@@ -105,7 +105,10 @@ def task_patient_choices(user):
     ids = tasks_visible_to(user).filter(patient__isnull=False).values("patient_id")
     return [
         (str(patient.pk), str(patient))
-        for patient in Patient.objects.filter(pk__in=ids).order_by("last_name", "first_name")
+        for patient in Patient.objects.filter(pk__in=ids)
+        .order_by("last_name", "first_name")
+        # What str(patient) shows (name and MRN): not the wide rest of the row.
+        .only("id", "first_name", "middle_name", "last_name", "mrn")
     ]
 
 

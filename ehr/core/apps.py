@@ -25,6 +25,7 @@ class CoreConfig(AppConfig):
         post_migrate.connect(_ensure_parameters, sender=self)
         user_access.connect_signals()
         selectors.connect_signals()
+        dashboard.connect_signals()
         navigation.register(
             navigation.NavItem("home", _("Home"), "core:home", icon="house", order=0)
         )
@@ -35,6 +36,8 @@ class CoreConfig(AppConfig):
                 "core/panels/account.html",
                 order=900,
                 context=_account_panel,
+                cache_seconds=300,
+                depends_on=("mfa.authenticator",),
             )
         )
         dashboard.register(
@@ -44,6 +47,8 @@ class CoreConfig(AppConfig):
                 "core/panels/notifications.html",
                 order=10,
                 context=_notifications_panel,
+                cache_seconds=30,
+                depends_on=("core.notification",),
             )
         )
         dashboard.register(

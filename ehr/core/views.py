@@ -167,7 +167,7 @@ class HomeView(StaffViewMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["panels"] = dashboard.panels_for(self.request, "staff")
+        context["panels"] = dashboard.panels_for(self.request, "staff", kept=True)
         context["role_names"] = sorted(self.request.user.role_names)
         return context
 

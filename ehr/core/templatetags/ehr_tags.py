@@ -5,6 +5,20 @@ from django.utils.html import format_html
 
 register = template.Library()
 
+
+@register.simple_tag(takes_context=True)
+def panel_body(context, panel, panel_context):
+    """Render a home page panel's template with its context as `data` (as `{% include
+    panel.template with data=... %}`), or the kept copy of a cached panel."""
+    from ehr.core.dashboard import KeptPanel
+
+    if isinstance(panel_context, KeptPanel):
+        return panel_context.render(context)
+    template = context.template.engine.get_template(panel.template)
+    with context.push(data=panel_context):
+        return template.render(context)
+
+
 _LEVEL_CLASSES = {"info": "info", "warning": "warning", "critical": "danger"}
 
 
