@@ -269,3 +269,57 @@ PERMISSIONS = {
     PHARMACIST: [*TASKS, *_view("core", "hospital")],
     PATIENT: [],
 }
+
+# Laboratory and imaging. Doctors order tests, read the results of the charts they may
+# open, mark results reviewed and acknowledge critical results; nurses collect specimens
+# and read their patients' results; lab technicians work the worklist: receive specimens,
+# enter results and verify those someone else entered (the database refuses the same
+# person); receptionists see that orders exist (billing, scheduling) but no values;
+# administrators keep the catalogue.
+LAB_CATALOGUE_READ = [
+    *_view("laboratory", "specimentype"),
+    *_view("laboratory", "labtest"),
+    *_view("laboratory", "referencerange"),
+]
+LAB_DOCTOR = [
+    *LAB_CATALOGUE_READ,
+    *_view("laboratory", "laborder"),
+    "laboratory.add_laborder",
+    "laboratory.change_laborder",
+    *_view("laboratory", "labresult"),
+    "laboratory.review_labresult",
+    *_view("laboratory", "criticalalert"),
+    "laboratory.change_criticalalert",
+]
+LAB_NURSE = [
+    *LAB_CATALOGUE_READ,
+    *_view("laboratory", "laborder"),
+    *_view("laboratory", "labresult"),
+    "laboratory.add_specimen",
+]
+LAB_TECHNICIAN_PERMISSIONS = [
+    *LAB_CATALOGUE_READ,
+    *_view("laboratory", "laborder"),
+    "laboratory.change_laborder",
+    *_view("laboratory", "specimen"),
+    "laboratory.add_specimen",
+    "laboratory.change_specimen",
+    *_view("laboratory", "labresult"),
+    "laboratory.enter_labresult",
+    "laboratory.verify_labresult",
+]
+LAB_RECEPTIONIST = [*_view("laboratory", "laborder")]
+LAB_ADMINISTRATOR = [
+    *_crud("laboratory", "specimentype"),
+    *_crud("laboratory", "labtest"),
+    *_crud("laboratory", "panelmember"),
+    *_crud("laboratory", "referencerange"),
+]
+for _role, _permissions in (
+    (DOCTOR, LAB_DOCTOR),
+    (NURSE, LAB_NURSE),
+    (LAB_TECHNICIAN, LAB_TECHNICIAN_PERMISSIONS),
+    (RECEPTIONIST, LAB_RECEPTIONIST),
+    (ADMINISTRATOR, LAB_ADMINISTRATOR),
+):
+    PERMISSIONS[_role] = [*PERMISSIONS[_role], *_permissions]

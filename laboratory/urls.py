@@ -1,0 +1,4 @@
+"""Pages of the laboratory."""
+
+app_name = "laboratory"
+urlpatterns = []
