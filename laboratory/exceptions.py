@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from ehr.core.exceptions import Conflict, DomainError, FieldDomainError
+from ehr.core.exceptions import Conflict, FieldDomainError
 
 
 class ReasonRequired(FieldDomainError):
@@ -42,13 +42,6 @@ class AccessionNotFound(FieldDomainError):
     field = "accession_number"
     default_message = _("No collected specimen has this accession number.")
     default_code = "accession_not_found"
-
-
-class ResultsIncomplete(DomainError):
-    """A result line has no value yet."""
-
-    default_message = _("Enter a value for every test before the results are complete.")
-    default_code = "results_incomplete"
 
 
 class AlertAlreadyAcknowledged(Conflict):

@@ -41,3 +41,8 @@ class ReferenceRangeFactory(factory.django.DjangoModelFactory):
     normal_high = Decimal("5.1")
     critical_low = Decimal("2.5")
     critical_high = Decimal("6.5")
+
+
+def lab_test(code):
+    """Return the catalogue's test `code` (load the catalogue first)."""
+    return LabTest.objects.get(code=code)
