@@ -288,6 +288,7 @@ LAB_DOCTOR = [
     "laboratory.change_laborder",
     *_view("laboratory", "labresult"),
     "laboratory.review_labresult",
+    "laboratory.view_turnaround",
     *_view("laboratory", "criticalalert"),
     "laboratory.change_criticalalert",
 ]
@@ -298,6 +299,7 @@ LAB_NURSE = [
     "laboratory.add_specimen",
 ]
 LAB_TECHNICIAN_PERMISSIONS = [
+    "patients.view_patient",  # demographics, to identify the patient of a specimen
     *LAB_CATALOGUE_READ,
     *_view("laboratory", "laborder"),
     "laboratory.change_laborder",
@@ -307,6 +309,7 @@ LAB_TECHNICIAN_PERMISSIONS = [
     *_view("laboratory", "labresult"),
     "laboratory.enter_labresult",
     "laboratory.verify_labresult",
+    "laboratory.view_turnaround",
 ]
 LAB_RECEPTIONIST = [*_view("laboratory", "laborder")]
 LAB_ADMINISTRATOR = [
@@ -314,6 +317,7 @@ LAB_ADMINISTRATOR = [
     *_crud("laboratory", "labtest"),
     *_crud("laboratory", "panelmember"),
     *_crud("laboratory", "referencerange"),
+    "laboratory.view_turnaround",
 ]
 for _role, _permissions in (
     (DOCTOR, LAB_DOCTOR),

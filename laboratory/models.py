@@ -598,6 +598,7 @@ class LabResult(TrackedModel):
             ("verify_labresult", _("Can verify lab results")),
             ("enter_labresult", _("Can enter lab results")),
             ("review_labresult", _("Can mark lab results as reviewed")),
+            ("view_turnaround", _("Can see the lab's turnaround times")),
         ]
         indexes = [
             models.Index(fields=["test", "status"], name="labresult_test_status_idx"),
