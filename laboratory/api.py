@@ -163,6 +163,7 @@ class CriticalAlertSerializer(serializers.ModelSerializer):
     doctor = UserReferenceSerializer(read_only=True)
     acknowledged_by = UserReferenceSerializer(read_only=True)
     result = LabResultSerializer(read_only=True)
+    minutes_to_acknowledge = serializers.FloatField(read_only=True, allow_null=True)
 
     class Meta:
         model = CriticalAlert

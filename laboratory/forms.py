@@ -80,3 +80,17 @@ class AcknowledgeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("What you read back, and what you will do."),
     )
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, data=None, **kwargs):
+        if data is not None:
+            data = {"start": data.get("from", ""), "end": data.get("to", "")}
+        super().__init__(data, **kwargs)

@@ -6,6 +6,7 @@ import math
 from datetime import datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from laboratory.models import LabOrderStatus, LabOrderTest
 
@@ -17,6 +18,13 @@ STAGES = (
     ("ordered_verified", "ordered_at", "verified_at"),
 )
 MAX_DAYS = 366
+STAGE_LABELS = (
+    ("ordered_collected", _("Ordered → collected")),
+    ("collected_received", _("Collected → received")),
+    ("received_resulted", _("Received → resulted")),
+    ("resulted_verified", _("Resulted → verified")),
+    ("ordered_verified", _("Ordered → verified")),
+)
 
 
 def percentile(values, fraction):
@@ -58,7 +66,7 @@ def turnaround_rows(*, start=None, end=None):
     groups = {}
     for row in ordered.iterator(chunk_size=2000):
         key = (row.test.code, row.test.name, row.order.priority)
-        durations = groups.setdefault(key, {stage: [] for stage, _, _ in STAGES})
+        durations = groups.setdefault(key, {stage: [] for stage, _begin, _end in STAGES})
         for stage, begin_field, end_field in STAGES:
             a, b = getattr(row.order, begin_field), getattr(row.order, end_field)
             if a and b:
@@ -67,7 +75,7 @@ def turnaround_rows(*, start=None, end=None):
     for (code, name, priority), durations in sorted(groups.items()):
         row = {"test": code, "name": name, "priority": priority}
         row["count"] = len(durations["ordered_verified"])
-        for stage, _, _ in STAGES:
+        for stage, _begin, _end in STAGES:
             for label, fraction in (("median", 0.5), ("p90", 0.9)):
                 value = percentile(durations[stage], fraction)
                 row[f"{stage}_{label}"] = None if value is None else round(value, 1)

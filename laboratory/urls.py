@@ -7,6 +7,7 @@ from laboratory import views
 app_name = "laboratory"
 urlpatterns = [
     path("worklist/", views.WorklistView.as_view(), name="worklist"),
+    path("turnaround/", views.TurnaroundView.as_view(), name="turnaround"),
     path("receive/", views.ReceiveView.as_view(), name="specimen_receive"),
     path(
         "patients/<uuid:patient_pk>/orders/new/",

@@ -8,6 +8,8 @@ permission, the patient through the one selector (404), then chart access for th
 Forms call `laboratory.services` with the signed-in user as the actor.
 """
 
+import csv
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, TemplateView
 
+from ehr.core.exports import csv_cell
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import FormActionView, ServiceFormView, StaffViewMixin
 from laboratory import forms, selectors, services
@@ -28,6 +31,7 @@ from laboratory.models import (
     Priority,
     Section,
 )
+from laboratory.reports import STAGE_LABELS, default_period, turnaround_rows
 from patients.access import ChartPageMixin
 from patients.selectors import patient_get
 
@@ -345,3 +349,63 @@ class ReceiveView(StaffViewMixin, RolePermissionRequiredMixin, ServiceFormView):
         return services.lab_order_receive(
             accession_number=form.cleaned_data["accession_number"], actor=self.request.user
         )
+
+
+class TurnaroundView(StaffViewMixin, RolePermissionRequiredMixin, TemplateView):
+    """The turnaround-time report: per ordered test and priority, the median and 90th
+    percentile of each stage over a date range (`?from=&to=`), with a Chart.js bar chart
+    of the medians; `?format=csv` exports the table."""
+
+    permission_required = "laboratory.view_turnaround"
+    template_name = "laboratory/turnaround.html"
+
+    def period(self):
+        form = forms.PeriodForm(self.request.GET or None)
+        start, end = default_period()
+        if form.is_bound and form.is_valid():
+            start = form.cleaned_data.get("start") or start
+            end = form.cleaned_data.get("end") or end
+        return form, start, end
+
+    def get(self, request, *args, **kwargs):
+        form, start, end = self.period()
+        rows = turnaround_rows(start=start, end=end)
+        if request.GET.get("format") == "csv":
+            return self.csv(rows, start, end)
+        return self.render_to_response(
+            self.get_context_data(form=form, rows=rows, start=start, end=end)
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        rows = context["rows"]
+        context["stages"] = [(key, label) for key, label in STAGE_LABELS]
+        context["chart_data"] = {
+            "labels": [f"{r['test']} · {r['priority']}" for r in rows][:30],
+            "stages": [
+                {"label": str(label), "values": [r[f"{key}_median"] for r in rows][:30]}
+                for key, label in STAGE_LABELS[:4]
+            ],
+        }
+        context["csv_query"] = f"from={context['start']:%Y-%m-%d}&to={context['end']:%Y-%m-%d}"
+        return context
+
+    def csv(self, rows, start, end):
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="lab-turnaround-{start:%Y%m%d}-{end:%Y%m%d}.csv"'
+        )
+        writer = csv.writer(response)
+        stage_columns = [f"{key}_{m}" for key, _ in STAGE_LABELS for m in ("median", "p90")]
+        writer.writerow(["test", "name", "priority", "count", *stage_columns])
+        for row in rows:
+            writer.writerow(
+                [
+                    csv_cell(row["test"]),
+                    csv_cell(row["name"]),
+                    row["priority"],
+                    row["count"],
+                    *[row[c] if row[c] is not None else "" for c in stage_columns],
+                ]
+            )
+        return response

@@ -393,6 +393,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "scheduling.models.AppointmentStatus",
         "TaskStatusEnum": "workflow.models.TaskStatus",
+        "LabPriorityEnum": "laboratory.models.Priority",
     },
     # The enum hook is drf-spectacular's default; ours documents every error answer.
     "POSTPROCESSING_HOOKS": [

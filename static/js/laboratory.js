@@ -1,6 +1,7 @@
 /*
  * Laboratory, Results tab (#lab-chart-data): one trend chart per numeric test on a time
  * axis (Chart.js with its date adapter); preliminary values are drawn hollow.
+ * Turnaround page (#lab-turnaround-data): the median minutes per stage, stacked bars.
  */
 (function () {
   "use strict";
@@ -38,9 +39,37 @@
     });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", drawTrends);
-  } else {
+  function drawTurnaround() {
+    var source = document.getElementById("lab-turnaround-data");
+    var canvas = document.querySelector("canvas[data-lab-turnaround]");
+    if (!source || !canvas || !window.Chart) return;
+    var data = JSON.parse(source.textContent);
+    var colours = ["#0d6efd", "#198754", "#fd7e14", "#6f42c1"];
+    new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: data.labels,
+        datasets: data.stages.map(function (stage, i) {
+          return { label: stage.label, data: stage.values, backgroundColor: colours[i % colours.length] };
+        })
+      },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: "min" } } }
+      }
+    });
+  }
+
+  function start() {
     drawTrends();
+    drawTurnaround();
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();

@@ -65,6 +65,11 @@ def chart(tab):
 PAGES = [
     Page("worklist", lambda s: reverse("laboratory:worklist"), {"lab_tech"}),
     Page("receive form", lambda s: reverse("laboratory:specimen_receive"), {"lab_tech"}),
+    Page(
+        "turnaround",
+        lambda s: reverse("laboratory:turnaround"),
+        {"doctor", "lab_tech", "administrator"},
+    ),
     Page("order form", url("laboratory:laborder_create", "patient"), {"doctor"}),
     Page("order page", url("laboratory:laborder_detail", "received"), {*CLINICIANS, "lab_tech"}),
     Page(
@@ -228,3 +233,31 @@ def test_the_whole_walk_through_the_pages(
     assert alert.status == "acknowledged" and alert.acknowledged_by == doctor
     chart_page = doc.get(reverse("patients:patient_chart", args=[patient.pk, "results"]))
     assert "banner-critical-results" not in chart_page.content.decode()
+
+
+def test_turnaround_report_shows_the_stat_order_and_exports_csv(
+    catalogue, doctor, nurse, lab_tech, lab_tech2, signed_in, make_user
+):
+    patient = PatientFactory(sex="male")
+    order = services.lab_order_create(
+        patient=patient, actor=doctor, tests=[lab_test("K")], priority="stat"
+    )
+    _received(order, nurse, lab_tech)
+    line = order.results.get()
+    services.lab_results_enter(order=order, actor=lab_tech, values={line.pk: "4.1"})
+    services.lab_order_verify(order=order, actor=lab_tech2)
+    client = signed_in(lab_tech)
+    page = client.get(reverse("laboratory:turnaround"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Potassium" in text and "stat" in text and "lab-turnaround-data" in text
+    export = client.get(reverse("laboratory:turnaround"), {"format": "csv"})
+    lines = export.content.decode().splitlines()
+    assert lines[0].startswith("test,name,priority,count,ordered_collected_median")
+    assert lines[1].startswith("K,Potassium,stat,1,")
+    bad = client.get(reverse("laboratory:turnaround"), {"from": "not-a-date"})
+    assert bad.status_code == 200
+    assert (
+        signed_in(make_user("Receptionist")).get(reverse("laboratory:turnaround")).status_code
+        == 403
+    )
