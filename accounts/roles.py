@@ -291,12 +291,16 @@ LAB_DOCTOR = [
     "laboratory.view_turnaround",
     *_view("laboratory", "criticalalert"),
     "laboratory.change_criticalalert",
+    *_view("laboratory", "patientdocument"),
+    "laboratory.add_patientdocument",
 ]
 LAB_NURSE = [
     *LAB_CATALOGUE_READ,
     *_view("laboratory", "laborder"),
     *_view("laboratory", "labresult"),
     "laboratory.add_specimen",
+    *_view("laboratory", "patientdocument"),
+    "laboratory.add_patientdocument",
 ]
 LAB_TECHNICIAN_PERMISSIONS = [
     "patients.view_patient",  # demographics, to identify the patient of a specimen

@@ -13,18 +13,22 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ehr.core.exceptions import InvalidTransition
 from laboratory import selectors, services
+from laboratory.documents import document_response, document_upload
 from laboratory.models import (
     CriticalAlert,
     CriticalAlertStatus,
+    DocumentCategory,
     LabOrder,
     LabOrderStatus,
     LabResult,
     LabTest,
+    PatientDocument,
     Priority,
 )
 from laboratory.reports import turnaround_rows
@@ -508,6 +512,78 @@ class TurnaroundView(APIView):
         return Response({"results": rows})
 
 
+class DocumentSerializer(serializers.ModelSerializer):
+    patient = PatientReferenceSerializer(read_only=True)
+
+    class Meta:
+        model = PatientDocument
+        fields = [
+            "id",
+            "patient",
+            "category",
+            "remark",
+            "original_name",
+            "content_type",
+            "size",
+            "dicom",
+            "warning",
+            "uploaded_at",
+        ]
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    category = serializers.ChoiceField(choices=DocumentCategory.choices)
+    remark = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class PatientDocumentsView(APIView):
+    """Upload a document or image of a patient (multipart: file, category, remark)."""
+
+    parser_classes = [MultiPartParser]
+    required_permissions = {"POST": [VIEW_PATIENT, "laboratory.add_patientdocument"]}
+
+    @extend_schema(
+        summary="Upload a document or image (type checked by content)",
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentSerializer, 400: FIELD_ERRORS, 403: FORBIDDEN, 404: NOT_FOUND},
+    )
+    def post(self, request, patient_id):
+        patient = patient_get(request.user, patient_id)
+        require_chart_access(request, patient, "documents:upload")
+        serializer = DocumentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        document = document_upload(
+            patient=patient,
+            actor=request.user,
+            upload=data["file"],
+            category=data["category"],
+            remark=data["remark"],
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentFileView(APIView):
+    """The file of a document, after the chart-access check (logged)."""
+
+    required_permissions = {"GET": [VIEW_PATIENT, "laboratory.view_patientdocument"]}
+
+    @extend_schema(
+        summary="Download a document's file",
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(description="The file."),
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request, pk):
+        document = get_object_or_404(selectors.document_list_for_user(request.user), pk=pk)
+        patient = patient_get(request.user, document.patient_id)
+        require_chart_access(request, patient, "documents:download")
+        return document_response(document)
+
+
 routes = []
 urlpatterns = [
     path("lab/tests", LabTestListView.as_view(), name="lab_tests"),
@@ -523,6 +599,12 @@ urlpatterns = [
     path("lab-orders/<uuid:pk>/verify", LabOrderVerifyView.as_view(), name="laborder_verify"),
     path("lab-orders/<uuid:pk>/cancel", LabOrderCancelView.as_view(), name="laborder_cancel"),
     path("labs", LabsView.as_view(), name="labs"),
+    path(
+        "patients/<uuid:patient_id>/documents",
+        PatientDocumentsView.as_view(),
+        name="patient_documents",
+    ),
+    path("documents/<uuid:pk>/file", DocumentFileView.as_view(), name="document_file"),
     path("critical-alerts", CriticalAlertListView.as_view(), name="critical_alerts"),
     path(
         "critical-alerts/<uuid:pk>/acknowledge",

@@ -45,6 +45,19 @@ class LaboratoryConfig(AppConfig):
                 icon="list-check",
             )
         )
+        chart.register_tab(
+            chart.ChartTab(
+                "documents",
+                _("Documents & imaging"),
+                "laboratory/chart/documents.html",
+                order=27,
+                clinical=True,
+                permission="laboratory.view_patientdocument",
+                context=panels.documents_tab,
+                icon="images",
+                styles=("css/laboratory.css",),
+            )
+        )
         chart.register_banner_item(
             chart.BannerItem(
                 "critical-results",

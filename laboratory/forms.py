@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from laboratory.models import Priority, RejectionReason
+from laboratory.models import DocumentCategory, Priority, RejectionReason
 from laboratory.selectors import lab_test_search
 
 
@@ -94,3 +94,11 @@ class PeriodForm(forms.Form):
         if data is not None:
             data = {"start": data.get("from", ""), "end": data.get("to", "")}
         super().__init__(data, **kwargs)
+
+
+class DocumentForm(forms.Form):
+    file = forms.FileField(label=_("File"), help_text=_("PNG, JPEG, GIF, BMP, TIFF, PDF or DICOM."))
+    category = forms.ChoiceField(label=_("Category"), choices=DocumentCategory.choices)
+    remark = forms.CharField(
+        label=_("Remark"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,6 +1,7 @@
 """The laboratory: the test catalogue (specimen types, tests, panels, reference ranges),
 orders with their specimens and result lines, and critical-result alerts."""
 
+import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -750,3 +751,88 @@ class CriticalAlertStep(TrackedModel):
 
 
 ZERO = Decimal(0)
+
+
+# --- Documents and images -------------------------------------------------------------------
+
+
+class DocumentCategory(models.TextChoices):
+    BLOOD_TEST = "blood_test", _("blood test")
+    XRAY = "xray", _("X-ray")
+    MRI = "mri", _("MRI")
+    CT = "ct", _("CT")
+    ULTRASOUND = "ultrasound", _("ultrasound")
+    ECG = "ecg", _("ECG")
+    DISCHARGE_LETTER = "discharge_letter", _("discharge letter")
+    REFERRAL = "referral", _("referral")
+    OTHER = "other", _("other")
+
+
+def _document_path(instance, filename):
+    # A server-generated name: nothing the uploader typed reaches the file system.
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"documents/{instance.patient_id}/{uuid.uuid4().hex}.{extension}"
+
+
+class PatientDocument(TrackedModel):
+    """An uploaded report, image, PDF or DICOM file of a patient, with its category and
+    a doctor's remark. The type is the one read from the content (never the name); the
+    file lives in the default storage under a generated name and is served only through
+    the chart-access check (`laboratory:document_file`), each download logged."""
+
+    patient = models.ForeignKey(
+        "patients.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="documents",
+    )
+    category = models.CharField(_("category"), max_length=20, choices=DocumentCategory)
+    remark = BoundedTextField(_("remark"), blank=True)
+    file = models.FileField(_("file"), upload_to=_document_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    dicom = models.JSONField(_("DICOM metadata"), default=dict, blank=True)
+    warning = models.CharField(_("warning"), max_length=300, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        verbose_name = _("patient document")
+        verbose_name_plural = _("patient documents")
+        constraints = [
+            # Only the types read from the content are ever stored or served.
+            models.CheckConstraint(
+                condition=Q(
+                    content_type__in=[
+                        "image/png",
+                        "image/jpeg",
+                        "image/gif",
+                        "image/bmp",
+                        "image/tiff",
+                        "application/pdf",
+                        "application/dicom",
+                    ]
+                ),
+                name="patientdocument_safe_type",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_category_display()}: {self.original_name}"
+
+    def get_absolute_url(self):
+        return reverse("laboratory:document_file", args=[self.pk])
+
+    @property
+    def is_image(self):
+        return self.content_type.startswith("image/") and self.content_type != "image/tiff"
+
+    @property
+    def is_pdf(self):
+        return self.content_type == "application/pdf"
+
+    @property
+    def is_dicom(self):
+        return self.content_type == "application/dicom"

@@ -84,3 +84,14 @@ def worklist_panel(request):
         "count": len(orders),
         "url": reverse("laboratory:worklist"),
     }
+
+
+def documents_tab(request, patient):
+    """Documents and images, newest first: thumbnails of images, PDFs to open, DICOM
+    metadata and name warnings."""
+    documents = patient.documents.select_related("created_by").order_by("-uploaded_at")
+    return {
+        "documents": list(documents[:100]),
+        "can_upload": request.user.has_perm("laboratory.add_patientdocument"),
+        "upload_url": reverse("laboratory:document_upload", args=[patient.pk]),
+    }

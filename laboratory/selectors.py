@@ -11,6 +11,7 @@ from laboratory.models import (
     LabResult,
     LabResultStatus,
     LabTest,
+    PatientDocument,
 )
 from patients.selectors import patient_list_for_user
 
@@ -148,3 +149,11 @@ def lab_test_search(term=""):
             Q(code__icontains=term) | Q(name__icontains=term) | Q(loinc__icontains=term)
         )
     return tests.order_by("-is_panel", "name")
+
+
+def document_list_for_user(user):
+    """Return the documents `user` may see: of patients in scope, for holders of
+    `laboratory.view_patientdocument` (chart access is checked per patient)."""
+    if not user.has_perm("laboratory.view_patientdocument"):
+        return PatientDocument.objects.none()
+    return PatientDocument.objects.filter(patient__in=patient_list_for_user(user))

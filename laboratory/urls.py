@@ -14,6 +14,12 @@ urlpatterns = [
         views.LabOrderCreateView.as_view(),
         name="laborder_create",
     ),
+    path(
+        "patients/<uuid:patient_pk>/documents/new/",
+        views.DocumentUploadView.as_view(),
+        name="document_upload",
+    ),
+    path("documents/<uuid:pk>/file/", views.DocumentFileView.as_view(), name="document_file"),
     path("orders/<uuid:pk>/", views.LabOrderDetailView.as_view(), name="laborder_detail"),
     path("orders/<uuid:pk>/collect/", views.LabOrderCollectView.as_view(), name="laborder_collect"),
     path("orders/<uuid:pk>/label/", views.SpecimenLabelView.as_view(), name="specimen_label"),

@@ -16,12 +16,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import DetailView, TemplateView
 
 from ehr.core.exports import csv_cell
 from ehr.core.permissions import RolePermissionRequiredMixin
 from ehr.core.views import FormActionView, ServiceFormView, StaffViewMixin
 from laboratory import forms, selectors, services
+from laboratory.documents import document_response, document_upload
 from laboratory.labels import specimen_label_pdf
 from laboratory.models import (
     CriticalAlert,
@@ -409,3 +411,54 @@ class TurnaroundView(StaffViewMixin, RolePermissionRequiredMixin, TemplateView):
                 ]
             )
         return response
+
+
+# --- Documents and images -------------------------------------------------------------------
+
+
+class DocumentUploadView(ChartPageMixin, ServiceFormView):
+    permission_required = ("patients.view_patient", "laboratory.add_patientdocument")
+    patient_url_kwarg = "patient_pk"
+    chart_part = "documents:upload"
+    back_tab = "documents"
+    title = gettext_lazy("Upload a document or image")
+    form_class = forms.DocumentForm
+    template_name = "laboratory/document_form.html"
+    success_message = gettext_lazy("Document uploaded.")
+
+    def perform(self, form):
+        document = document_upload(
+            patient=self.get_patient(),
+            actor=self.request.user,
+            upload=form.cleaned_data["file"],
+            category=form.cleaned_data["category"],
+            remark=form.cleaned_data["remark"],
+        )
+        if document.warning:
+            messages.warning(self.request, document.warning)
+        return redirect(self.back_url())
+
+
+class DocumentFileView(ChartPageMixin, View):
+    """The file of a document, after the chart-access check (each download is logged as
+    a read of `documents:download`), with the content type read at upload and a
+    Content-Disposition; images and PDFs inline, DICOM as an attachment."""
+
+    permission_required = ("patients.view_patient", "laboratory.view_patientdocument")
+    chart_part = "documents:download"
+    back_tab = "documents"
+
+    def get_document(self):
+        if not hasattr(self, "_document"):
+            self._document = get_object_or_404(
+                selectors.document_list_for_user(self.request.user), pk=self.kwargs["pk"]
+            )
+        return self._document
+
+    def get_patient(self):
+        if not hasattr(self, "_patient"):
+            self._patient = patient_get(self.request.user, self.get_document().patient_id)
+        return self._patient
+
+    def get(self, request, pk):
+        return document_response(self.get_document())

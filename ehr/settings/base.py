@@ -394,6 +394,7 @@ SPECTACULAR_SETTINGS = {
         "AppointmentStatusEnum": "scheduling.models.AppointmentStatus",
         "TaskStatusEnum": "workflow.models.TaskStatus",
         "LabPriorityEnum": "laboratory.models.Priority",
+        "DocumentCategoryEnum": "laboratory.models.DocumentCategory",
     },
     # The enum hook is drf-spectacular's default; ours documents every error answer.
     "POSTPROCESSING_HOOKS": [
