@@ -7,10 +7,11 @@ class LaboratoryConfig(AppConfig):
     verbose_name = _("Laboratory and imaging")
 
     def ready(self):
-        from ehr.core import access, chart, dashboard, navigation, schedule
+        from ehr.core import access, chart, dashboard, demo, navigation, schedule
         from laboratory import jobs as lab_jobs
         from laboratory import panels, selectors
         from laboratory import parameters as lab_parameters
+        from laboratory.demo import seed_laboratory
 
         del lab_parameters  # imported for its definitions
         chart.register_tab(
@@ -115,6 +116,9 @@ class LaboratoryConfig(AppConfig):
                 permission="laboratory.enter_labresult",
                 patients=selectors.worklist_patient_ids,
             )
+        )
+        demo.register(
+            demo.Seeder("laboratory", "Laboratory and imaging", seed_laboratory, order=65)
         )
         schedule.register(
             schedule.Periodic(
