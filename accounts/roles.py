@@ -293,6 +293,10 @@ LAB_DOCTOR = [
     "laboratory.change_criticalalert",
     *_view("laboratory", "patientdocument"),
     "laboratory.add_patientdocument",
+    *_view("laboratory", "imagingorder"),
+    "laboratory.add_imagingorder",
+    "laboratory.change_imagingorder",
+    "laboratory.sign_imagingreport",
 ]
 LAB_NURSE = [
     *LAB_CATALOGUE_READ,
@@ -301,6 +305,8 @@ LAB_NURSE = [
     "laboratory.add_specimen",
     *_view("laboratory", "patientdocument"),
     "laboratory.add_patientdocument",
+    *_view("laboratory", "imagingorder"),
+    "laboratory.change_imagingorder",
 ]
 LAB_TECHNICIAN_PERMISSIONS = [
     "patients.view_patient",  # demographics, to identify the patient of a specimen

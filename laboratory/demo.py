@@ -160,13 +160,35 @@ def seed_laboratory(*, password, stdout=None, options=None):
     _run(order(fourth, "LIPID", earlier), at=earlier, base=lipids, until="resulted", **kw)
     cancelled = order(third, "UA", now - timedelta(days=1))
     services.lab_order_cancel(order=cancelled, actor=doctor, reason="Ordered twice")
-    # Documents and images.
+    # Documents and images: a reported CT with its DICOM file, a film, a letter.
+    study = services.imaging_order_create(
+        patient=first,
+        actor=doctor,
+        modality="ct",
+        body_part="Chest",
+        clinical_question="Pleuritic chest pain, raised D-dimer: pulmonary embolism?",
+        priority="urgent",
+    )
+    services.imaging_order_perform(order=study, actor=tech)
+    services.imaging_report_sign(
+        order=study,
+        actor=doctor,
+        report="CT pulmonary angiogram: no filling defect. Lungs clear. No effusion.",
+    )
+    services.imaging_order_create(
+        patient=second,
+        actor=doctor,
+        modality="ultrasound",
+        body_part="Abdomen",
+        clinical_question="Right upper quadrant pain: gallstones?",
+    )
     document_upload(
         patient=first,
         actor=doctor,
         upload=SimpleUploadedFile("ct-chest.dcm", _dicom(first)),
         category="ct",
         remark="CT chest: no pulmonary embolism.",
+        imaging_order=study,
     )
     document_upload(
         patient=first,

@@ -91,10 +91,12 @@ def dicom_metadata(data, patient):
 
 
 @transaction.atomic
-def document_upload(*, patient, actor, upload, category, remark=""):
+def document_upload(*, patient, actor, upload, category, remark="", imaging_order=None):
     """Store an uploaded file for `patient` after checking its size and its type by
     content; return the PatientDocument. A renamed HTML, SVG or script is refused."""
     patient.ensure_active(allow_deceased=True)
+    if imaging_order is not None and imaging_order.patient_id != patient.pk:
+        raise FieldDomainError(_("The study is another patient's."), field="imaging_order")
     if category not in DocumentCategory.values:
         raise FieldDomainError(_("Choose a category."), field="category")
     limit_mb = parameters.get("upload_max_mb")
@@ -119,6 +121,7 @@ def document_upload(*, patient, actor, upload, category, remark=""):
         sha256=hashlib.sha256(data).hexdigest(),
         dicom=meta,
         warning=warning,
+        imaging_order=imaging_order,
     )
     document.stamp(actor)
     # The name passed is ours; `_document_path` makes the stored one from it.

@@ -56,3 +56,11 @@ class NotCorrectable(Conflict):
 
     default_message = _("Only a verified result can be corrected.")
     default_code = "not_correctable"
+
+
+class ReportRequired(FieldDomainError):
+    """A report is signed with its text."""
+
+    field = "report"
+    default_message = _("Write the report before signing it.")
+    default_code = "report_required"

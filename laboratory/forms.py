@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from laboratory.models import DocumentCategory, Priority, RejectionReason
+from laboratory.models import DocumentCategory, Modality, Priority, RejectionReason
 from laboratory.selectors import lab_test_search
 
 
@@ -101,4 +101,22 @@ class DocumentForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=DocumentCategory.choices)
     remark = forms.CharField(
         label=_("Remark"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ImagingOrderForm(forms.Form):
+    modality = forms.ChoiceField(label=_("Modality"), choices=Modality.choices)
+    body_part = forms.CharField(label=_("Body part"), max_length=100)
+    clinical_question = forms.CharField(
+        label=_("Clinical question"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
+
+
+class ImagingReportForm(forms.Form):
+    report = forms.CharField(
+        label=_("Report"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("Signing makes the report final: it cannot be changed afterwards."),
     )

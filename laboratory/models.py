@@ -796,6 +796,14 @@ class PatientDocument(TrackedModel):
     dicom = models.JSONField(_("DICOM metadata"), default=dict, blank=True)
     warning = models.CharField(_("warning"), max_length=300, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    imaging_order = models.ForeignKey(
+        "ImagingOrder",
+        verbose_name=_("imaging study"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+    )
 
     class Meta:
         ordering = ["-uploaded_at"]
@@ -836,3 +844,130 @@ class PatientDocument(TrackedModel):
     @property
     def is_dicom(self):
         return self.content_type == "application/dicom"
+
+
+# --- Imaging --------------------------------------------------------------------------------
+
+
+class Modality(models.TextChoices):
+    XRAY = "xray", _("X-ray")
+    CT = "ct", _("CT")
+    MRI = "mri", _("MRI")
+    ULTRASOUND = "ultrasound", _("ultrasound")
+    MAMMOGRAPHY = "mammography", _("mammography")
+    FLUOROSCOPY = "fluoroscopy", _("fluoroscopy")
+    NUCLEAR = "nuclear", _("nuclear medicine")
+
+
+class ImagingOrderStatus(models.TextChoices):
+    ORDERED = "ordered", _("ordered")
+    PERFORMED = "performed", _("performed")
+    REPORTED = "reported", _("reported")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class ImagingOrder(StateMachine, TrackedModel):
+    """An imaging study ordered for a patient: modality, body part, clinical question.
+    Performed, then reported: the radiologist's report is signed text, unchangeable once
+    signed (the service refuses it; the constraint keeps a reported study signed)."""
+
+    patient = models.ForeignKey(
+        "patients.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="imaging_orders",
+    )
+    ordering_doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ordering doctor"),
+        on_delete=models.PROTECT,
+        related_name="imaging_orders",
+    )
+    modality = models.CharField(_("modality"), max_length=20, choices=Modality)
+    body_part = models.CharField(_("body part"), max_length=100)
+    clinical_question = BoundedTextField(_("clinical question"))
+    priority = models.CharField(
+        _("priority"), max_length=10, choices=Priority, default=Priority.ROUTINE
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=ImagingOrderStatus,
+        default=ImagingOrderStatus.ORDERED,
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    ordered_at = models.DateTimeField(_("ordered at"), default=timezone.now)
+    performed_at = models.DateTimeField(_("performed at"), null=True, blank=True)
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancel_reason = BoundedTextField(_("reason for cancelling"), blank=True)
+    report = BoundedTextField(_("report"), blank=True, max_length=20_000)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    Status = ImagingOrderStatus
+    TRANSITIONS = {
+        ImagingOrderStatus.ORDERED: frozenset(
+            {ImagingOrderStatus.PERFORMED, ImagingOrderStatus.CANCELLED}
+        ),
+        ImagingOrderStatus.PERFORMED: frozenset(
+            {ImagingOrderStatus.REPORTED, ImagingOrderStatus.CANCELLED}
+        ),
+        ImagingOrderStatus.REPORTED: frozenset(),
+        ImagingOrderStatus.CANCELLED: frozenset(),
+    }
+    STAMPS = {
+        ImagingOrderStatus.PERFORMED: "performed_at",
+        ImagingOrderStatus.REPORTED: "reported_at",
+        ImagingOrderStatus.CANCELLED: "cancelled_at",
+    }
+    status_log = "status_changes"
+    transition_message = _("An imaging order that is %(old)s cannot become %(new)s.")
+
+    class Meta:
+        ordering = ["-ordered_at"]
+        verbose_name = _("imaging order")
+        verbose_name_plural = _("imaging orders")
+        permissions = [("sign_imagingreport", _("Can sign imaging reports"))]
+        constraints = [
+            # A reported study carries its signed report.
+            models.CheckConstraint(
+                condition=~Q(status="reported")
+                | (Q(signed_by__isnull=False) & Q(reported_at__isnull=False) & ~Q(report="")),
+                name="imagingorder_reported_is_signed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="cancelled") | ~Q(cancel_reason=""),
+                name="imagingorder_cancel_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_modality_display()} {self.body_part}"
+
+    def check_transition(self, new_status, *, actor, at, reason, **kwargs):
+        from laboratory.exceptions import ReasonRequired
+
+        if new_status == self.Status.CANCELLED and not reason:
+            raise ReasonRequired()
+
+    def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
+        if new_status == self.Status.CANCELLED:
+            self.cancel_reason = reason
+        elif new_status == self.Status.REPORTED:
+            self.report = kwargs["report"]
+            self.signed_by = actor
+
+
+class ImagingOrderStatusChange(StatusChange):
+    order = models.ForeignKey(ImagingOrder, on_delete=models.CASCADE, related_name="status_changes")
+
+    class Meta(StatusChange.Meta):
+        verbose_name = _("imaging order status change")
+        verbose_name_plural = _("imaging order status changes")

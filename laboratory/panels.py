@@ -90,7 +90,14 @@ def documents_tab(request, patient):
     """Documents and images, newest first: thumbnails of images, PDFs to open, DICOM
     metadata and name warnings."""
     documents = patient.documents.select_related("created_by").order_by("-uploaded_at")
+    user = request.user
+    studies = selectors.imaging_order_list_for_user(user).filter(patient=patient)
     return {
+        "studies": list(studies.prefetch_related("documents")[:50]),
+        "can_order_imaging": user.has_perm("laboratory.add_imagingorder"),
+        "imaging_url": reverse("laboratory:imagingorder_create", args=[patient.pk]),
+        "can_perform": user.has_perm("laboratory.change_imagingorder"),
+        "can_sign": user.has_perm("laboratory.sign_imagingreport"),
         "documents": list(documents[:100]),
         "can_upload": request.user.has_perm("laboratory.add_patientdocument"),
         "upload_url": reverse("laboratory:document_upload", args=[patient.pk]),

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, Q
 from laboratory.models import (
     CriticalAlert,
     CriticalAlertStatus,
+    ImagingOrder,
     LabOrder,
     LabOrderStatus,
     LabResult,
@@ -157,3 +158,13 @@ def document_list_for_user(user):
     if not user.has_perm("laboratory.view_patientdocument"):
         return PatientDocument.objects.none()
     return PatientDocument.objects.filter(patient__in=patient_list_for_user(user))
+
+
+def imaging_order_list_for_user(user):
+    """Return the imaging orders `user` may see: of patients in scope, for holders of
+    `laboratory.view_imagingorder` (chart access is checked per patient)."""
+    if not user.has_perm("laboratory.view_imagingorder"):
+        return ImagingOrder.objects.none()
+    return ImagingOrder.objects.filter(patient__in=patient_list_for_user(user)).select_related(
+        "patient", "ordering_doctor", "signed_by"
+    )

@@ -25,6 +25,7 @@ from laboratory.exceptions import (
     NotCorrectable,
     NoTests,
     ReasonRequired,
+    ReportRequired,
     SameUser,
 )
 from laboratory.models import (
@@ -33,6 +34,8 @@ from laboratory.models import (
     CriticalAlertStatus,
     CriticalAlertStep,
     Flag,
+    ImagingOrder,
+    ImagingOrderStatus,
     LabOrder,
     LabOrderStatus,
     LabOrderTest,
@@ -610,3 +613,69 @@ def critical_alerts_escalate(now=None):
             )
             steps += 1
     return steps
+
+
+# --- Imaging -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def imaging_order_create(
+    *, patient, actor, modality, body_part, clinical_question, priority=Priority.ROUTINE
+):
+    """Order an imaging study for `patient` as doctor `actor`; return the order."""
+    ensure_active_doctor(actor, field="ordering_doctor")
+    patient.ensure_active()
+    order = ImagingOrder(
+        patient=patient,
+        ordering_doctor=actor,
+        modality=modality,
+        body_part=body_part,
+        clinical_question=clinical_question,
+        priority=priority,
+    )
+    order.stamp(actor)
+    order.full_clean()
+    order.save()
+    order.log_status_change("", ImagingOrderStatus.ORDERED, actor=actor, at=order.ordered_at)
+    return order
+
+
+@transaction.atomic
+def imaging_order_perform(*, order, actor, at=None):
+    """Record that the study was performed."""
+    order = ImagingOrder.objects.select_for_update().get(pk=order.pk)
+    order.transition_to(ImagingOrderStatus.PERFORMED, actor=actor, at=at)
+    return order
+
+
+@transaction.atomic
+def imaging_report_sign(*, order, actor, report, at=None):
+    """Sign the radiologist's report of a performed study: the text is final (a reported
+    study cannot change; the state table has no way out of `reported`). The ordering
+    doctor is notified."""
+    if not actor.has_perm("laboratory.sign_imagingreport"):
+        raise DomainPermissionDenied(_("You may not sign imaging reports."))
+    report = (report or "").strip()
+    if not report:
+        raise ReportRequired()
+    if len(report) > ImagingOrder._meta.get_field("report").max_length:
+        raise ReportRequired(_("The report is too long."))
+    order = ImagingOrder.objects.select_for_update().get(pk=order.pk)
+    order.transition_to(ImagingOrderStatus.REPORTED, actor=actor, at=at, report=report)
+    notification_send(
+        recipients=[order.ordering_doctor],
+        title=_("An imaging report is signed"),
+        body=str(order),
+        url=reverse("patients:patient_chart", args=[order.patient_id, "documents"]),
+        category=NotificationCategory.RESULTS,
+        actor=actor,
+    )
+    return order
+
+
+@transaction.atomic
+def imaging_order_cancel(*, order, actor, reason, at=None):
+    """Cancel an imaging order with its reason."""
+    order = ImagingOrder.objects.select_for_update().get(pk=order.pk)
+    order.transition_to(ImagingOrderStatus.CANCELLED, actor=actor, at=at, reason=reason)
+    return order

@@ -19,6 +19,17 @@ urlpatterns = [
         views.DocumentUploadView.as_view(),
         name="document_upload",
     ),
+    path(
+        "patients/<uuid:patient_pk>/imaging/new/",
+        views.ImagingOrderCreateView.as_view(),
+        name="imagingorder_create",
+    ),
+    path(
+        "imaging/<uuid:pk>/perform/",
+        views.ImagingOrderPerformView.as_view(),
+        name="imagingorder_perform",
+    ),
+    path("imaging/<uuid:pk>/report/", views.ImagingReportSignView.as_view(), name="imaging_report"),
     path("documents/<uuid:pk>/file/", views.DocumentFileView.as_view(), name="document_file"),
     path("orders/<uuid:pk>/", views.LabOrderDetailView.as_view(), name="laborder_detail"),
     path("orders/<uuid:pk>/collect/", views.LabOrderCollectView.as_view(), name="laborder_collect"),

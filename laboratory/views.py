@@ -462,3 +462,66 @@ class DocumentFileView(ChartPageMixin, View):
 
     def get(self, request, pk):
         return document_response(self.get_document())
+
+
+# --- Imaging --------------------------------------------------------------------------------
+
+
+class ImagingOrderCreateView(ChartPageMixin, ServiceFormView):
+    permission_required = ("patients.view_patient", "laboratory.add_imagingorder")
+    patient_url_kwarg = "patient_pk"
+    chart_part = "documents:order"
+    back_tab = "documents"
+    title = gettext_lazy("Order an imaging study")
+    form_class = forms.ImagingOrderForm
+    template_name = "laboratory/laborder_form.html"
+    success_message = gettext_lazy("Imaging study ordered.")
+
+    def perform(self, form):
+        services.imaging_order_create(
+            patient=self.get_patient(), actor=self.request.user, **form.cleaned_data
+        )
+        return redirect(self.back_url())
+
+
+class ImagingOrderPageMixin(ChartPageMixin):
+    """A page of the imaging order of the URL (`pk`)."""
+
+    back_tab = "documents"
+
+    def get_imaging_order(self):
+        if not hasattr(self, "_imaging_order"):
+            self._imaging_order = get_object_or_404(
+                selectors.imaging_order_list_for_user(self.request.user), pk=self.kwargs["pk"]
+            )
+        return self._imaging_order
+
+    def get_patient(self):
+        if not hasattr(self, "_patient"):
+            self._patient = patient_get(self.request.user, self.get_imaging_order().patient_id)
+        return self._patient
+
+
+class ImagingOrderPerformView(ImagingOrderPageMixin, FormActionView):
+    permission_required = ("patients.view_patient", "laboratory.change_imagingorder")
+    chart_part = "documents:perform"
+    success_message = gettext_lazy("Study marked as performed.")
+
+    def perform(self, form):
+        services.imaging_order_perform(order=self.get_imaging_order(), actor=self.request.user)
+        return redirect(self.back_url())
+
+
+class ImagingReportSignView(ImagingOrderPageMixin, ServiceFormView):
+    permission_required = ("patients.view_patient", "laboratory.sign_imagingreport")
+    chart_part = "documents:report"
+    title = gettext_lazy("Sign the imaging report")
+    form_class = forms.ImagingReportForm
+    template_name = "laboratory/laborder_form.html"
+    success_message = gettext_lazy("Report signed.")
+
+    def perform(self, form):
+        services.imaging_report_sign(
+            order=self.get_imaging_order(), actor=self.request.user, **form.cleaned_data
+        )
+        return redirect(self.back_url())

@@ -2,7 +2,7 @@ import pytest
 
 from accounts import roles
 from laboratory.demo import seed_laboratory
-from laboratory.models import CriticalAlert, LabOrder, LabResult, PatientDocument
+from laboratory.models import CriticalAlert, ImagingOrder, LabOrder, LabResult, PatientDocument
 from tests.factories.patients import PatientFactory, on_care_team
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,7 @@ def test_demo_has_orders_in_every_state_and_is_idempotent(make_user):
     assert LabResult.objects.filter(test__code="CREA", status="final").count() >= 5
     kinds = set(PatientDocument.objects.values_list("content_type", flat=True))
     assert kinds == {"application/dicom", "image/png", "application/pdf"}
+    assert set(ImagingOrder.objects.values_list("status", flat=True)) == {"reported", "ordered"}
     count = LabOrder.objects.count()
     assert "already there" in seed_laboratory(password="x")
     assert LabOrder.objects.count() == count

@@ -157,3 +157,43 @@ def test_api_upload_and_file(patient, doctor, signed_in, make_user):
     outsider = make_user("Doctor")
     response = signed_in(outsider).get(f"/api/v1/documents/{document_id}/file")
     assert response.status_code == 403
+
+
+def test_imaging_order_report_signed_once_and_final(patient, doctor, nurse, signed_in):
+    from ehr.core.exceptions import DomainPermissionDenied, InvalidTransition
+    from laboratory import services
+    from laboratory.exceptions import ReportRequired
+
+    client = signed_in(doctor)
+    response = client.post(
+        reverse("laboratory:imagingorder_create", args=[patient.pk]),
+        {
+            "modality": "ct",
+            "body_part": "Chest",
+            "clinical_question": "PE?",
+            "priority": "urgent",
+        },
+    )
+    assert response.status_code == 302
+    study = patient.imaging_orders.get()
+    with pytest.raises(InvalidTransition):
+        services.imaging_report_sign(order=study, actor=doctor, report="No PE.")
+    signed_in(nurse).post(reverse("laboratory:imagingorder_perform", args=[study.pk]))
+    study.refresh_from_db()
+    assert study.status == "performed"
+    with pytest.raises(DomainPermissionDenied):
+        services.imaging_report_sign(order=study, actor=nurse, report="No PE.")
+    with pytest.raises(ReportRequired):
+        services.imaging_report_sign(order=study, actor=doctor, report=" ")
+    response = client.post(
+        reverse("laboratory:imaging_report", args=[study.pk]), {"report": "No PE. Clear lungs."}
+    )
+    assert response.status_code == 302
+    study.refresh_from_db()
+    assert (study.status, study.signed_by, study.report) == (
+        "reported", doctor, "No PE. Clear lungs.",
+    )  # fmt: skip
+    with pytest.raises(InvalidTransition):
+        services.imaging_report_sign(order=study, actor=doctor, report="Changed")
+    tab = client.get(reverse("patients:patient_chart", args=[patient.pk, "documents"]))
+    assert "No PE. Clear lungs." in tab.content.decode()
