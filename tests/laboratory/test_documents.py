@@ -185,6 +185,7 @@ def test_imaging_order_report_signed_once_and_final(patient, doctor, nurse, sign
         services.imaging_report_sign(order=study, actor=nurse, report="No PE.")
     with pytest.raises(ReportRequired):
         services.imaging_report_sign(order=study, actor=doctor, report=" ")
+    client = signed_in(doctor)
     response = client.post(
         reverse("laboratory:imaging_report", args=[study.pk]), {"report": "No PE. Clear lungs."}
     )
