@@ -4,6 +4,7 @@ import pytest
 
 from accounts import roles
 from laboratory.catalogue import catalogue_load
+from tests.browser.conftest import browser_type_launch_args, csp_violations  # noqa: F401
 from tests.factories.patients import PatientFactory
 
 
