@@ -23,6 +23,8 @@ ACCOUNTS = [
     ("nurse@example.org", "Carla", "Espinosa", roles.NURSE, "+12025550104"),
     ("reception@example.org", "Pam", "Beesly", roles.RECEPTIONIST, "+12025550105"),
     ("lab@example.org", "Luis", "Pasteur", roles.LAB_TECHNICIAN, "+12025550106"),
+    # A second technician: results are verified by someone other than who entered them.
+    ("lab2@example.org", "Rosalind", "Franklin", roles.LAB_TECHNICIAN, "+12025550110"),
     ("pharmacy@example.org", "Priya", "Raman", roles.PHARMACIST, "+12025550107"),
     ("patient@example.org", "John", "Smith", roles.PATIENT, "+12025550108"),
     ("patient2@example.org", "Maria", "Garcia", roles.PATIENT, "+12025550109"),

@@ -269,3 +269,71 @@ PERMISSIONS = {
     PHARMACIST: [*TASKS, *_view("core", "hospital")],
     PATIENT: [],
 }
+
+# Laboratory and imaging. Doctors order tests, read the results of the charts they may
+# open, mark results reviewed and acknowledge critical results; nurses collect specimens
+# and read their patients' results; lab technicians work the worklist: receive specimens,
+# enter results and verify those someone else entered (the database refuses the same
+# person); receptionists see that orders exist (billing, scheduling) but no values;
+# administrators keep the catalogue.
+LAB_CATALOGUE_READ = [
+    *_view("laboratory", "specimentype"),
+    *_view("laboratory", "labtest"),
+    *_view("laboratory", "referencerange"),
+]
+LAB_DOCTOR = [
+    *LAB_CATALOGUE_READ,
+    *_view("laboratory", "laborder"),
+    "laboratory.add_laborder",
+    "laboratory.change_laborder",
+    *_view("laboratory", "labresult"),
+    "laboratory.review_labresult",
+    "laboratory.view_turnaround",
+    *_view("laboratory", "criticalalert"),
+    "laboratory.change_criticalalert",
+    *_view("laboratory", "patientdocument"),
+    "laboratory.add_patientdocument",
+    *_view("laboratory", "imagingorder"),
+    "laboratory.add_imagingorder",
+    "laboratory.change_imagingorder",
+    "laboratory.sign_imagingreport",
+]
+LAB_NURSE = [
+    *LAB_CATALOGUE_READ,
+    *_view("laboratory", "laborder"),
+    *_view("laboratory", "labresult"),
+    "laboratory.add_specimen",
+    *_view("laboratory", "patientdocument"),
+    "laboratory.add_patientdocument",
+    *_view("laboratory", "imagingorder"),
+    "laboratory.change_imagingorder",
+]
+LAB_TECHNICIAN_PERMISSIONS = [
+    "patients.view_patient",  # demographics, to identify the patient of a specimen
+    *LAB_CATALOGUE_READ,
+    *_view("laboratory", "laborder"),
+    "laboratory.change_laborder",
+    *_view("laboratory", "specimen"),
+    "laboratory.add_specimen",
+    "laboratory.change_specimen",
+    *_view("laboratory", "labresult"),
+    "laboratory.enter_labresult",
+    "laboratory.verify_labresult",
+    "laboratory.view_turnaround",
+]
+LAB_RECEPTIONIST = [*_view("laboratory", "laborder")]
+LAB_ADMINISTRATOR = [
+    *_crud("laboratory", "specimentype"),
+    *_crud("laboratory", "labtest"),
+    *_crud("laboratory", "panelmember"),
+    *_crud("laboratory", "referencerange"),
+    "laboratory.view_turnaround",
+]
+for _role, _permissions in (
+    (DOCTOR, LAB_DOCTOR),
+    (NURSE, LAB_NURSE),
+    (LAB_TECHNICIAN, LAB_TECHNICIAN_PERMISSIONS),
+    (RECEPTIONIST, LAB_RECEPTIONIST),
+    (ADMINISTRATOR, LAB_ADMINISTRATOR),
+):
+    PERMISSIONS[_role] = [*PERMISSIONS[_role], *_permissions]

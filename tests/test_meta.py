@@ -52,6 +52,7 @@ LONG_TEXT = {
     "core.Notification.body",  # quotes a reason of up to TEXT_MAX_LENGTH
     "core.Job.error",  # an exception's traceback, written by the site
     "core.OutboundMessage.body",  # an email the site writes (a series lists 52 dates)
+    "laboratory.ImagingOrder.report",  # a radiologist's report, as long as a note section
 }
 
 

@@ -188,6 +188,32 @@ EVENT_TYPES: dict[str, EventType] = {
                 "amends_id": None,
             },
         ),
+        EventType(
+            "lab.result_verified",
+            "A lab result was verified (final), or a correction of one was.",
+            {
+                "result_id": (str, _REQUIRED),
+                "order_id": (str, _REQUIRED),
+                "patient_id": (str, _REQUIRED),
+                "test_code": (str, _REQUIRED),  # the catalogue's code: K, HGB…
+                "loinc": (str, _OPTIONAL),
+                "value": (float, _OPTIONAL),  # numeric results
+                "value_text": (str, _OPTIONAL),  # coded and text results
+                "flag": (str, _OPTIONAL),  # normal, low, high, critical_low…, abnormal
+                "verified_by_id": (str, _REQUIRED),
+            },
+            {
+                "result_id": _RECORD,
+                "order_id": "00000000-0000-0000-0000-000000000004",
+                "patient_id": _PATIENT,
+                "test_code": "K",
+                "loinc": "2823-3",
+                "value": 6.8,
+                "value_text": None,
+                "flag": "critical_high",
+                "verified_by_id": _USER,
+            },
+        ),
     )
 }
 

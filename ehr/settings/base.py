@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "clinical",
     "inpatient",
     "workflow",
+    "laboratory",
     "portal",
 ]
 
@@ -392,6 +393,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "scheduling.models.AppointmentStatus",
         "TaskStatusEnum": "workflow.models.TaskStatus",
+        "LabPriorityEnum": "laboratory.models.Priority",
+        "DocumentCategoryEnum": "laboratory.models.DocumentCategory",
     },
     # The enum hook is drf-spectacular's default; ours documents every error answer.
     "POSTPROCESSING_HOOKS": [

@@ -14,11 +14,12 @@ pytestmark = pytest.mark.django_db
 PERSONAS = ("doctor", "nurse", "receptionist", "administrator", "lab_tech", "pharmacist")
 
 NAV = {
-    "patients": {"doctor", "nurse", "receptionist", "administrator"},
+    # Lab technicians find a specimen's patient by name or MRN (demographics only).
+    "patients": {"doctor", "nurse", "receptionist", "administrator", "lab_tech"},
     "break_glass_review": {"administrator"},
 }
 PANELS = {
-    "patient_search": {"doctor", "nurse", "receptionist", "administrator"},
+    "patient_search": {"doctor", "nurse", "receptionist", "administrator", "lab_tech"},
     "my_patients": {"doctor", "nurse"},
     "break_glass_queue": {"administrator"},
     "administration": {"administrator"},
