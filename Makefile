@@ -56,6 +56,7 @@ $(VENV_STAMP): $(wildcard requirements/*.txt)
 run: $(VENV_STAMP) ## Migrate, sync roles, seed demo data, serve on http://HOST:PORT
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_icd10
+	$(MANAGE) load_medication_knowledge
 	$(MANAGE) sync_roles
 	$(MANAGE) seed_demo --password "$(DEMO_PASSWORD)"
 	@line() { printf '| %-76s |\n' "$$1"; }; \

@@ -196,9 +196,27 @@ WORKFLOW_ADMINISTRATOR = [*TASKS, *_crud("workflow", "rule"), *_view("workflow",
 
 # Permissions per role, as "app_label.codename". Every staff role may read notifications
 # addressed to them through their own pages, which needs no model permission.
+# Pharmacy. Administrators keep the formulary and the medication knowledge (drugs,
+# ingredients, classes, interactions, allergy cross-reactivity); every clinician and the
+# pharmacists read the formulary to prescribe, verify and dispense.
+PHARMACY_FORMULARY_READ = [
+    *_view("pharmacy", "drug"),
+    *_view("pharmacy", "ingredient"),
+    *_view("pharmacy", "drugclass"),
+]
+PHARMACY_ADMINISTRATOR = [
+    *_crud("pharmacy", "drug"),
+    *_crud("pharmacy", "ingredient"),
+    *_crud("pharmacy", "drugclass"),
+    *_crud("pharmacy", "druginteraction"),
+    *_crud("pharmacy", "allergycrossreactivity"),
+]
+
+
 PERMISSIONS = {
     ADMINISTRATOR: [
         *WORKFLOW_ADMINISTRATOR,
+        *PHARMACY_ADMINISTRATOR,
         *INPATIENT_ADMINISTRATOR,
         *SCHEDULING_ADMINISTRATOR,
         "clinical.view_diagnosiscode",
@@ -232,6 +250,7 @@ PERMISSIONS = {
     ],
     DOCTOR: [
         *TASKS,
+        *PHARMACY_FORMULARY_READ,
         *INPATIENT_DOCTOR,
         *SCHEDULING_DOCTOR,
         *CLINICAL_DOCTOR,
@@ -244,6 +263,7 @@ PERMISSIONS = {
     ],
     NURSE: [
         *TASKS,
+        *PHARMACY_FORMULARY_READ,
         *INPATIENT_WARD_STAFF,
         *SCHEDULING_NURSE,
         *CLINICAL_NURSE,
@@ -266,6 +286,6 @@ PERMISSIONS = {
         *_view("core", "hospital"),
     ],
     LAB_TECHNICIAN: [*TASKS, *_view("core", "hospital")],
-    PHARMACIST: [*TASKS, *_view("core", "hospital")],
+    PHARMACIST: [*TASKS, *PHARMACY_FORMULARY_READ, *_view("core", "hospital")],
     PATIENT: [],
 }

@@ -24,5 +24,6 @@ urlpatterns = [
     path("clinical/", include("clinical.urls")),
     path("inpatient/", include("inpatient.urls")),
     path("tasks/", include("workflow.urls")),
+    path("pharmacy/", include("pharmacy.urls")),
     path("", include("ehr.core.urls")),
 ]

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "clinical",
     "inpatient",
     "workflow",
+    "pharmacy",
     "portal",
 ]
 

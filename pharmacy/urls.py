@@ -1,0 +1,5 @@
+"""Staff pages of the pharmacy app."""
+
+app_name = "pharmacy"
+
+urlpatterns = []
