@@ -204,6 +204,32 @@ PHARMACY_FORMULARY_READ = [
     *_view("pharmacy", "ingredient"),
     *_view("pharmacy", "drugclass"),
 ]
+# Doctors prescribe (and override a blocking alert with a reason), sign and discontinue;
+# nurses read the medication record and record home medications; pharmacists read
+# prescriptions to verify and dispense them.
+PHARMACY_DOCTOR = [
+    *PHARMACY_FORMULARY_READ,
+    *_view("pharmacy", "prescription"),
+    *_view("pharmacy", "prescriptionitem"),
+    "pharmacy.add_prescription",
+    "pharmacy.prescribe",
+    "pharmacy.override_alert",
+    *_view("pharmacy", "homemedication"),
+    "pharmacy.record_homemedication",
+]
+PHARMACY_NURSE = [
+    *PHARMACY_FORMULARY_READ,
+    *_view("pharmacy", "prescription"),
+    *_view("pharmacy", "prescriptionitem"),
+    *_view("pharmacy", "homemedication"),
+    "pharmacy.record_homemedication",
+]
+PHARMACY_PHARMACIST = [
+    *PHARMACY_FORMULARY_READ,
+    *_view("pharmacy", "prescription"),
+    *_view("pharmacy", "prescriptionitem"),
+    *_view("pharmacy", "homemedication"),
+]
 PHARMACY_ADMINISTRATOR = [
     *_crud("pharmacy", "drug"),
     *_crud("pharmacy", "ingredient"),
@@ -250,7 +276,7 @@ PERMISSIONS = {
     ],
     DOCTOR: [
         *TASKS,
-        *PHARMACY_FORMULARY_READ,
+        *PHARMACY_DOCTOR,
         *INPATIENT_DOCTOR,
         *SCHEDULING_DOCTOR,
         *CLINICAL_DOCTOR,
@@ -263,7 +289,7 @@ PERMISSIONS = {
     ],
     NURSE: [
         *TASKS,
-        *PHARMACY_FORMULARY_READ,
+        *PHARMACY_NURSE,
         *INPATIENT_WARD_STAFF,
         *SCHEDULING_NURSE,
         *CLINICAL_NURSE,
@@ -286,6 +312,6 @@ PERMISSIONS = {
         *_view("core", "hospital"),
     ],
     LAB_TECHNICIAN: [*TASKS, *_view("core", "hospital")],
-    PHARMACIST: [*TASKS, *PHARMACY_FORMULARY_READ, *_view("core", "hospital")],
+    PHARMACIST: [*TASKS, *PHARMACY_PHARMACIST, *_view("core", "hospital")],
     PATIENT: [],
 }

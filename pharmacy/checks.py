@@ -7,7 +7,7 @@ indexes keyed by ingredient and class ids, so a check costs a handful of queries
 whatever the number of medications and a set lookup per pair."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -39,6 +39,7 @@ class Alert:
     severity: str
     message: str
     drug: str = ""  # the drug the alert is about (its name)
+    line: int | None = None  # index of the candidate line it is about
 
     @property
     def rank(self):
@@ -143,15 +144,19 @@ def _norm(text):
     return " ".join(text.lower().replace("-", " ").split())
 
 
-def match_allergen(text):
+def match_allergen(text, ingredients=None, classes=None):
     """Return (ingredients, classes) whose name or a synonym matches the free-text
-    allergen `text` ("Penicillin", "sulfa drugs", "Ibuprofen 400mg tablets")."""
+    allergen `text` as whole words ("Penicillin", "sulfa drugs", "Ibuprofen 400mg
+    tablets"). Pass the ingredient and class lists to match many texts at once."""
     words = _norm(text)
     if not words:
         return [], []
-    ingredients = [i for i in Ingredient.objects.all() if _matches(words, i.names())]
-    classes = [c for c in DrugClass.objects.all() if _matches(words, c.names())]
-    return ingredients, classes
+    ingredients = Ingredient.objects.all() if ingredients is None else ingredients
+    classes = DrugClass.objects.all() if classes is None else classes
+    return (
+        [i for i in ingredients if _matches(words, i.names())],
+        [c for c in classes if _matches(words, c.names())],
+    )
 
 
 def _matches(words, names):
@@ -202,6 +207,7 @@ def medication_check(*, candidates, current, allergies, allergy_status_known, do
             )
         )
     for index, (facts, dose, per_day) in enumerate(candidates):
+        start = len(alerts)
         drug = facts.drug
         name = drug.name
         for allergy in allergies:
@@ -318,6 +324,7 @@ def medication_check(*, candidates, current, allergies, allergy_status_known, do
                     name,
                 )
             )
+        alerts[start:] = [replace(alert, line=index) for alert in alerts[start:]]
     unique = list(dict.fromkeys(alerts))
     unique.sort(key=lambda alert: -alert.rank)
     return unique

@@ -4,11 +4,16 @@ classes, drugs, drug interactions and allergy cross-reactivity. The knowledge is
 `manage.py load_medication_knowledge`, kept up to date by administrators in the admin),
 never code."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ehr.core.models import BoundedTextField, TrackedModel
+from ehr.core.states import StateMachine, StatusChange
+from pharmacy.exceptions import ReasonRequired
 
 
 class Ingredient(TrackedModel):
@@ -318,3 +323,286 @@ class AllergyCrossReactivity(TrackedModel):
 
     def __str__(self):
         return f"{self.allergen_class} → {self.drug_class} ({self.get_risk_display()})"
+
+
+# --- Prescribing ---------------------------------------------------------------------------
+
+
+class Frequency(models.TextChoices):
+    """The coded frequency vocabulary. `DOSES_PER_DAY` drives the daily dose check and
+    the administration schedule (standard times are a system parameter)."""
+
+    ONCE = "once", _("once only")
+    DAILY = "daily", _("once a day")
+    BID = "bid", _("twice a day")
+    TID = "tid", _("three times a day")
+    QID = "qid", _("four times a day")
+    Q4H = "q4h", _("every 4 hours")
+    Q6H = "q6h", _("every 6 hours")
+    Q8H = "q8h", _("every 8 hours")
+    Q12H = "q12h", _("every 12 hours")
+    AT_NIGHT = "at_night", _("at night")
+    PRN = "prn", _("as needed")
+    STAT = "stat", _("immediately, once")
+
+
+DOSES_PER_DAY = {
+    Frequency.ONCE: 1,
+    Frequency.DAILY: 1,
+    Frequency.BID: 2,
+    Frequency.TID: 3,
+    Frequency.QID: 4,
+    Frequency.Q4H: 6,
+    Frequency.Q6H: 4,
+    Frequency.Q8H: 3,
+    Frequency.Q12H: 2,
+    Frequency.AT_NIGHT: 1,
+    Frequency.PRN: None,
+    Frequency.STAT: 1,
+}
+
+
+class Prescription(StateMachine, TrackedModel):
+    """A prescription: written as a draft, signed by its prescriber (then immutable;
+    changing therapy means discontinuing a line and prescribing anew)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SIGNED = "signed", _("signed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    TRANSITIONS = {
+        Status.DRAFT: frozenset({Status.SIGNED, Status.CANCELLED}),
+        Status.SIGNED: frozenset(),
+        Status.CANCELLED: frozenset(),
+    }
+    STAMPS = {Status.SIGNED: "signed_at"}
+    status_log = "status_changes"
+    transition_message = _("A prescription cannot go from %(old)s to %(new)s.")
+
+    patient = models.ForeignKey(
+        "patients.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="prescriptions",
+    )
+    encounter = models.ForeignKey(
+        "clinical.Encounter",
+        verbose_name=_("encounter"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prescriptions",
+    )
+    admission = models.ForeignKey(
+        "inpatient.Admission",
+        verbose_name=_("admission"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prescriptions",
+    )
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("prescriber"),
+        on_delete=models.PROTECT,
+        related_name="prescriptions",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.DRAFT)
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True, editable=False)
+    written_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-written_at"]
+        verbose_name = _("prescription")
+        verbose_name_plural = _("prescriptions")
+        permissions = [
+            ("prescribe", _("Can prescribe medications")),
+            ("override_alert", _("Can override a blocking medication alert with a reason")),
+        ]
+        constraints = [
+            # A signed prescription is a legal document: it carries its signing time.
+            models.CheckConstraint(
+                condition=~models.Q(status="signed") | models.Q(signed_at__isnull=False),
+                name="prescription_signed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Prescription of %(date)s") % {"date": self.written_at.date()}
+
+    def get_absolute_url(self):
+        return reverse("pharmacy:prescription_detail", args=[self.pk])
+
+    @property
+    def is_signed(self):
+        """Return True once signed (the prescription and its lines no longer change)."""
+        return self.status == self.Status.SIGNED
+
+
+class PrescriptionStatusChange(StatusChange):
+    prescription = models.ForeignKey(
+        Prescription, on_delete=models.CASCADE, related_name="status_changes"
+    )
+
+
+class PrescriptionItem(StateMachine, TrackedModel):
+    """One order line of a prescription, with the alerts the check raised when it was
+    prescribed and the prescriber's override (shown to the pharmacist and the nurse)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        ON_HOLD = "on_hold", _("on hold")
+        COMPLETED = "completed", _("completed")
+        DISCONTINUED = "discontinued", _("discontinued")
+        ENTERED_IN_ERROR = "entered_in_error", _("entered in error")
+
+    TRANSITIONS = {
+        Status.ACTIVE: frozenset(
+            {Status.ON_HOLD, Status.COMPLETED, Status.DISCONTINUED, Status.ENTERED_IN_ERROR}
+        ),
+        Status.ON_HOLD: frozenset({Status.ACTIVE, Status.DISCONTINUED, Status.ENTERED_IN_ERROR}),
+        Status.COMPLETED: frozenset(),
+        Status.DISCONTINUED: frozenset(),
+        Status.ENTERED_IN_ERROR: frozenset(),
+    }
+    STAMPS = {Status.DISCONTINUED: "discontinued_at", Status.COMPLETED: "completed_at"}
+    status_log = "status_changes"
+    transition_message = _("A medication line cannot go from %(old)s to %(new)s.")
+    CURRENT = (Status.ACTIVE, Status.ON_HOLD)
+
+    prescription = models.ForeignKey(
+        Prescription, verbose_name=_("prescription"), on_delete=models.PROTECT, related_name="items"
+    )
+    drug = models.ForeignKey(
+        Drug, verbose_name=_("drug"), on_delete=models.PROTECT, related_name="prescription_items"
+    )
+    dose = models.DecimalField(_("dose"), max_digits=10, decimal_places=3)
+    dose_unit = models.CharField(_("dose unit"), max_length=20)
+    route = models.CharField(_("route"), max_length=20, choices=Route)
+    frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency)
+    duration_days = models.PositiveIntegerField(_("duration (days)"), null=True, blank=True)
+    quantity = models.DecimalField(_("quantity to dispense"), max_digits=10, decimal_places=2)
+    refills = models.PositiveSmallIntegerField(_("refills"), default=0)
+    prn_reason = models.CharField(_("reason when needed"), max_length=200, blank=True)
+    start = models.DateTimeField(_("start"), default=timezone.now)
+    end = models.DateTimeField(_("end"), null=True, blank=True)
+    instructions = BoundedTextField(_("instructions for the patient"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.ACTIVE)
+    status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
+    discontinued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status_reason = BoundedTextField(_("reason for the status"), blank=True)
+    alerts = models.JSONField(_("alerts shown"), default=list, blank=True)
+    override_reason = BoundedTextField(_("override reason"), blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("overridden by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("prescription line")
+        verbose_name_plural = _("prescription lines")
+        indexes = [models.Index(fields=["status"], name="prescriptionitem_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(dose__gt=0), name="prescriptionitem_dose_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gt=0), name="prescriptionitem_quantity_positive"
+            ),
+            # "As needed" without a reason leaves the nurse guessing when to give it.
+            models.CheckConstraint(
+                condition=~models.Q(frequency="prn") | ~models.Q(prn_reason=""),
+                name="prescriptionitem_prn_has_reason",
+            ),
+            # Stopping therapy or voiding a line is explained.
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["discontinued", "entered_in_error"])
+                | ~models.Q(status_reason=""),
+                name="prescriptionitem_stop_has_reason",
+            ),
+            # An override is always attributed to a prescriber.
+            models.CheckConstraint(
+                condition=models.Q(override_reason="") | models.Q(overridden_by__isnull=False),
+                name="prescriptionitem_override_has_author",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.drug} {self.dose_text}"
+
+    @property
+    def dose_text(self):
+        """Return the line in plain words: "1000 mg oral, three times a day, 7 days"."""
+        text = f"{self.dose.normalize():f} {self.dose_unit} {self.get_route_display()}, "
+        text += str(self.get_frequency_display())
+        if self.prn_reason:
+            text += f" ({self.prn_reason})"
+        if self.duration_days:
+            text += ", " + str(_("%(n)s days") % {"n": self.duration_days})
+        return text
+
+    @property
+    def doses_per_day(self):
+        return DOSES_PER_DAY[self.frequency]
+
+    def check_transition(self, new_status, *, actor, at, reason, **kwargs):
+        if new_status in (self.Status.DISCONTINUED, self.Status.ENTERED_IN_ERROR) and not reason:
+            raise ReasonRequired()
+
+    def on_transition(self, old_status, new_status, *, actor, at, reason, **kwargs):
+        if reason:
+            self.status_reason = reason
+
+
+class PrescriptionItemStatusChange(StatusChange):
+    item = models.ForeignKey(
+        PrescriptionItem, on_delete=models.CASCADE, related_name="status_changes"
+    )
+
+
+class HomeMedication(TrackedModel):
+    """A medication the patient takes at home, as reported (recorded by a doctor or a
+    nurse); it takes part in the checks while active."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("taking")
+        STOPPED = "stopped", _("stopped")
+        ENTERED_IN_ERROR = "entered_in_error", _("entered in error")
+
+    patient = models.ForeignKey(
+        "patients.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="home_medications",
+    )
+    drug = models.ForeignKey(
+        Drug, verbose_name=_("drug"), on_delete=models.PROTECT, related_name="home_uses"
+    )
+    dose = models.DecimalField(_("dose"), max_digits=10, decimal_places=3, null=True, blank=True)
+    frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency, blank=True)
+    notes = BoundedTextField(_("notes"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.ACTIVE)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        verbose_name = _("home medication")
+        verbose_name_plural = _("home medications")
+        permissions = [("record_homemedication", _("Can record home medications"))]
+
+    def __str__(self):
+        return str(self.drug)
