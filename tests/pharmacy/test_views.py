@@ -54,7 +54,11 @@ PAGES = [
         method="post",
         ok=302,
     ),
-    Page("api drugs", lambda s: "/api/v1/drugs", frozenset({"doctor", "nurse", "pharmacist"})),
+    Page(
+        "api drugs",
+        lambda s: "/api/v1/drugs",
+        frozenset({"doctor", "nurse", "pharmacist", "administrator"}),
+    ),
     Page(
         "api medications",
         lambda s: f"/api/v1/patients/{s['patient'].pk}/medications",
