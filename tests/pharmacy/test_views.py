@@ -138,7 +138,7 @@ def test_medications_tab_lists_lines_and_the_banner_flags_warfarin(signed_in, do
     )
     content = response.content.decode()
     assert response.status_code == 200
-    assert "warfarin 5 mg tablet" in content
+    assert "warfarin 1 mg tablet" in content and "5 mg oral, once a day" in content
     assert "High-risk:" in content and "warfarin" in content
 
 
