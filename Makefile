@@ -57,6 +57,7 @@ run: $(VENV_STAMP) ## Migrate, sync roles, seed demo data, serve on http://HOST:
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_icd10
 	$(MANAGE) load_lab_catalogue
+	$(MANAGE) load_medication_knowledge
 	$(MANAGE) sync_roles
 	$(MANAGE) seed_demo --password "$(DEMO_PASSWORD)"
 	@line() { printf '| %-76s |\n' "$$1"; }; \
@@ -72,6 +73,7 @@ run: $(VENV_STAMP) ## Migrate, sync roles, seed demo data, serve on http://HOST:
 	line "  nurse@example.org        Nurse"; \
 	line "  reception@example.org    Receptionist"; \
 	line "  lab@example.org          Lab technician"; \
+	line "  lab2@example.org         Lab technician (verifies what lab@ entered)"; \
 	line "  pharmacy@example.org     Pharmacist"; \
 	line ""; \
 	line "Patients sign in at http://$(HOST):$(PORT)/portal/login/"; \

@@ -196,9 +196,53 @@ WORKFLOW_ADMINISTRATOR = [*TASKS, *_crud("workflow", "rule"), *_view("workflow",
 
 # Permissions per role, as "app_label.codename". Every staff role may read notifications
 # addressed to them through their own pages, which needs no model permission.
+# Pharmacy. Administrators keep the formulary and the medication knowledge (drugs,
+# ingredients, classes, interactions, allergy cross-reactivity); every clinician and the
+# pharmacists read the formulary to prescribe, verify and dispense.
+PHARMACY_FORMULARY_READ = [
+    *_view("pharmacy", "drug"),
+    *_view("pharmacy", "ingredient"),
+    *_view("pharmacy", "drugclass"),
+]
+# Doctors prescribe (and override a blocking alert with a reason), sign and discontinue;
+# nurses read the medication record and record home medications; pharmacists read
+# prescriptions to verify and dispense them.
+PHARMACY_DOCTOR = [
+    *PHARMACY_FORMULARY_READ,
+    *_view("pharmacy", "prescription"),
+    *_view("pharmacy", "prescriptionitem"),
+    "pharmacy.add_prescription",
+    "pharmacy.prescribe",
+    "pharmacy.override_alert",
+    *_view("pharmacy", "homemedication"),
+    "pharmacy.record_homemedication",
+]
+PHARMACY_NURSE = [
+    *PHARMACY_FORMULARY_READ,
+    *_view("pharmacy", "prescription"),
+    *_view("pharmacy", "prescriptionitem"),
+    *_view("pharmacy", "homemedication"),
+    "pharmacy.record_homemedication",
+]
+PHARMACY_PHARMACIST = [
+    *PHARMACY_FORMULARY_READ,
+    *_view("pharmacy", "prescription"),
+    *_view("pharmacy", "prescriptionitem"),
+    *_view("pharmacy", "homemedication"),
+]
+PHARMACY_ADMINISTRATOR = [
+    *_crud("pharmacy", "drug"),
+    *_crud("pharmacy", "ingredient"),
+    *_crud("pharmacy", "drugclass"),
+    *_crud("pharmacy", "druginteraction"),
+    *_crud("pharmacy", "allergycrossreactivity"),
+]
+
+
 PERMISSIONS = {
     ADMINISTRATOR: [
         *WORKFLOW_ADMINISTRATOR,
+        *PHARMACY_ADMINISTRATOR,
         *INPATIENT_ADMINISTRATOR,
         *SCHEDULING_ADMINISTRATOR,
         "clinical.view_diagnosiscode",
@@ -232,6 +276,7 @@ PERMISSIONS = {
     ],
     DOCTOR: [
         *TASKS,
+        *PHARMACY_DOCTOR,
         *INPATIENT_DOCTOR,
         *SCHEDULING_DOCTOR,
         *CLINICAL_DOCTOR,
@@ -244,6 +289,7 @@ PERMISSIONS = {
     ],
     NURSE: [
         *TASKS,
+        *PHARMACY_NURSE,
         *INPATIENT_WARD_STAFF,
         *SCHEDULING_NURSE,
         *CLINICAL_NURSE,
@@ -266,7 +312,7 @@ PERMISSIONS = {
         *_view("core", "hospital"),
     ],
     LAB_TECHNICIAN: [*TASKS, *_view("core", "hospital")],
-    PHARMACIST: [*TASKS, *_view("core", "hospital")],
+    PHARMACIST: [*TASKS, *PHARMACY_PHARMACIST, *_view("core", "hospital")],
     PATIENT: [],
 }
 

@@ -215,6 +215,8 @@ class AllergySerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "allergen",
+            "allergen_ingredient",
+            "allergen_class",
             "category",
             "reaction",
             "severity",
@@ -223,7 +225,21 @@ class AllergySerializer(serializers.ModelSerializer):
             "recorded_by",
         ]
         read_only_fields = ["id", "recorded_at"]
+        extra_kwargs = {"allergen": {"required": False, "allow_blank": True}}
         validators = []
+
+    def validate(self, attrs):
+        if not (
+            attrs.get("allergen") or attrs.get("allergen_ingredient") or attrs.get("allergen_class")
+        ):
+            raise serializers.ValidationError(
+                {
+                    "allergen": [
+                        "Name the allergen, or give an allergen_ingredient or allergen_class."
+                    ]
+                }
+            )
+        return attrs
 
     def to_representation(self, allergy):
         data = super().to_representation(allergy)

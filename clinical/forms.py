@@ -331,11 +331,36 @@ class ConditionUpdateForm(forms.Form):
 class AllergyForm(forms.ModelForm):
     class Meta:
         model = Allergy
-        fields = ["allergen", "category", "severity", "reaction"]
+        fields = [
+            "allergen",
+            "allergen_ingredient",
+            "allergen_class",
+            "category",
+            "severity",
+            "reaction",
+        ]
         widgets = {
             "allergen": forms.TextInput(attrs={"placeholder": _("e.g. Penicillin")}),
             "reaction": forms.TextInput(attrs={"placeholder": _("e.g. hives, anaphylaxis")}),
         }
+        help_texts = {
+            "allergen_ingredient": _("For a drug allergy: the ingredient, if known."),
+            "allergen_class": _("For a drug allergy: the drug class, if known."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["allergen"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (
+            cleaned.get("allergen")
+            or cleaned.get("allergen_ingredient")
+            or cleaned.get("allergen_class")
+        ):
+            self.add_error("allergen", _("Name the allergen, or choose an ingredient or class."))
+        return cleaned
 
     def validate_unique(self):
         pass  # the service refuses a duplicate active allergen (AllergyAlreadyRecorded)

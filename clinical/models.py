@@ -1004,6 +1004,24 @@ class Allergy(TrackedModel):
         related_name="allergies",
     )
     allergen = models.CharField(_("allergen"), max_length=200)
+    # A drug allergy may be coded as a formulary ingredient or drug class, so the
+    # medication checks match it exactly; free text is still matched by name.
+    allergen_ingredient = models.ForeignKey(
+        "pharmacy.Ingredient",
+        verbose_name=_("allergen ingredient"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    allergen_class = models.ForeignKey(
+        "pharmacy.DrugClass",
+        verbose_name=_("allergen drug class"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     category = models.CharField(
         _("category"), max_length=12, choices=AllergyCategory, default=AllergyCategory.DRUG
     )

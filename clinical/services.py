@@ -905,19 +905,25 @@ def allergy_record(
     severity=AllergySeverity.MODERATE,
     reaction="",
     recorded_at=None,
+    allergen_ingredient=None,
+    allergen_class=None,
 ):
     """Record an active allergy; a "no known allergies" assessment no longer holds and
-    is cleared. The same allergen twice as active is refused. Return it."""
+    is cleared. The same allergen twice as active is refused. A coded allergen (a
+    formulary ingredient or drug class) names the allergy when no text is given.
+    Return it."""
     _check_chart_access(actor, patient)
     patient.ensure_active(allow_deceased=True)
     _lock_patient(patient)
-    allergen = (allergen or "").strip()
+    allergen = (allergen or "").strip() or str(allergen_ingredient or allergen_class or "")
     ensure_not_in_future(recorded_at, field="recorded_at")
     if allergen and _active_allergen_exists(patient, allergen):
         raise AllergyAlreadyRecorded()
     allergy = Allergy(
         patient=patient,
         allergen=allergen,
+        allergen_ingredient=allergen_ingredient,
+        allergen_class=allergen_class,
         category=category,
         severity=severity,
         reaction=(reaction or "").strip(),

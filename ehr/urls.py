@@ -25,5 +25,6 @@ urlpatterns = [
     path("inpatient/", include("inpatient.urls")),
     path("tasks/", include("workflow.urls")),
     path("lab/", include("laboratory.urls")),
+    path("pharmacy/", include("pharmacy.urls")),
     path("", include("ehr.core.urls")),
 ]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from ehr import urls as site_urls
 from ehr.core.models import Job
+from pharmacy.models import Prescription
 from tests.factories.clinical import ClinicalNoteFactory, EncounterFactory
 from tests.factories.core import NotificationFactory
 from tests.factories.inpatient import BedFactory, admit
@@ -431,6 +432,7 @@ def objects(doctor):
         "admission": admit(PatientFactory(), BedFactory(), doctor),
         "appointment": book(patient, doctor, at(1, 10)),
         "task": task_create(title="Call the lab", assignee_user=doctor, actor=doctor),
+        "prescription": Prescription.objects.create(patient=patient, prescriber=doctor),
     }
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "inpatient",
     "workflow",
     "laboratory",
+    "pharmacy",
     "portal",
 ]
 
