@@ -355,7 +355,6 @@ LAB_NURSE = [
     "laboratory.change_imagingorder",
 ]
 LAB_TECHNICIAN_PERMISSIONS = [
-    "patients.view_patient",  # demographics, to identify the patient of a specimen
     *LAB_CATALOGUE_READ,
     *_view("laboratory", "laborder"),
     "laboratory.change_laborder",

@@ -27,14 +27,14 @@ PRIORITY_RANK = {"stat": 0, "urgent": 1, "routine": 2}
 
 
 def laborder_list_for_user(user):
-    """Return the lab orders `user` may see exist: those of the patients in the user's
-    scope, for holders of `laboratory.view_laborder` (values and chart access are the
-    pages' second gate)."""
+    """Return the lab orders `user` may see exist, for holders of
+    `laboratory.view_laborder`: every order, with its patient (the lab identifies a
+    specimen's patient from the order, without the demographics permission that would
+    open every patient's record to search). Values and the chart are the second gate:
+    chart access to `results` for the order's patient, decided and logged per request."""
     if not user.has_perm("laboratory.view_laborder"):
         return LabOrder.objects.none()
-    return LabOrder.objects.filter(patient__in=patient_list_for_user(user)).select_related(
-        "patient", "ordering_doctor"
-    )
+    return LabOrder.objects.select_related("patient", "ordering_doctor")
 
 
 def laborder_detail_queryset(user):

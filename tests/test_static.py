@@ -42,7 +42,8 @@ DYNAMIC_INCLUDES = {
         "{% include item.template",
         lambda: chart.BANNER_ITEMS.values(),
     ),
-    "partials/panel_grid.html": ("{% include panel.template", lambda: dashboard.PANELS.values()),
+    # A panel's template is rendered by `{% panel_body %}` (ehr_tags), kept or not.
+    "partials/panel_grid.html": ("{% panel_body panel", lambda: dashboard.PANELS.values()),
 }
 
 STATIC = re.compile(r"""{%\s*static\s+["']([^"']+)["']\s*%}""")

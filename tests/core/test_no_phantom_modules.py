@@ -14,9 +14,9 @@ from ehr.core import chart, dashboard, navigation
 # A module of DESIGN.md not built yet -> the words a page would use for it.
 PLANNED = {
     "pharmacy": r"pharmac\w*|prescri\w*|dispens\w*|formular\w*|medication\w*",
-    "laboratory": r"laborator\w*|lab (?:order|result|test)s?|specimen\w*",
+    # Imaging (orders, reports, documents) is part of the laboratory app.
+    "laboratory": r"laborator\w*|lab (?:order|result|test)s?|specimen\w*|imaging|radiolog\w*",
     "billing": r"billing|invoice\w*",
-    "imaging": r"imaging|radiolog\w*",
 }
 
 
