@@ -20,8 +20,8 @@ from pharmacy.models import Drug, Frequency, HomeMedication, Prescription, Presc
 User = get_user_model()
 JOHN_PORTAL_EMAIL = "patient@example.org"  # John Smith's portal account (patients demo)
 WARFARIN_OVERRIDE = (
-    "Short course for acute gout flare; colchicine not tolerated. Omeprazole cover, "
-    "INR check in 3 days, patient told to report bleeding."
+    "Acute gout flare, colchicine not tolerated: 5-day course with food; INR check in 3 "
+    "days and the patient told to report any bleeding."
 )
 # (drug, strength, dose, frequency, days, quantity, instructions) per other patient.
 REGIMENS = [
