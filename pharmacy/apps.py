@@ -7,8 +7,9 @@ class PharmacyConfig(AppConfig):
     verbose_name = _("Pharmacy")
 
     def ready(self):
-        from ehr.core import chart
+        from ehr.core import chart, demo
         from pharmacy import panels
+        from pharmacy.demo import seed_pharmacy
 
         chart.register_tab(
             chart.ChartTab(
@@ -31,3 +32,4 @@ class PharmacyConfig(AppConfig):
                 clinical=True,
             )
         )
+        demo.register(demo.Seeder("pharmacy", "Pharmacy", seed_pharmacy, order=70))
