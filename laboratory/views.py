@@ -86,7 +86,7 @@ class LabOrderDetailView(LabOrderPageMixin, DetailView):
     """One order: its lines with values and flags, specimens, states, and the actions
     the user may take now."""
 
-    permission_required = ("laboratory.view_labresult")
+    permission_required = "laboratory.view_labresult"
     template_name = "laboratory/laborder_detail.html"
     title = gettext_lazy("Lab order")
 
@@ -152,19 +152,19 @@ class LabOrderActionView(LabOrderPageMixin, FormActionView):
 
 
 class LabOrderCollectView(LabOrderActionView):
-    permission_required = ("laboratory.add_specimen")
+    permission_required = "laboratory.add_specimen"
     chart_part = "results:collect"
     action = "collect"
 
 
 class LabOrderVerifyView(LabOrderActionView):
-    permission_required = ("laboratory.verify_labresult")
+    permission_required = "laboratory.verify_labresult"
     chart_part = "results:verify"
     action = "verify"
 
 
 class LabOrderCancelView(LabOrderActionView):
-    permission_required = ("laboratory.change_laborder")
+    permission_required = "laboratory.change_laborder"
     chart_part = "results:cancel"
     action = "cancel"
     form_class = forms.ReasonForm
@@ -185,7 +185,7 @@ class LabOrderRejectView(LabOrderActionView):
 class SpecimenLabelView(LabOrderPageMixin, DetailView):
     """The label PDF of the order's current specimen."""
 
-    permission_required = ("laboratory.add_specimen")
+    permission_required = "laboratory.add_specimen"
     chart_part = "results:label"
 
     def get(self, request, *args, **kwargs):
@@ -201,7 +201,7 @@ class SpecimenLabelView(LabOrderPageMixin, DetailView):
 
 
 class ResultEntryView(LabOrderPageMixin, ServiceFormView):
-    permission_required = ("laboratory.enter_labresult")
+    permission_required = "laboratory.enter_labresult"
     chart_part = "results:enter"
     title = gettext_lazy("Enter results")
     template_name = "laboratory/result_form.html"
@@ -246,7 +246,7 @@ class ResultPageMixin(LabOrderPageMixin):
 
 
 class ResultCorrectView(ResultPageMixin, ServiceFormView):
-    permission_required = ("laboratory.verify_labresult")
+    permission_required = "laboratory.verify_labresult"
     chart_part = "results:correct"
     title = gettext_lazy("Correct a result")
     template_name = "laboratory/result_form.html"
