@@ -14,12 +14,11 @@ pytestmark = pytest.mark.django_db
 PERSONAS = ("doctor", "nurse", "receptionist", "administrator", "lab_tech", "pharmacist")
 
 NAV = {
-    # Lab technicians find a specimen's patient by name or MRN (demographics only).
-    "patients": {"doctor", "nurse", "receptionist", "administrator", "lab_tech"},
+    "patients": {"doctor", "nurse", "receptionist", "administrator"},
     "break_glass_review": {"administrator"},
 }
 PANELS = {
-    "patient_search": {"doctor", "nurse", "receptionist", "administrator", "lab_tech"},
+    "patient_search": {"doctor", "nurse", "receptionist", "administrator"},
     "my_patients": {"doctor", "nurse"},
     "break_glass_queue": {"administrator"},
     "administration": {"administrator"},
