@@ -165,7 +165,7 @@ class LabResultSerializer(serializers.ModelSerializer):
 class CriticalAlertSerializer(serializers.ModelSerializer):
     patient = PatientReferenceSerializer(read_only=True)
     doctor = UserReferenceSerializer(read_only=True)
-    acknowledged_by = UserReferenceSerializer(read_only=True)
+    acknowledged_by = UserReferenceSerializer(read_only=True, allow_null=True)
     result = LabResultSerializer(read_only=True)
     minutes_to_acknowledge = serializers.FloatField(read_only=True, allow_null=True)
 

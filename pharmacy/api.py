@@ -72,7 +72,7 @@ class AlertSerializer(serializers.Serializer):
 class PrescriptionItemSerializer(serializers.ModelSerializer):
     drug = ReferenceSerializer(read_only=True)
     alerts = AlertSerializer(many=True, read_only=True)
-    overridden_by = UserReferenceSerializer(read_only=True)
+    overridden_by = UserReferenceSerializer(read_only=True, allow_null=True)
     text = serializers.CharField(source="dose_text", read_only=True)
 
     class Meta:
