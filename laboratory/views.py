@@ -68,7 +68,8 @@ class LabOrderCreateView(ChartPageMixin, ServiceFormView):
     back_tab = "results"
     title = gettext_lazy("Order lab tests")
     form_class = forms.LabOrderForm
-    template_name = "laboratory/laborder_form.html"
+    template_name = "clinical/form_page.html"
+    extra_context = {"submit_label": gettext_lazy("Order")}
     success_message = gettext_lazy("Lab tests ordered.")
 
     def perform(self, form):
@@ -422,7 +423,8 @@ class DocumentUploadView(ChartPageMixin, ServiceFormView):
     back_tab = "documents"
     title = gettext_lazy("Upload a document or image")
     form_class = forms.DocumentForm
-    template_name = "laboratory/document_form.html"
+    template_name = "clinical/form_page.html"
+    extra_context = {"submit_label": gettext_lazy("Upload")}
     success_message = gettext_lazy("Document uploaded.")
 
     def perform(self, form):
@@ -473,7 +475,8 @@ class ImagingOrderCreateView(ChartPageMixin, ServiceFormView):
     back_tab = "documents"
     title = gettext_lazy("Order an imaging study")
     form_class = forms.ImagingOrderForm
-    template_name = "laboratory/laborder_form.html"
+    template_name = "clinical/form_page.html"
+    extra_context = {"submit_label": gettext_lazy("Order")}
     success_message = gettext_lazy("Imaging study ordered.")
 
     def perform(self, form):
@@ -516,7 +519,8 @@ class ImagingReportSignView(ImagingOrderPageMixin, ServiceFormView):
     chart_part = "documents:report"
     title = gettext_lazy("Sign the imaging report")
     form_class = forms.ImagingReportForm
-    template_name = "laboratory/laborder_form.html"
+    template_name = "clinical/form_page.html"
+    extra_context = {"submit_label": gettext_lazy("Sign report")}
     success_message = gettext_lazy("Report signed.")
 
     def perform(self, form):
